@@ -1,0 +1,776 @@
+//! The streaming exporter: push users in (NDJSON bytes, JSON text, parsed values), pull bytes out.
+//!
+//! Sans-I/O: nothing here reads or writes anything but memory. Input is kept until a pull
+//! needs it, so memory is one pushed chunk plus one output chunk plus the record in hand.
+
+use std::collections::VecDeque;
+
+use crate::error::{Error, ErrorCode, Location, Result};
+use crate::format::{encoder_for, Encoder, Value};
+use crate::json_out::decode_string;
+use crate::plan::{Plan, NONE};
+use crate::request::Request;
+use crate::scan::{skip_ws, Capture, Kind, Scan, Scanner};
+
+/// Default size of a pulled chunk.
+pub const DEFAULT_CHUNK_SIZE: usize = 64 * 1024;
+/// Default cap on one record (an NDJSON line or an element of a JSON text), in bytes.
+pub const DEFAULT_MAX_RECORD_BYTES: usize = 32 * 1024 * 1024;
+
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// What a host sets beside Auth0's request body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Options {
+    /// Only users whose `identities[0].connection` equals this name (the host resolves
+    /// `connection_id` to it). Default: every user.
+    pub connection: Option<String>,
+    /// Skip bad records and report them instead of failing. Default: `false` (strict).
+    pub lenient: bool,
+    /// Most bytes one [`Exporter::pull`] returns. Default: [`DEFAULT_CHUNK_SIZE`].
+    pub chunk_size: usize,
+    /// Longest record accepted, in bytes. Default: [`DEFAULT_MAX_RECORD_BYTES`].
+    pub max_record_bytes: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            connection: None,
+            lenient: false,
+            chunk_size: DEFAULT_CHUNK_SIZE,
+            max_record_bytes: DEFAULT_MAX_RECORD_BYTES,
+        }
+    }
+}
+
+/// Counts kept while exporting.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Records read (blank NDJSON lines are not records).
+    pub users_read: u64,
+    /// Users written to the output.
+    pub users_written: u64,
+    /// Bad records skipped in lenient mode.
+    pub users_skipped: u64,
+    /// Good records left out by the connection filter.
+    pub users_filtered: u64,
+    /// Bytes pushed in.
+    pub bytes_in: u64,
+    /// Bytes pulled out.
+    pub bytes_out: u64,
+    /// NDJSON lines seen so far (complete lines, plus a last line without `\n`).
+    pub lines: u64,
+}
+
+/// What [`Exporter::pull`] has to give.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Pull<'a> {
+    /// Output bytes, at most the chunk size.
+    Data(&'a [u8]),
+    /// Nothing until more input is pushed (or [`Exporter::finish`] is called).
+    NeedInput,
+    /// The export is complete: every byte has been pulled.
+    Done,
+}
+
+/// Where an export stands after a [`Exporter::pull_into`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// More output may come once more input is pushed or the input is finished.
+    NeedInput,
+    /// More output is ready: call again.
+    HasOutput,
+    /// Complete.
+    Done,
+}
+
+#[derive(Default)]
+struct NdjsonInput {
+    buf: Vec<u8>,
+    /// Start of the unread part of `buf`.
+    pos: usize,
+    /// Where the search for the next `\n` resumes (no `\n` in `pos..scan_from`).
+    scan_from: usize,
+    /// Physical lines completed so far.
+    line: u64,
+    /// The stream start (and its BOM) has been dealt with.
+    started: bool,
+    /// Inside a line that broke the record cap: drop bytes until its `\n`.
+    discarding: bool,
+}
+
+enum Stage {
+    Single,
+    Elements { index: u64, in_page: bool, after_comma: bool },
+    PageTail,
+    Tail,
+    Done,
+}
+
+struct JsonDoc {
+    text: Vec<u8>,
+    pos: usize,
+    stage: Stage,
+    /// First invalid UTF-8 offset at or after `pos`, if any.
+    bad_utf8: Option<usize>,
+}
+
+enum Input {
+    None,
+    Ndjson(NdjsonInput),
+    Json(VecDeque<JsonDoc>),
+}
+
+/// The export engine for one request: push users, pull export bytes, finish.
+///
+/// ```ignore
+/// let request = Request::from_json(r#"{"format":"csv","fields":[{"name":"email"}]}"#)?;
+/// let mut ex = Exporter::new(request, Options::default());
+/// ex.push_ndjson(b"{\"email\":\"a@example.com\"}\n")?;
+/// ex.finish()?;
+/// let out = ex.pull_to_end()?;
+/// assert_eq!(out, b"email\n\"'a@example.com\"\n");
+/// ```
+pub struct Exporter {
+    request: Request,
+    plan: Plan,
+    encoder: Box<dyn Encoder>,
+    options: Options,
+    scanner: Scanner,
+    scratch: Vec<u8>,
+    out: Vec<u8>,
+    out_pos: usize,
+    header_written: bool,
+    input: Input,
+    finished: bool,
+    limit_reached: bool,
+    failed: Option<Error>,
+    stats: Stats,
+    skipped: Vec<Error>,
+}
+
+impl Exporter {
+    /// A new export of `request` with host `options`.
+    pub fn new(request: Request, options: Options) -> Exporter {
+        let plan = Plan::new(&request);
+        let encoder = encoder_for(&request);
+        Exporter {
+            request,
+            plan,
+            encoder,
+            options: Options { chunk_size: options.chunk_size.max(1), ..options },
+            scanner: Scanner::default(),
+            scratch: Vec::new(),
+            out: Vec::new(),
+            out_pos: 0,
+            header_written: false,
+            input: Input::None,
+            finished: false,
+            limit_reached: false,
+            failed: None,
+            stats: Stats::default(),
+            skipped: Vec::new(),
+        }
+    }
+
+    /// The request being exported.
+    pub fn request(&self) -> &Request {
+        &self.request
+    }
+
+    /// The counts so far.
+    pub fn stats(&self) -> Stats {
+        self.stats
+    }
+
+    /// Every record skipped in lenient mode, in input order, with where and why.
+    pub fn skipped(&self) -> &[Error] {
+        &self.skipped
+    }
+
+    /// True once `limit` users are written: the host may stop reading input.
+    pub fn limit_reached(&self) -> bool {
+        self.limit_reached
+    }
+
+    /// True once [`Exporter::finish`] was called.
+    pub fn is_finished(&self) -> bool {
+        self.finished
+    }
+
+    fn check_push(&mut self, bytes: usize) -> Result<bool> {
+        if let Some(e) = &self.failed {
+            return Err(Error::new(ErrorCode::InvalidState, format!("the export already failed: {e}")));
+        }
+        if self.finished {
+            return Err(Error::new(ErrorCode::InvalidState, "input pushed after finish()"));
+        }
+        self.stats.bytes_in += bytes as u64;
+        Ok(!self.limit_reached)
+    }
+
+    /// Pushes NDJSON bytes; a chunk may end anywhere (inside a line, a UTF-8 sequence, a CRLF).
+    pub fn push_ndjson(&mut self, chunk: &[u8]) -> Result<()> {
+        if !self.check_push(chunk.len())? {
+            return Ok(());
+        }
+        match &mut self.input {
+            Input::None => {
+                self.input = Input::Ndjson(NdjsonInput { buf: chunk.to_vec(), ..NdjsonInput::default() })
+            }
+            Input::Ndjson(n) => {
+                if n.discarding {
+                    // Only the end of the over-long line matters; keep nothing else of it.
+                    match chunk.iter().position(|&b| b == b'\n') {
+                        Some(i) => n.buf.extend_from_slice(&chunk[i..]),
+                        None => return Ok(()),
+                    }
+                } else {
+                    n.buf.extend_from_slice(chunk);
+                }
+            }
+            Input::Json(_) => return Err(mixed()),
+        }
+        Ok(())
+    }
+
+    /// Pushes a JSON text holding one user, an array of users, or a Management API page
+    /// (`{"start":…,"users":[…],…}`).
+    pub fn push_json(&mut self, text: &[u8]) -> Result<()> {
+        if !self.check_push(text.len())? {
+            return Ok(());
+        }
+        let mut pos = if text.starts_with(BOM) { BOM.len() } else { 0 };
+        pos = skip_ws(text, pos);
+        let stage = match text.get(pos) {
+            Some(b'[') => {
+                pos += 1;
+                Stage::Elements { index: 0, in_page: false, after_comma: false }
+            }
+            Some(b'{') => match page_users(text, pos) {
+                Some(users) => {
+                    pos = users + 1;
+                    Stage::Elements { index: 0, in_page: true, after_comma: false }
+                }
+                None => Stage::Single,
+            },
+            _ => Stage::Single,
+        };
+        let doc = JsonDoc { bad_utf8: first_bad_utf8(text, pos), text: text.to_vec(), pos, stage };
+        match &mut self.input {
+            Input::None => self.input = Input::Json(VecDeque::from([doc])),
+            Input::Json(docs) => docs.push_back(doc),
+            Input::Ndjson(_) => return Err(mixed()),
+        }
+        Ok(())
+    }
+
+    /// Pushes an already-parsed user, or an array of users.
+    pub fn push_value(&mut self, value: &serde_json::Value) -> Result<()> {
+        let text = serde_json::to_vec(value).expect("a Value always serializes");
+        self.push_json(&text)
+    }
+
+    /// Says no more input will come; the last NDJSON line may lack its `\n`.
+    pub fn finish(&mut self) -> Result<()> {
+        if let Some(e) = &self.failed {
+            return Err(e.clone());
+        }
+        self.finished = true;
+        Ok(())
+    }
+
+    /// Pulls the next chunk of output (at most the chunk size).
+    ///
+    /// In strict mode the first bad record fails the export: this returns its error, and so
+    /// does every later call.
+    pub fn pull(&mut self) -> Result<Pull<'_>> {
+        let want = self.options.chunk_size;
+        self.fill(want)?;
+        let available = self.out.len() - self.out_pos;
+        if available > 0 {
+            let n = available.min(want);
+            let start = self.out_pos;
+            self.out_pos += n;
+            self.stats.bytes_out += n as u64;
+            return Ok(Pull::Data(&self.out[start..start + n]));
+        }
+        Ok(if self.is_done() { Pull::Done } else { Pull::NeedInput })
+    }
+
+    /// Pulls output into a caller's buffer (csv-core style): returns the bytes written and
+    /// where the export stands. Any buffer size works, even one byte.
+    pub fn pull_into(&mut self, buf: &mut [u8]) -> Result<(usize, Status)> {
+        self.fill(buf.len().max(1))?;
+        let available = self.out.len() - self.out_pos;
+        let n = available.min(buf.len());
+        buf[..n].copy_from_slice(&self.out[self.out_pos..self.out_pos + n]);
+        self.out_pos += n;
+        self.stats.bytes_out += n as u64;
+        let status = if self.out_pos < self.out.len() {
+            Status::HasOutput
+        } else if self.is_done() {
+            Status::Done
+        } else {
+            self.fill(1)?;
+            if self.out_pos < self.out.len() {
+                Status::HasOutput
+            } else if self.is_done() {
+                Status::Done
+            } else {
+                Status::NeedInput
+            }
+        };
+        Ok((n, status))
+    }
+
+    /// Pulls everything there is now into one vector (convenient for small exports and tests).
+    pub fn pull_to_end(&mut self) -> Result<Vec<u8>> {
+        let mut all = Vec::new();
+        while let Pull::Data(chunk) = self.pull()? {
+            all.extend_from_slice(chunk);
+        }
+        Ok(all)
+    }
+
+    fn is_done(&self) -> bool {
+        self.out_pos == self.out.len()
+            && self.header_written
+            && (self.limit_reached || (self.finished && self.input_exhausted()))
+    }
+
+    fn input_exhausted(&self) -> bool {
+        match &self.input {
+            Input::None => true,
+            Input::Ndjson(n) => n.pos == n.buf.len(),
+            Input::Json(docs) => docs.is_empty(),
+        }
+    }
+
+    /// Encodes records until `want` bytes are waiting or no input is left.
+    fn fill(&mut self, want: usize) -> Result<()> {
+        if let Some(e) = &self.failed {
+            return Err(e.clone());
+        }
+        if self.out_pos > 0 {
+            self.out.drain(..self.out_pos);
+            self.out_pos = 0;
+        }
+        if !self.header_written {
+            self.encoder.header(&mut self.out);
+            self.header_written = true;
+        }
+        let result = match std::mem::replace(&mut self.input, Input::None) {
+            Input::None => Ok(()),
+            Input::Ndjson(mut n) => {
+                let r = self.fill_ndjson(&mut n, want);
+                self.input = Input::Ndjson(n);
+                r
+            }
+            Input::Json(mut docs) => {
+                let r = self.fill_json(&mut docs, want);
+                self.input = Input::Json(docs);
+                r
+            }
+        };
+        if let Err(e) = &result {
+            self.failed = Some(e.clone());
+        }
+        result
+    }
+
+    fn fill_ndjson(&mut self, n: &mut NdjsonInput, want: usize) -> Result<()> {
+        while self.out.len() < want && !self.limit_reached {
+            if !n.started {
+                let head = &n.buf[n.pos..];
+                if head.len() < BOM.len() && BOM.starts_with(head) && !self.finished {
+                    return Ok(()); // might still become a BOM
+                }
+                if head.starts_with(BOM) {
+                    n.pos += BOM.len();
+                }
+                n.started = true;
+                n.scan_from = n.pos;
+            }
+            match n.buf[n.scan_from..].iter().position(|&b| b == b'\n') {
+                Some(i) => {
+                    let nl = n.scan_from + i;
+                    n.line += 1;
+                    self.stats.lines = n.line;
+                    let (start, discarding) = (n.pos, n.discarding);
+                    n.pos = nl + 1;
+                    n.scan_from = n.pos;
+                    n.discarding = false;
+                    if !discarding {
+                        self.ndjson_line(&n.buf[start..nl], n.line)?;
+                    }
+                }
+                None => {
+                    let pending = n.buf.len() - n.pos;
+                    if !n.discarding && pending > self.options.max_record_bytes {
+                        let line = n.line + 1;
+                        n.discarding = true;
+                        n.pos = n.buf.len();
+                        self.bad_record(
+                            Error::new(
+                                ErrorCode::RecordTooLarge,
+                                format!(
+                                    "the line is longer than the record-size cap of {} bytes",
+                                    self.options.max_record_bytes
+                                ),
+                            )
+                            .at(Location::Line(line), None),
+                        )?;
+                    } else if n.discarding {
+                        n.pos = n.buf.len();
+                    }
+                    if self.finished && n.pos < n.buf.len() {
+                        n.line += 1;
+                        self.stats.lines = n.line;
+                        let start = n.pos;
+                        n.pos = n.buf.len();
+                        self.ndjson_line(&n.buf[start..], n.line)?;
+                    }
+                    // Keep only the unfinished line.
+                    n.buf.drain(..n.pos);
+                    n.pos = 0;
+                    n.scan_from = n.buf.len();
+                    if self.finished && n.discarding {
+                        n.discarding = false;
+                    }
+                    return Ok(());
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn ndjson_line(&mut self, line: &[u8], number: u64) -> Result<()> {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        let start = skip_ws(line, 0);
+        if start == line.len() {
+            return Ok(()); // blank lines are skipped (and still counted)
+        }
+        let loc = Location::Line(number);
+        if line.starts_with(BOM) {
+            self.stats.users_read += 1;
+            let e = Error::new(
+                ErrorCode::InvalidJson,
+                "a byte order mark (U+FEFF) starts this line; it is only allowed at the start of the stream",
+            );
+            return self.bad_record(e.at(loc, None));
+        }
+        if line.len() > self.options.max_record_bytes {
+            self.stats.users_read += 1;
+            return self.bad_record(too_large(self.options.max_record_bytes).at(loc, None));
+        }
+        let bad_utf8 = first_bad_utf8(line, 0);
+        match self.record(line, start, bad_utf8, true) {
+            Ok(_) => Ok(()),
+            Err(((e, _), id)) => self.bad_record(e.at(loc, id)),
+        }
+    }
+
+    fn fill_json(&mut self, docs: &mut VecDeque<JsonDoc>, want: usize) -> Result<()> {
+        while self.out.len() < want && !self.limit_reached {
+            let Some(doc) = docs.front_mut() else { return Ok(()) };
+            let text = &doc.text;
+            match doc.stage {
+                Stage::Done => {
+                    docs.pop_front();
+                }
+                Stage::Single => {
+                    doc.stage = Stage::Done;
+                    let loc = Location::Index(0);
+                    match self.record(text, doc.pos, doc.bad_utf8, true) {
+                        Ok(_) => {}
+                        Err(((e, _), id)) => self.bad_record(e.at(loc, id))?,
+                    }
+                }
+                Stage::Elements { index, in_page, after_comma } => {
+                    let pos = skip_ws(text, doc.pos);
+                    let loc = Location::Index(index);
+                    if text.get(pos) == Some(&b']') && !after_comma {
+                        doc.pos = pos + 1;
+                        doc.stage = if in_page { Stage::PageTail } else { Stage::Tail };
+                        continue;
+                    }
+                    if text.get(pos) == Some(&b']') {
+                        doc.stage = Stage::Done;
+                        self.bad_record(structure_error(text, pos, "a user after ','").at(loc, None))?;
+                        continue;
+                    }
+                    let end = match self.record(text, pos, doc.bad_utf8, false) {
+                        Ok(end) => end,
+                        Err((e, id)) => {
+                            let end = e.1;
+                            self.bad_record(e.0.at(loc, id))?;
+                            match end {
+                                Some(end) => end,
+                                None => {
+                                    // A syntax error: where the next user starts cannot be known.
+                                    doc.stage = Stage::Done;
+                                    continue;
+                                }
+                            }
+                        }
+                    };
+                    if doc.bad_utf8.is_some_and(|b| b < end) {
+                        doc.bad_utf8 = first_bad_utf8(text, end);
+                    }
+                    let after = skip_ws(text, end);
+                    match text.get(after) {
+                        Some(b',') => {
+                            doc.pos = after + 1;
+                            doc.stage = Stage::Elements { index: index + 1, in_page, after_comma: true };
+                        }
+                        Some(b']') => {
+                            doc.pos = after + 1;
+                            doc.stage = if in_page { Stage::PageTail } else { Stage::Tail };
+                        }
+                        _ => {
+                            doc.stage = Stage::Done;
+                            let e = structure_error(text, after, "',' or ']' after a user");
+                            self.bad_record(e.at(Location::Index(index + 1), None))?;
+                        }
+                    }
+                }
+                Stage::PageTail => {
+                    let result = page_tail(text, doc.pos, &self.plan, &mut self.scanner);
+                    doc.stage = Stage::Done;
+                    if let Err(e) = result {
+                        self.bad_record(e)?;
+                    }
+                }
+                Stage::Tail => {
+                    let pos = skip_ws(text, doc.pos);
+                    doc.stage = Stage::Done;
+                    if pos != text.len() {
+                        self.bad_record(structure_error(text, pos, "the end of the JSON text"))?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads one record at `start` of `buf`, and writes it unless it is filtered out.
+    /// With `whole`, nothing but whitespace may follow it in `buf`. On error: the error
+    /// (without location), the offset where the value ended if known, and the user_id if read.
+    fn record(
+        &mut self,
+        buf: &[u8],
+        start: usize,
+        bad_utf8: Option<usize>,
+        whole: bool,
+    ) -> std::result::Result<usize, ((Error, Option<usize>), Option<String>)> {
+        self.stats.users_read += 1;
+        let is_object = buf.get(start) == Some(&b'{');
+        let scanned = self.scanner.scan(&self.plan, buf, start);
+        let id = self.user_id(buf);
+        let (mut fault, end) = match scanned {
+            Scan::Ok(end) => (None, Some(end)),
+            Scan::Bad(f, end) => (Some(f), Some(end)),
+            Scan::Broken(f) => (Some(f), None),
+        };
+        let stop = fault.as_ref().map_or(usize::MAX, |f| f.offset);
+        if let Some(b) = bad_utf8.filter(|&b| b < stop && end.is_none_or(|e| b < e)) {
+            fault = Some(crate::scan::Fault {
+                code: ErrorCode::InvalidUtf8,
+                message: format!("invalid UTF-8 at byte {b}"),
+                offset: b,
+            });
+        }
+        if let Some(f) = fault {
+            return Err(((Error::new(f.code, f.message), end), id));
+        }
+        let end = end.expect("no fault means the end is known");
+        if whole && skip_ws(buf, end) != buf.len() {
+            let at = skip_ws(buf, end);
+            let e = Error::new(ErrorCode::InvalidJson, format!("unexpected text after the user (byte {at})"));
+            return Err(((e, None), id));
+        }
+        if !is_object {
+            let what = match buf[start] {
+                b'[' => "an array",
+                b'"' => "a string",
+                b't' | b'f' => "a boolean",
+                b'n' => "null",
+                _ => "a number",
+            };
+            let e = Error::new(ErrorCode::NotAnObject, format!("a user must be a JSON object, not {what}"));
+            return Err(((e, Some(end)), None));
+        }
+        if let Some(connection) = &self.options.connection {
+            let matches = match self.capture(self.plan.connection_slot) {
+                Some(Capture { kind: Kind::String { escaped }, start, end }) => {
+                    let raw = &buf[start..end];
+                    if escaped {
+                        self.scratch.clear();
+                        decode_string(raw, &mut self.scratch);
+                        self.scratch == connection.as_bytes()
+                    } else {
+                        raw == connection.as_bytes()
+                    }
+                }
+                _ => false,
+            };
+            if !matches {
+                self.stats.users_filtered += 1;
+                return Ok(end);
+            }
+        }
+        let values: Vec<Option<Value<'_>>> = self
+            .plan
+            .field_slots
+            .iter()
+            .map(|&slot| self.capture(slot).map(|c| Value { kind: c.kind, raw: &buf[c.start..c.end] }))
+            .collect();
+        self.encoder.record(&values, &mut self.out, &mut self.scratch);
+        self.stats.users_written += 1;
+        if self.request.limit.is_some_and(|l| self.stats.users_written >= l) {
+            self.limit_reached = true;
+        }
+        Ok(end)
+    }
+
+    fn capture(&self, slot: u32) -> Option<Capture> {
+        if slot == NONE {
+            None
+        } else {
+            self.scanner.captures.get(slot as usize).copied().flatten()
+        }
+    }
+
+    /// The record's top-level `user_id`, if the walk got to it and it is a string or number.
+    fn user_id(&self, buf: &[u8]) -> Option<String> {
+        let c = self.capture(self.plan.user_id_slot)?;
+        let raw = &buf[c.start..c.end];
+        let mut text = Vec::new();
+        match c.kind {
+            Kind::String { escaped: true } => decode_string(raw, &mut text),
+            Kind::String { escaped: false } | Kind::Number => text.extend_from_slice(raw),
+            _ => return None,
+        }
+        String::from_utf8(text).ok()
+    }
+
+    /// Strict: the export fails with `e`. Lenient: `e` is reported and the export goes on.
+    fn bad_record(&mut self, e: Error) -> Result<()> {
+        if self.options.lenient {
+            self.stats.users_skipped += 1;
+            self.skipped.push(e);
+            Ok(())
+        } else {
+            Err(e)
+        }
+    }
+}
+
+fn mixed() -> Error {
+    Error::new(
+        ErrorCode::InvalidState,
+        "NDJSON bytes and JSON text / values cannot be mixed in one export; use one exporter per input kind",
+    )
+}
+
+fn too_large(cap: usize) -> Error {
+    Error::new(ErrorCode::RecordTooLarge, format!("the line is longer than the record-size cap of {cap} bytes"))
+}
+
+fn structure_error(text: &[u8], pos: usize, expected: &str) -> Error {
+    let found = match text.get(pos) {
+        None => "the end of the text".to_string(),
+        Some(&b) if b.is_ascii_graphic() => format!("'{}'", b as char),
+        Some(&b) => format!("byte 0x{b:02x}"),
+    };
+    Error::new(ErrorCode::InvalidJson, format!("found {found} at byte {pos} of the JSON text, expected {expected}"))
+}
+
+fn first_bad_utf8(text: &[u8], from: usize) -> Option<usize> {
+    match std::str::from_utf8(text.get(from..)?) {
+        Ok(_) => None,
+        Err(e) => Some(from + e.valid_up_to()),
+    }
+}
+
+/// Members a Management API page may have besides `users`.
+const PAGE_KEYS: [&[u8]; 5] = [b"start", b"limit", b"length", b"total", b"next"];
+
+/// If the object at `pos` is a Management API page, the offset of its `users` array's `[`.
+///
+/// A page is an object whose members before `users` are all page members (`start`, `limit`,
+/// `length`, `total`, `next`) and whose `users` is an array; anything else is one user.
+fn page_users(text: &[u8], pos: usize) -> Option<usize> {
+    let mut scanner = Scanner::default();
+    let empty = Plan::new(&Request::new(crate::Format::Json, None, Some(Vec::new())).ok()?);
+    let mut i = skip_ws(text, pos + 1);
+    loop {
+        let (key, after) = simple_key(text, i)?;
+        i = skip_ws(text, after);
+        if text.get(i) != Some(&b':') {
+            return None;
+        }
+        i = skip_ws(text, i + 1);
+        if key == b"users" {
+            return (text.get(i) == Some(&b'[')).then_some(i);
+        }
+        if !PAGE_KEYS.contains(&key) {
+            return None;
+        }
+        i = match scanner.scan(&empty, text, i) {
+            Scan::Ok(end) => skip_ws(text, end),
+            _ => return None,
+        };
+        if text.get(i) != Some(&b',') {
+            return None;
+        }
+        i = skip_ws(text, i + 1);
+    }
+}
+
+/// A key without escapes at `i`: its bytes and the offset after its closing quote.
+fn simple_key(text: &[u8], i: usize) -> Option<(&[u8], usize)> {
+    if text.get(i) != Some(&b'"') {
+        return None;
+    }
+    let len = text[i + 1..].iter().position(|&b| b == b'"' || b == b'\\')?;
+    (text[i + 1 + len] == b'"').then(|| (&text[i + 1..i + 1 + len], i + len + 2))
+}
+
+/// Checks what follows a page's `users` array: more page members, `}`, then only whitespace.
+fn page_tail(text: &[u8], mut i: usize, plan: &Plan, scanner: &mut Scanner) -> Result<()> {
+    loop {
+        i = skip_ws(text, i);
+        match text.get(i) {
+            Some(b'}') => break,
+            Some(b',') => {
+                i = skip_ws(text, i + 1);
+                let Some((key, after)) = simple_key(text, i) else {
+                    return Err(structure_error(text, i, "a member of the Management API page"));
+                };
+                if !PAGE_KEYS.contains(&key) {
+                    let k = String::from_utf8_lossy(key);
+                    return Err(Error::new(
+                        ErrorCode::InvalidJson,
+                        format!("unexpected member {k:?} after \"users\" in a Management API page"),
+                    ));
+                }
+                i = skip_ws(text, after);
+                if text.get(i) != Some(&b':') {
+                    return Err(structure_error(text, i, "':'"));
+                }
+                i = match scanner.scan(plan, text, skip_ws(text, i + 1)) {
+                    Scan::Ok(end) => end,
+                    _ => return Err(structure_error(text, i + 1, "a valid page member value")),
+                };
+            }
+            _ => return Err(structure_error(text, i, "',' or '}'")),
+        }
+    }
+    if skip_ws(text, i + 1) != text.len() {
+        return Err(structure_error(text, skip_ws(text, i + 1), "the end of the JSON text"));
+    }
+    Ok(())
+}

@@ -1,0 +1,103 @@
+//! The field paths of a request folded into a trie, so one walk of a record finds every value.
+
+use crate::request::{Request, Step};
+
+/// No trie node: the walker is inside something no selected path needs.
+pub(crate) const NONE: u32 = u32::MAX;
+
+#[derive(Debug, Default)]
+pub(crate) struct Node {
+    /// Object members that lead on, by decoded key bytes.
+    pub keys: Vec<(Box<[u8]>, u32)>,
+    /// Array elements that lead on.
+    pub indexes: Vec<(u32, u32)>,
+    /// The capture slot of the path that ends here, if one does.
+    pub slot: u32,
+}
+
+impl Node {
+    #[inline]
+    pub fn key_child(&self, key: &[u8]) -> u32 {
+        for (k, child) in &self.keys {
+            if &**k == key {
+                return *child;
+            }
+        }
+        NONE
+    }
+
+    #[inline]
+    pub fn index_child(&self, index: u32) -> u32 {
+        for &(i, child) in &self.indexes {
+            if i == index {
+                return child;
+            }
+        }
+        NONE
+    }
+
+    #[inline]
+    pub fn has_children(&self) -> bool {
+        !self.keys.is_empty() || !self.indexes.is_empty()
+    }
+}
+
+/// The compiled paths: a trie whose node 0 is the record itself.
+#[derive(Debug)]
+pub(crate) struct Plan {
+    pub nodes: Vec<Node>,
+    /// Capture slot of each request field, in field order.
+    pub field_slots: Vec<u32>,
+    /// Capture slot of the top-level `user_id` (for error reports).
+    pub user_id_slot: u32,
+    /// Capture slot of `identities[0].connection` (for the connection filter).
+    pub connection_slot: u32,
+    /// How many slots a record's captures need.
+    pub slot_count: usize,
+}
+
+impl Plan {
+    pub fn new(request: &Request) -> Plan {
+        let mut plan = Plan {
+            nodes: vec![Node { slot: NONE, ..Node::default() }],
+            field_slots: Vec::new(),
+            user_id_slot: NONE,
+            connection_slot: NONE,
+            slot_count: 0,
+        };
+        for field in &request.fields {
+            let slot = plan.insert(&field.path);
+            plan.field_slots.push(slot);
+        }
+        plan.user_id_slot = plan.insert(&[Step::Key("user_id".into())]);
+        plan.connection_slot =
+            plan.insert(&[Step::Key("identities".into()), Step::Index(0), Step::Key("connection".into())]);
+        plan
+    }
+
+    fn insert(&mut self, path: &[Step]) -> u32 {
+        let mut at = 0usize;
+        for step in path {
+            let found = match step {
+                Step::Key(k) => self.nodes[at].key_child(k.as_bytes()),
+                Step::Index(i) => self.nodes[at].index_child(*i),
+            };
+            at = if found != NONE {
+                found as usize
+            } else {
+                let child = self.nodes.len() as u32;
+                self.nodes.push(Node { slot: NONE, ..Node::default() });
+                match step {
+                    Step::Key(k) => self.nodes[at].keys.push((k.as_bytes().into(), child)),
+                    Step::Index(i) => self.nodes[at].indexes.push((*i, child)),
+                }
+                child as usize
+            };
+        }
+        if self.nodes[at].slot == NONE {
+            self.nodes[at].slot = self.slot_count as u32;
+            self.slot_count += 1;
+        }
+        self.nodes[at].slot
+    }
+}

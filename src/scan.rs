@@ -1,0 +1,501 @@
+//! One validating walk over a JSON record that notes where the selected values are, building no tree.
+//!
+//! The walk checks everything a bad record can be (syntax, duplicate keys, lone surrogates,
+//! depth) but copies nothing except object keys, which it must compare. Values are found as
+//! byte ranges of the input; the encoders re-read only those ranges.
+
+use crate::error::ErrorCode;
+use crate::plan::{Plan, NONE};
+
+/// Deepest nesting accepted (objects and arrays together, the record itself being depth 1).
+pub const MAX_DEPTH: usize = 128;
+
+/// What a captured value is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// A string; `escaped` when its text holds a backslash.
+    String { escaped: bool },
+    Number,
+    True,
+    False,
+    Null,
+    Object,
+    Array,
+}
+
+/// A value found in the record: its kind and byte range (a string's range excludes its quotes).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Capture {
+    pub kind: Kind,
+    pub start: usize,
+    pub end: usize,
+}
+
+/// A problem found in a record.
+#[derive(Debug, Clone)]
+pub(crate) struct Fault {
+    pub code: ErrorCode,
+    pub message: String,
+    /// Byte offset in the scanned buffer.
+    pub offset: usize,
+}
+
+/// The outcome of scanning one value.
+pub(crate) enum Scan {
+    /// The value is fine and ends at this offset.
+    Ok(usize),
+    /// The value is bad but its end was still found (so a JSON text can go on after it).
+    Bad(Fault, usize),
+    /// The value is bad and its end cannot be known.
+    Broken(Fault),
+}
+
+#[derive(Clone, Copy)]
+struct Frame {
+    is_object: bool,
+    /// Trie node for the children, or NONE.
+    node: u32,
+    /// Slot to capture this container into when it closes, or NONE.
+    slot: u32,
+    start: usize,
+    /// Where this object's keys begin in `keys`.
+    key_mark: u32,
+    /// Index of the current array element.
+    index: u32,
+}
+
+/// Reusable walker state, so a record costs no allocation once the buffers have grown.
+#[derive(Default)]
+pub(crate) struct Scanner {
+    stack: Vec<Frame>,
+    /// Decoded keys of the open objects, as ranges of `arena`.
+    keys: Vec<(u32, u32)>,
+    arena: Vec<u8>,
+    /// One entry per plan slot.
+    pub captures: Vec<Option<Capture>>,
+    fault: Option<Fault>,
+}
+
+const ESCAPE_HIT: u64 = 0x8080_8080_8080_8080;
+const LO: u64 = 0x0101_0101_0101_0101;
+
+/// Flags (high bit of each byte) the bytes that end a run of plain string text:
+/// `"`, `\` and controls below 0x20. The lowest flag is exact.
+#[inline(always)]
+fn string_stops(w: u64) -> u64 {
+    let quote = w ^ (LO * b'"' as u64);
+    let backslash = w ^ (LO * b'\\' as u64);
+    let has_quote = quote.wrapping_sub(LO) & !quote;
+    let has_bs = backslash.wrapping_sub(LO) & !backslash;
+    let has_ctrl = w.wrapping_sub(LO * 0x20) & !w;
+    (has_quote | has_bs | has_ctrl) & ESCAPE_HIT
+}
+
+#[inline(always)]
+fn is_ws(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\r')
+}
+
+#[inline(always)]
+pub(crate) fn skip_ws(buf: &[u8], mut pos: usize) -> usize {
+    while pos < buf.len() && is_ws(buf[pos]) {
+        pos += 1;
+    }
+    pos
+}
+
+fn describe(buf: &[u8], pos: usize) -> String {
+    match buf.get(pos) {
+        None => "the record ends too early".to_string(),
+        Some(&b) if b.is_ascii_graphic() => format!("unexpected '{}'", b as char),
+        Some(&b) => format!("unexpected byte 0x{b:02x}"),
+    }
+}
+
+fn fault(code: ErrorCode, message: String, offset: usize) -> Fault {
+    Fault { code, message, offset }
+}
+
+fn syntax(buf: &[u8], pos: usize, expected: &str) -> Fault {
+    fault(ErrorCode::InvalidJson, format!("{}, expected {expected} (byte {pos})", describe(buf, pos)), pos)
+}
+
+impl Scanner {
+    /// Scans the value at `pos` of `buf` against `plan`, filling `captures`.
+    pub fn scan(&mut self, plan: &Plan, buf: &[u8], pos: usize) -> Scan {
+        self.captures.clear();
+        self.captures.resize(plan.slot_count, None);
+        self.stack.clear();
+        self.keys.clear();
+        self.arena.clear();
+        self.fault = None;
+        match self.walk(plan, buf, pos) {
+            Ok(end) => match self.fault.take() {
+                None => Scan::Ok(end),
+                Some(f) => Scan::Bad(f, end),
+            },
+            Err(f) => Scan::Broken(f),
+        }
+    }
+
+    /// Notes a problem that does not stop the walk; the first one is reported.
+    fn soft(&mut self, f: Fault) {
+        if self.fault.is_none() {
+            self.fault = Some(f);
+        }
+    }
+
+    fn walk(&mut self, plan: &Plan, buf: &[u8], mut pos: usize) -> Result<usize, Fault> {
+        // `cand` is the trie node of the value about to be read (NONE when nothing needs it).
+        let mut cand: u32 = if buf.get(pos) == Some(&b'{') { 0 } else { NONE };
+        'value: loop {
+            let start = pos;
+            let Some(&b) = buf.get(pos) else {
+                return Err(syntax(buf, pos, "a value"));
+            };
+            let node = if cand == NONE { None } else { Some(&plan.nodes[cand as usize]) };
+            let kind = match b {
+                b'{' | b'[' => {
+                    if self.stack.len() >= MAX_DEPTH {
+                        let end = skip_deep(buf, pos)?;
+                        self.soft(fault(
+                            ErrorCode::TooDeep,
+                            format!("nesting deeper than {MAX_DEPTH} levels (byte {pos})"),
+                            pos,
+                        ));
+                        pos = end;
+                        None
+                    } else {
+                        let is_object = b == b'{';
+                        let (child_node, slot) = match node {
+                            Some(n) => (if n.has_children() { cand } else { NONE }, n.slot),
+                            None => (NONE, NONE),
+                        };
+                        self.stack.push(Frame {
+                            is_object,
+                            node: child_node,
+                            slot,
+                            start,
+                            key_mark: self.keys.len() as u32,
+                            index: 0,
+                        });
+                        pos = skip_ws(buf, pos + 1);
+                        let close = if is_object { b'}' } else { b']' };
+                        if buf.get(pos) == Some(&close) {
+                            pos += 1;
+                            self.close(pos);
+                            None
+                        } else if is_object {
+                            pos = self.member(plan, buf, pos, &mut cand)?;
+                            continue 'value;
+                        } else {
+                            cand = match node {
+                                Some(n) if child_node != NONE => n.index_child(0),
+                                _ => NONE,
+                            };
+                            continue 'value;
+                        }
+                    }
+                }
+                b'"' => {
+                    let (end, escaped) = self.string(buf, pos)?;
+                    pos = end;
+                    Some(Kind::String { escaped })
+                }
+                b't' => {
+                    pos = literal(buf, pos, b"true")?;
+                    Some(Kind::True)
+                }
+                b'f' => {
+                    pos = literal(buf, pos, b"false")?;
+                    Some(Kind::False)
+                }
+                b'n' => {
+                    pos = literal(buf, pos, b"null")?;
+                    Some(Kind::Null)
+                }
+                b'-' | b'0'..=b'9' => {
+                    pos = number(buf, pos)?;
+                    Some(Kind::Number)
+                }
+                _ => return Err(syntax(buf, pos, "a value")),
+            };
+            if let (Some(kind), Some(n)) = (kind, node) {
+                if n.slot != NONE {
+                    let capture = match kind {
+                        Kind::String { .. } => Capture { kind, start: start + 1, end: pos - 1 },
+                        _ => Capture { kind, start, end: pos },
+                    };
+                    self.captures[n.slot as usize] = Some(capture);
+                }
+            }
+            // A value is done: close containers or move to the next member / element.
+            loop {
+                let Some(top) = self.stack.last_mut() else {
+                    return Ok(pos);
+                };
+                pos = skip_ws(buf, pos);
+                match (buf.get(pos), top.is_object) {
+                    (Some(b','), true) => {
+                        pos = skip_ws(buf, pos + 1);
+                        pos = self.member(plan, buf, pos, &mut cand)?;
+                        continue 'value;
+                    }
+                    (Some(b','), false) => {
+                        top.index += 1;
+                        let (node, index) = (top.node, top.index);
+                        cand = if node == NONE { NONE } else { plan.nodes[node as usize].index_child(index) };
+                        pos = skip_ws(buf, pos + 1);
+                        continue 'value;
+                    }
+                    (Some(b'}'), true) | (Some(b']'), false) => {
+                        pos += 1;
+                        self.close(pos);
+                    }
+                    (_, true) => return Err(syntax(buf, pos, "',' or '}'")),
+                    (_, false) => return Err(syntax(buf, pos, "',' or ']'")),
+                }
+            }
+        }
+    }
+
+    /// Pops the innermost container, which ended just before `end`, capturing it if wanted.
+    fn close(&mut self, end: usize) {
+        let frame = self.stack.pop().expect("a container is open");
+        if frame.is_object {
+            let mark = frame.key_mark as usize;
+            if mark < self.keys.len() {
+                self.arena.truncate(self.keys[mark].0 as usize);
+                self.keys.truncate(mark);
+            }
+        }
+        if frame.slot != NONE {
+            let kind = if frame.is_object { Kind::Object } else { Kind::Array };
+            self.captures[frame.slot as usize] = Some(Capture { kind, start: frame.start, end });
+        }
+    }
+
+    /// Reads `"key" :` at `pos` inside the innermost object; sets `cand` to the key's trie node.
+    fn member(&mut self, plan: &Plan, buf: &[u8], pos: usize, cand: &mut u32) -> Result<usize, Fault> {
+        if buf.get(pos) != Some(&b'"') {
+            return Err(syntax(buf, pos, "a key in double quotes"));
+        }
+        let (end, escaped) = self.string(buf, pos)?;
+        let key_start = self.arena.len();
+        if escaped {
+            crate::json_out::decode_string(&buf[pos + 1..end - 1], &mut self.arena);
+        } else {
+            self.arena.extend_from_slice(&buf[pos + 1..end - 1]);
+        }
+        let key = &self.arena[key_start..];
+        let top = *self.stack.last().expect("inside an object");
+        let repeated = self.keys[top.key_mark as usize..]
+            .iter()
+            .any(|&(s, l)| l as usize == key.len() && &self.arena[s as usize..(s + l) as usize] == key);
+        if repeated {
+            let shown = String::from_utf8_lossy(key).into_owned();
+            self.soft(fault(
+                ErrorCode::DuplicateKey,
+                format!("key {shown:?} appears twice in one object (byte {pos})"),
+                pos,
+            ));
+        }
+        let key = &self.arena[key_start..];
+        *cand = if top.node == NONE { NONE } else { plan.nodes[top.node as usize].key_child(key) };
+        self.keys.push((key_start as u32, key.len() as u32));
+        let pos = skip_ws(buf, end);
+        if buf.get(pos) != Some(&b':') {
+            return Err(syntax(buf, pos, "':'"));
+        }
+        Ok(skip_ws(buf, pos + 1))
+    }
+
+    /// Scans the string whose opening quote is at `pos`; returns the offset after the closing
+    /// quote and whether it holds escapes. Lone surrogates are noted, not fatal.
+    fn string(&mut self, buf: &[u8], pos: usize) -> Result<(usize, bool), Fault> {
+        let mut i = pos + 1;
+        let mut escaped = false;
+        loop {
+            while i + 8 <= buf.len() {
+                let w = u64::from_le_bytes(buf[i..i + 8].try_into().expect("8 bytes"));
+                let stops = string_stops(w);
+                if stops != 0 {
+                    i += (stops.trailing_zeros() / 8) as usize;
+                    break;
+                }
+                i += 8;
+            }
+            let Some(&b) = buf.get(i) else {
+                return Err(fault(ErrorCode::InvalidJson, format!("unterminated string (starting at byte {pos})"), pos));
+            };
+            match b {
+                b'"' => return Ok((i + 1, escaped)),
+                b'\\' => {
+                    escaped = true;
+                    i = self.escape(buf, i)?;
+                }
+                0..=0x1f => {
+                    return Err(fault(
+                        ErrorCode::InvalidJson,
+                        format!("control character 0x{b:02x} inside a string must be escaped (byte {i})"),
+                        i,
+                    ))
+                }
+                _ => i += 1,
+            }
+        }
+    }
+
+    /// Checks the escape at `i` (a backslash); returns the offset after it.
+    fn escape(&mut self, buf: &[u8], i: usize) -> Result<usize, Fault> {
+        match buf.get(i + 1) {
+            Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => Ok(i + 2),
+            Some(b'u') => {
+                let unit = hex4(buf, i + 2).ok_or_else(|| {
+                    fault(ErrorCode::InvalidJson, format!("\\u must be followed by 4 hex digits (byte {i})"), i)
+                })?;
+                match unit {
+                    0xD800..=0xDBFF => {
+                        let low = if buf.get(i + 6) == Some(&b'\\') && buf.get(i + 7) == Some(&b'u') {
+                            hex4(buf, i + 8)
+                        } else {
+                            None
+                        };
+                        match low {
+                            Some(0xDC00..=0xDFFF) => Ok(i + 12),
+                            _ => {
+                                self.soft(fault(
+                                    ErrorCode::LoneSurrogate,
+                                    format!("lone surrogate \\u{unit:04x} without its low half (byte {i})"),
+                                    i,
+                                ));
+                                Ok(i + 6)
+                            }
+                        }
+                    }
+                    0xDC00..=0xDFFF => {
+                        self.soft(fault(
+                            ErrorCode::LoneSurrogate,
+                            format!("lone surrogate \\u{unit:04x} without its high half (byte {i})"),
+                            i,
+                        ));
+                        Ok(i + 6)
+                    }
+                    _ => Ok(i + 6),
+                }
+            }
+            _ => Err(fault(ErrorCode::InvalidJson, format!("invalid escape in a string (byte {i})"), i)),
+        }
+    }
+}
+
+pub(crate) fn hex4(buf: &[u8], at: usize) -> Option<u32> {
+    let digits = buf.get(at..at + 4)?;
+    let mut v = 0u32;
+    for &d in digits {
+        v = v * 16 + (d as char).to_digit(16)?;
+    }
+    Some(v)
+}
+
+fn literal(buf: &[u8], pos: usize, word: &[u8]) -> Result<usize, Fault> {
+    if buf.get(pos..pos + word.len()) == Some(word) {
+        Ok(pos + word.len())
+    } else {
+        Err(syntax(buf, pos, "a value"))
+    }
+}
+
+/// `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`; the text is kept as it is, never converted.
+fn number(buf: &[u8], pos: usize) -> Result<usize, Fault> {
+    let digits = |mut i: usize| {
+        let from = i;
+        while i < buf.len() && buf[i].is_ascii_digit() {
+            i += 1;
+        }
+        (i, i - from)
+    };
+    let bad = |at: usize| syntax(buf, at, "a digit of a number");
+    let mut i = pos;
+    if buf[i] == b'-' {
+        i += 1;
+    }
+    match buf.get(i) {
+        Some(b'0') => i += 1,
+        Some(b'1'..=b'9') => i = digits(i).0,
+        _ => return Err(bad(i)),
+    }
+    if buf.get(i) == Some(&b'.') {
+        let (j, n) = digits(i + 1);
+        if n == 0 {
+            return Err(bad(j));
+        }
+        i = j;
+    }
+    if matches!(buf.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        if matches!(buf.get(i), Some(b'+' | b'-')) {
+            i += 1;
+        }
+        let (j, n) = digits(i);
+        if n == 0 {
+            return Err(bad(j));
+        }
+        i = j;
+    }
+    Ok(i)
+}
+
+/// Finds the end of a container nested past [`MAX_DEPTH`] without a frame per level:
+/// one bit per level says object or array, so even 100 000 levels cost 12 KB.
+/// It checks bracket matching and strings only; the record is rejected anyway.
+fn skip_deep(buf: &[u8], pos: usize) -> Result<usize, Fault> {
+    let mut bits: Vec<u64> = Vec::new();
+    let mut depth = 0usize;
+    let mut i = pos;
+    while i < buf.len() {
+        match buf[i] {
+            open @ (b'{' | b'[') => {
+                if depth % 64 == 0 {
+                    bits.push(0);
+                }
+                let word = &mut bits[depth / 64];
+                if open == b'{' {
+                    *word |= 1 << (depth % 64);
+                } else {
+                    *word &= !(1 << (depth % 64));
+                }
+                depth += 1;
+            }
+            close @ (b'}' | b']') => {
+                if depth == 0 {
+                    return Err(syntax(buf, i, "a value"));
+                }
+                depth -= 1;
+                let is_object = bits[depth / 64] >> (depth % 64) & 1 == 1;
+                if is_object != (close == b'}') {
+                    return Err(syntax(buf, i, if is_object { "'}'" } else { "']'" }));
+                }
+                if depth % 64 == 0 {
+                    bits.pop();
+                }
+                if depth == 0 {
+                    return Ok(i + 1);
+                }
+            }
+            b'"' => {
+                i += 1;
+                while i < buf.len() && buf[i] != b'"' {
+                    i += if buf[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    Err(fault(
+        ErrorCode::TooDeep,
+        format!("nesting deeper than {MAX_DEPTH} levels, and the record ends before it closes"),
+        pos,
+    ))
+}
