@@ -196,6 +196,16 @@ impl Exporter {
         self.limit_reached
     }
 
+    /// Bytes held right now: unread input plus output not yet pulled (for hosts that watch memory).
+    pub fn buffered_bytes(&self) -> usize {
+        let input = match &self.input {
+            Input::None => 0,
+            Input::Ndjson(n) => n.buf.len() - n.pos,
+            Input::Json(docs) => docs.iter().map(|d| d.text.len() - d.pos.min(d.text.len())).sum(),
+        };
+        input + self.out.len() - self.out_pos
+    }
+
     /// True once [`Exporter::finish`] was called.
     pub fn is_finished(&self) -> bool {
         self.finished
