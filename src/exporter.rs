@@ -462,7 +462,7 @@ impl Exporter {
         let bad_utf8 = first_bad_utf8(line, 0);
         match self.record(line, start, bad_utf8, true) {
             Ok(_) => Ok(()),
-            Err(((e, _), id)) => self.bad_record(e.at(loc, id)),
+            Err(bad) => self.bad_record(bad.error.at(loc, bad.user_id)),
         }
     }
 
@@ -479,7 +479,7 @@ impl Exporter {
                     let loc = Location::Index(0);
                     match self.record(text, doc.pos, doc.bad_utf8, true) {
                         Ok(_) => {}
-                        Err(((e, _), id)) => self.bad_record(e.at(loc, id))?,
+                        Err(bad) => self.bad_record(bad.error.at(loc, bad.user_id))?,
                     }
                 }
                 Stage::Elements { index, in_page, after_comma } => {
@@ -497,10 +497,9 @@ impl Exporter {
                     }
                     let end = match self.record(text, pos, doc.bad_utf8, false) {
                         Ok(end) => end,
-                        Err((e, id)) => {
-                            let end = e.1;
-                            self.bad_record(e.0.at(loc, id))?;
-                            match end {
+                        Err(bad) => {
+                            self.bad_record(bad.error.at(loc, bad.user_id))?;
+                            match bad.end {
                                 Some(end) => end,
                                 None => {
                                     // A syntax error: where the next user starts cannot be known.
@@ -558,7 +557,7 @@ impl Exporter {
         start: usize,
         bad_utf8: Option<usize>,
         whole: bool,
-    ) -> std::result::Result<usize, ((Error, Option<usize>), Option<String>)> {
+    ) -> std::result::Result<usize, BadRecord> {
         self.stats.users_read += 1;
         let is_object = buf.get(start) == Some(&b'{');
         let scanned = self.scanner.scan(&self.plan, buf, start);
@@ -577,13 +576,13 @@ impl Exporter {
             });
         }
         if let Some(f) = fault {
-            return Err(((Error::new(f.code, f.message), end), id));
+            return Err(BadRecord { error: Error::new(f.code, f.message), end, user_id: id });
         }
         let end = end.expect("no fault means the end is known");
         if whole && skip_ws(buf, end) != buf.len() {
             let at = skip_ws(buf, end);
             let e = Error::new(ErrorCode::InvalidJson, format!("unexpected text after the user (byte {at})"));
-            return Err(((e, None), id));
+            return Err(BadRecord { error: e, end: None, user_id: id });
         }
         if !is_object {
             let what = match buf[start] {
@@ -594,7 +593,7 @@ impl Exporter {
                 _ => "a number",
             };
             let e = Error::new(ErrorCode::NotAnObject, format!("a user must be a JSON object, not {what}"));
-            return Err(((e, Some(end)), None));
+            return Err(BadRecord { error: e, end: Some(end), user_id: None });
         }
         if let Some(connection) = &self.options.connection {
             let matches = match self.capture(self.plan.connection_slot) {
@@ -662,6 +661,13 @@ impl Exporter {
     }
 }
 
+/// A record that cannot be written: why, where its value ended (if known), and its user_id.
+struct BadRecord {
+    error: Error,
+    end: Option<usize>,
+    user_id: Option<String>,
+}
+
 fn mixed() -> Error {
     Error::new(
         ErrorCode::InvalidState,
@@ -670,7 +676,10 @@ fn mixed() -> Error {
 }
 
 fn too_large(cap: usize) -> Error {
-    Error::new(ErrorCode::RecordTooLarge, format!("the line is longer than the record-size cap of {cap} bytes"))
+    Error::new(
+        ErrorCode::RecordTooLarge,
+        format!("the line is longer than the record-size cap of {cap} bytes"),
+    )
 }
 
 fn structure_error(text: &[u8], pos: usize, expected: &str) -> Error {
@@ -679,7 +688,10 @@ fn structure_error(text: &[u8], pos: usize, expected: &str) -> Error {
         Some(&b) if b.is_ascii_graphic() => format!("'{}'", b as char),
         Some(&b) => format!("byte 0x{b:02x}"),
     };
-    Error::new(ErrorCode::InvalidJson, format!("found {found} at byte {pos} of the JSON text, expected {expected}"))
+    Error::new(
+        ErrorCode::InvalidJson,
+        format!("found {found} at byte {pos} of the JSON text, expected {expected}"),
+    )
 }
 
 fn first_bad_utf8(text: &[u8], from: usize) -> Option<usize> {
