@@ -405,6 +405,10 @@ impl Exporter {
         if let Some(e) = &self.failed {
             return Err(e.clone());
         }
+        if self.out.len() - self.out_pos >= want {
+            return Ok(());
+        }
+        // Less than `want` is waiting, so this move is small even behind a huge record.
         if self.out_pos > 0 {
             self.out.drain(..self.out_pos);
             self.out_pos = 0;

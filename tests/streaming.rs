@@ -187,3 +187,22 @@ fn memory_stays_bounded_whatever_the_number_of_users() {
     // One pushed chunk + one pull chunk + a record, for 200 000 users.
     assert!(high_water <= chunk.len() + 4096 + user.len() * 2, "held {high_water} bytes");
 }
+
+#[test]
+fn a_huge_record_is_pulled_in_linear_time() {
+    // 16 MB in one user_metadata string (Auth0's metadata limit), pulled 64 bytes at a time.
+    let big = "x".repeat(16 << 20);
+    let line = format!("{{\"user_id\":\"big\",\"user_metadata\":{{\"note\":\"{big}\"}}}}\n");
+    let body = r#"{"format":"csv","fields":[{"name":"user_id"},{"name":"user_metadata.note"}]}"#;
+    let mut ex = Exporter::new(request(body), Options { chunk_size: 4096, ..Options::default() });
+    ex.push_ndjson(line.as_bytes()).unwrap();
+    ex.finish().unwrap();
+    let mut total = 0;
+    let started = std::time::Instant::now();
+    while let Pull::Data(d) = ex.pull().unwrap() {
+        total += d.len();
+    }
+    assert_eq!(total, "user_id,user_metadata.note\n".len() + "\"'big\",\"'\"\n".len() + big.len());
+    // Not a benchmark: a quadratic drain would take minutes here, linear takes milliseconds.
+    assert!(started.elapsed().as_secs() < 20, "pulling took {:?}", started.elapsed());
+}
