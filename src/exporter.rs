@@ -96,7 +96,9 @@ struct NdjsonInput {
     line: u64,
     /// The stream start (and its BOM) has been dealt with.
     started: bool,
-    /// Inside a line that broke the record cap: drop bytes until its `\n`.
+    /// Start of the unfinished last line in `buf`.
+    tail_start: usize,
+    /// The unfinished last line broke the record cap: drop pushed bytes until its `\n`.
     discarding: bool,
 }
 
@@ -194,6 +196,16 @@ impl Exporter {
         self.limit_reached
     }
 
+    /// Bytes held right now: unread input plus output not yet pulled (for hosts that watch memory).
+    pub fn buffered_bytes(&self) -> usize {
+        let input = match &self.input {
+            Input::None => 0,
+            Input::Ndjson(n) => n.buf.len() - n.pos,
+            Input::Json(docs) => docs.iter().map(|d| d.text.len() - d.pos.min(d.text.len())).sum(),
+        };
+        input + self.out.len() - self.out_pos
+    }
+
     /// True once [`Exporter::finish`] was called.
     pub fn is_finished(&self) -> bool {
         self.finished
@@ -215,22 +227,27 @@ impl Exporter {
         if !self.check_push(chunk.len())? {
             return Ok(());
         }
-        match &mut self.input {
-            Input::None => {
-                self.input = Input::Ndjson(NdjsonInput { buf: chunk.to_vec(), ..NdjsonInput::default() })
-            }
-            Input::Ndjson(n) => {
-                if n.discarding {
-                    // Only the end of the over-long line matters; keep nothing else of it.
-                    match chunk.iter().position(|&b| b == b'\n') {
-                        Some(i) => n.buf.extend_from_slice(&chunk[i..]),
-                        None => return Ok(()),
-                    }
-                } else {
-                    n.buf.extend_from_slice(chunk);
-                }
-            }
-            Input::Json(_) => return Err(mixed()),
+        if matches!(self.input, Input::None) {
+            self.input = Input::Ndjson(NdjsonInput::default());
+        }
+        let Input::Ndjson(n) = &mut self.input else { return Err(mixed()) };
+        let mut chunk = chunk;
+        if n.discarding {
+            // Only the end of the over-long line matters; keep nothing else of it.
+            let Some(i) = chunk.iter().position(|&b| b == b'\n') else { return Ok(()) };
+            n.discarding = false;
+            chunk = &chunk[i..];
+        }
+        if let Some(i) = chunk.iter().rposition(|&b| b == b'\n') {
+            n.tail_start = n.buf.len() + i + 1;
+        }
+        n.buf.extend_from_slice(chunk);
+        // A line past the cap is kept only up to cap + 2 bytes: enough to fail it even after a
+        // trailing CR is stripped, never more.
+        let cap = self.options.max_record_bytes;
+        if n.buf.len() - n.tail_start > cap + 1 {
+            n.buf.truncate(n.tail_start + cap + 2);
+            n.discarding = true;
         }
         Ok(())
     }
@@ -398,33 +415,12 @@ impl Exporter {
                     let nl = n.scan_from + i;
                     n.line += 1;
                     self.stats.lines = n.line;
-                    let (start, discarding) = (n.pos, n.discarding);
+                    let start = n.pos;
                     n.pos = nl + 1;
                     n.scan_from = n.pos;
-                    n.discarding = false;
-                    if !discarding {
-                        self.ndjson_line(&n.buf[start..nl], n.line)?;
-                    }
+                    self.ndjson_line(&n.buf[start..nl], n.line)?;
                 }
                 None => {
-                    let pending = n.buf.len() - n.pos;
-                    if !n.discarding && pending > self.options.max_record_bytes {
-                        let line = n.line + 1;
-                        n.discarding = true;
-                        n.pos = n.buf.len();
-                        self.bad_record(
-                            Error::new(
-                                ErrorCode::RecordTooLarge,
-                                format!(
-                                    "the line is longer than the record-size cap of {} bytes",
-                                    self.options.max_record_bytes
-                                ),
-                            )
-                            .at(Location::Line(line), None),
-                        )?;
-                    } else if n.discarding {
-                        n.pos = n.buf.len();
-                    }
                     if self.finished && n.pos < n.buf.len() {
                         n.line += 1;
                         self.stats.lines = n.line;
@@ -434,11 +430,9 @@ impl Exporter {
                     }
                     // Keep only the unfinished line.
                     n.buf.drain(..n.pos);
+                    n.tail_start -= n.pos.min(n.tail_start);
                     n.pos = 0;
                     n.scan_from = n.buf.len();
-                    if self.finished && n.discarding {
-                        n.discarding = false;
-                    }
                     return Ok(());
                 }
             }
