@@ -142,10 +142,9 @@ impl Sink {
 fn run_core(input: &[u8], format: Format, sink: &mut Sink) -> u64 {
     let request = Request::from_json(&request(format)).expect("the job is a valid request");
     let mut ex = Exporter::new(request, Options { chunk_size: CHUNK, ..Options::default() });
-    let drain = |ex: &mut Exporter, sink: &mut Sink| loop {
-        match ex.pull().expect("the data set has no bad record") {
-            Pull::Data(d) => sink.write(d),
-            Pull::NeedInput | Pull::Done => break,
+    let drain = |ex: &mut Exporter, sink: &mut Sink| {
+        while let Pull::Data(d) = ex.pull().expect("the data set has no bad record") {
+            sink.write(d);
         }
     };
     for chunk in input.chunks(CHUNK) {
