@@ -10,7 +10,7 @@
 //!
 //! Flags (after `--`): `--smoke` (tiny input, one run: keeps the bench from rotting in CI;
 //! also `USEREXPORT_BENCH_SMOKE=1`), `--generate` (write the data files and stop),
-//! `--runs N`, `--sizes 100k,1m`, `--only csv|json`.
+//! `--runs N`, `--sizes 100k,1m`, `--only csv|json`, `--profile` (core only, unchecked, for `perf record`).
 
 mod gen;
 
@@ -30,6 +30,8 @@ const JOB: &str = include_str!("job.json");
 struct Args {
     smoke: bool,
     generate_only: bool,
+    /// Only the core, no checks: a clean process to run under `perf record`.
+    profile: bool,
     runs: usize,
     sizes: Vec<u64>,
     formats: Vec<Format>,
@@ -51,6 +53,7 @@ fn args() -> Args {
     let mut a = Args {
         smoke: std::env::var("USEREXPORT_BENCH_SMOKE").is_ok_and(|v| v == "1"),
         generate_only: false,
+        profile: false,
         runs: 5,
         sizes: vec![100_000, 1_000_000],
         formats: vec![Format::Csv, Format::Json],
@@ -60,6 +63,7 @@ fn args() -> Args {
         match arg.as_str() {
             "--smoke" => a.smoke = true,
             "--generate" => a.generate_only = true,
+            "--profile" => a.profile = true,
             "--runs" => a.runs = it.next().and_then(|n| n.parse().ok()).expect("--runs N"),
             "--sizes" => a.sizes = it.next().expect("--sizes 100k,1m").split(',').map(parse_count).collect(),
             "--only" => {
@@ -343,6 +347,16 @@ fn main() {
     if args.generate_only {
         for &n in &args.sizes {
             println!("{}", data_file(n).display());
+        }
+        return;
+    }
+    if args.profile {
+        for &count in &args.sizes {
+            let input = std::fs::read(data_file(count)).expect("read data");
+            for &format in &args.formats {
+                let (_, cpu, _) = time_runs(args.runs, || run_core(&input, format, &mut Sink::new(false)));
+                println!("{} {}: {:.1} MB/s", size_name(count), format.as_str(), input.len() as f64 / 1e6 / cpu);
+            }
         }
         return;
     }

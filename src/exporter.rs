@@ -10,7 +10,7 @@ use crate::format::{encoder_for, Encoder, Value};
 use crate::json_out::decode_string;
 use crate::plan::{Plan, NONE};
 use crate::request::Request;
-use crate::scan::{skip_ws, Capture, Kind, Scan, Scanner};
+use crate::scan::{find_byte, skip_ws, Capture, Kind, Scan, Scanner};
 
 /// Default size of a pulled chunk.
 pub const DEFAULT_CHUNK_SIZE: usize = 64 * 1024;
@@ -410,7 +410,7 @@ impl Exporter {
                 n.started = true;
                 n.scan_from = n.pos;
             }
-            match n.buf[n.scan_from..].iter().position(|&b| b == b'\n') {
+            match find_byte(&n.buf[n.scan_from..], b'\n') {
                 Some(i) => {
                     let nl = n.scan_from + i;
                     n.line += 1;
@@ -670,7 +670,10 @@ fn mixed() -> Error {
 }
 
 fn too_large(cap: usize) -> Error {
-    Error::new(ErrorCode::RecordTooLarge, format!("the line is longer than the record-size cap of {cap} bytes"))
+    Error::new(
+        ErrorCode::RecordTooLarge,
+        format!("the line is longer than the record-size cap of {cap} bytes"),
+    )
 }
 
 fn structure_error(text: &[u8], pos: usize, expected: &str) -> Error {
@@ -679,7 +682,10 @@ fn structure_error(text: &[u8], pos: usize, expected: &str) -> Error {
         Some(&b) if b.is_ascii_graphic() => format!("'{}'", b as char),
         Some(&b) => format!("byte 0x{b:02x}"),
     };
-    Error::new(ErrorCode::InvalidJson, format!("found {found} at byte {pos} of the JSON text, expected {expected}"))
+    Error::new(
+        ErrorCode::InvalidJson,
+        format!("found {found} at byte {pos} of the JSON text, expected {expected}"),
+    )
 }
 
 fn first_bad_utf8(text: &[u8], from: usize) -> Option<usize> {
