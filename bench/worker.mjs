@@ -13,7 +13,8 @@ import { Readable, Writable } from 'node:stream';
 const [peer, format, file] = process.argv.slice(2);
 const JOB = JSON.parse(readFileSync(new URL('./job.json', import.meta.url), 'utf8'));
 const CHUNK = 64 * 1024;
-const PKG = new URL('../pkg/node.js', import.meta.url);
+// The built npm package's Node entry; USEREXPORT_PKG points elsewhere (a path to node.js) when set.
+const PKG = process.env.USEREXPORT_PKG ? new URL(`file://${process.env.USEREXPORT_PKG}`) : new URL('../pkg/node.js', import.meta.url);
 
 // ---- the job, compiled once -------------------------------------------------------------
 
@@ -157,14 +158,14 @@ const peers = {
   // userexport in Node, streaming API: NDJSON bytes in, 64 KiB pulls out.
   async 'userexport-stream'() {
     const { Exporter } = await import(PKG);
-    const ex = new Exporter({ ...JOB, format: format === 'csv' ? 'csv' : 'json' });
+    const ex = new Exporter({ ...JOB, format: format === 'csv' ? 'csv' : 'json' }, {});
     for await (const chunk of createReadStream(file, { highWaterMark: CHUNK })) {
       ex.pushNdjson(chunk);
       for (let c = ex.pull(); c; c = ex.pull()) sink(c);
     }
     ex.finish();
     for (let c = ex.pull(); c; c = ex.pull()) sink(c);
-    const users = Number(ex.stats().usersWritten ?? ex.stats().users_written);
+    const users = ex.stats.usersWritten;
     ex.free?.();
     return users;
   },
@@ -247,7 +248,7 @@ const fromObjects = {
   },
   async 'userexport-pushUsers'(users) {
     const { Exporter } = await import(PKG);
-    const ex = new Exporter({ ...JOB, format: format === 'csv' ? 'csv' : 'json' });
+    const ex = new Exporter({ ...JOB, format: format === 'csv' ? 'csv' : 'json' }, {});
     const BATCH = 512;
     for (let i = 0; i < users.length; i += BATCH) {
       ex.pushUsers(users.slice(i, i + BATCH), i);
