@@ -10,7 +10,7 @@ use crate::format::{encoder_for, Encoder, Value};
 use crate::json_out::decode_string;
 use crate::plan::{Plan, NONE};
 use crate::request::Request;
-use crate::scan::{skip_ws, Capture, Kind, Scan, Scanner};
+use crate::scan::{find_byte, skip_ws, Capture, Kind, Scan, Scanner};
 
 /// Default size of a pulled chunk.
 pub const DEFAULT_CHUNK_SIZE: usize = 64 * 1024;
@@ -449,7 +449,7 @@ impl Exporter {
                 n.started = true;
                 n.scan_from = n.pos;
             }
-            match n.buf[n.scan_from..].iter().position(|&b| b == b'\n') {
+            match find_byte(&n.buf[n.scan_from..], b'\n') {
                 Some(i) => {
                     let nl = n.scan_from + i;
                     n.line += 1;
