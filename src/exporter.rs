@@ -313,7 +313,11 @@ impl Exporter {
         } else if self.is_done() {
             Status::Done
         } else {
-            self.fill(1)?;
+            match self.fill(1) {
+                // The bytes just copied count; the error comes with the next call.
+                Err(_) if n > 0 => return Ok((n, Status::HasOutput)),
+                r => r?,
+            }
             if self.out_pos < self.out.len() {
                 Status::HasOutput
             } else if self.is_done() {
@@ -335,7 +339,8 @@ impl Exporter {
     }
 
     fn is_done(&self) -> bool {
-        self.out_pos == self.out.len()
+        self.failed.is_none()
+            && self.out_pos == self.out.len()
             && self.header_written
             && (self.limit_reached || (self.finished && self.input_exhausted()))
     }
@@ -351,6 +356,11 @@ impl Exporter {
     /// Encodes records until `want` bytes are waiting or no input is left.
     fn fill(&mut self, want: usize) -> Result<()> {
         if let Some(e) = &self.failed {
+            // Records encoded before the failure are still delivered, so what a strict export
+            // gives before its error does not depend on how the input was chunked.
+            if self.out_pos < self.out.len() {
+                return Ok(());
+            }
             return Err(e.clone());
         }
         if self.out_pos > 0 {
@@ -376,6 +386,9 @@ impl Exporter {
         };
         if let Err(e) = &result {
             self.failed = Some(e.clone());
+            if self.out_pos < self.out.len() {
+                return Ok(());
+            }
         }
         result
     }
@@ -676,7 +689,10 @@ fn mixed() -> Error {
 }
 
 fn too_large(cap: usize) -> Error {
-    Error::new(ErrorCode::RecordTooLarge, format!("the line is longer than the record-size cap of {cap} bytes"))
+    Error::new(
+        ErrorCode::RecordTooLarge,
+        format!("the line is longer than the record-size cap of {cap} bytes"),
+    )
 }
 
 fn structure_error(text: &[u8], pos: usize, expected: &str) -> Error {
@@ -685,7 +701,10 @@ fn structure_error(text: &[u8], pos: usize, expected: &str) -> Error {
         Some(&b) if b.is_ascii_graphic() => format!("'{}'", b as char),
         Some(&b) => format!("byte 0x{b:02x}"),
     };
-    Error::new(ErrorCode::InvalidJson, format!("found {found} at byte {pos} of the JSON text, expected {expected}"))
+    Error::new(
+        ErrorCode::InvalidJson,
+        format!("found {found} at byte {pos} of the JSON text, expected {expected}"),
+    )
 }
 
 fn first_bad_utf8(text: &[u8], from: usize) -> Option<usize> {
