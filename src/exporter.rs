@@ -588,7 +588,8 @@ impl Exporter {
             Scan::Broken(f) => (Some(f), None),
         };
         let stop = fault.as_ref().map_or(usize::MAX, |f| f.offset);
-        if let Some(b) = bad_utf8.filter(|&b| b < stop && end.is_none_or(|e| b < e)) {
+        // A syntax fault on the first non-UTF-8 byte is reported as what it is: bad UTF-8.
+        if let Some(b) = bad_utf8.filter(|&b| b <= stop && end.is_none_or(|e| b < e)) {
             fault = Some(crate::scan::Fault {
                 code: ErrorCode::InvalidUtf8,
                 message: format!("invalid UTF-8 at byte {b}"),
