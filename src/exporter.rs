@@ -421,7 +421,9 @@ impl Exporter {
                 }
                 None => {
                     let pending = n.buf.len() - n.pos;
-                    if !n.discarding && pending > self.options.max_record_bytes {
+                    // One byte of slack: a pending CR may be the start of the line's CRLF ending,
+                    // which does not count (ndjson_line makes the exact check once the line ends).
+                    if !n.discarding && pending > self.options.max_record_bytes.saturating_add(1) {
                         let line = n.line + 1;
                         n.discarding = true;
                         n.pos = n.buf.len();

@@ -19,3 +19,36 @@ fn a_record_starting_with_bad_utf8_is_invalid_utf8() {
         assert_eq!((e.code().as_str(), e.line()), ("invalid_utf8", Some(2)), "{bytes:?}: {e}");
     }
 }
+
+fn capped_run(chunks: &[&[u8]], cap: usize) -> (Vec<u8>, Vec<String>) {
+    let request = Request::from_json(r#"{"fields":[{"name":"a"}]}"#).unwrap();
+    let options = Options { lenient: true, max_record_bytes: cap, ..Options::default() };
+    let mut ex = Exporter::new(request, options);
+    let mut out = Vec::new();
+    for c in chunks {
+        ex.push_ndjson(c).unwrap();
+        while let Pull::Data(d) = ex.pull().unwrap() {
+            out.extend_from_slice(d);
+        }
+    }
+    ex.finish().unwrap();
+    while let Pull::Data(d) = ex.pull().unwrap() {
+        out.extend_from_slice(d);
+    }
+    (out, ex.skipped().iter().map(|e| e.to_string()).collect())
+}
+
+/// A line of exactly the record cap followed by CRLF was rejected as too large when a chunk
+/// ended between its CR and LF (the CR was counted as part of the line), and accepted when
+/// the whole line came at once.
+#[test]
+fn a_line_at_the_cap_with_crlf_does_not_depend_on_chunking() {
+    let line = b"{\"a\":\"0123456789\"}\r\n{\"a\":1}\n";
+    let cap = 18; // the first line without its CRLF
+    let whole = capped_run(&[line], cap);
+    let split = capped_run(&[&line[..19], &line[19..]], cap);
+    assert_eq!(whole.1, Vec::<String>::new());
+    assert_eq!(whole, split);
+    let over = capped_run(&[&line[..18], &line[18..]], cap - 1);
+    assert_eq!(over.1.len(), 1, "one byte over the cap is still refused: {:?}", over.1);
+}
