@@ -468,6 +468,11 @@ impl Exporter {
             return Ok(()); // blank lines are skipped (and still counted)
         }
         let loc = Location::Line(number);
+        // The cap first: a streamed line is measured before its content is seen.
+        if line.len() > self.options.max_record_bytes {
+            self.stats.users_read += 1;
+            return self.bad_record(too_large(self.options.max_record_bytes).at(loc, None));
+        }
         if line.starts_with(BOM) {
             self.stats.users_read += 1;
             let e = Error::new(
@@ -475,10 +480,6 @@ impl Exporter {
                 "a byte order mark (U+FEFF) starts this line; it is only allowed at the start of the stream",
             );
             return self.bad_record(e.at(loc, None));
-        }
-        if line.len() > self.options.max_record_bytes {
-            self.stats.users_read += 1;
-            return self.bad_record(too_large(self.options.max_record_bytes).at(loc, None));
         }
         let bad_utf8 = first_bad_utf8(line, 0);
         match self.record(line, start, bad_utf8, true) {

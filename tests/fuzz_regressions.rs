@@ -84,3 +84,34 @@ fn strict_pull_into_delivers_bytes_then_the_error() {
     assert_eq!(out, b"v,name\n1,\n");
     assert_eq!(err.line(), Some(2));
 }
+
+fn lenient_capped(chunks: &[&[u8]], cap: usize) -> Vec<String> {
+    let request = Request::from_json(r#"{"fields":[{"name":"email"}]}"#).unwrap();
+    let options = Options { lenient: true, max_record_bytes: cap, ..Options::default() };
+    let mut ex = Exporter::new(request, options);
+    for c in chunks {
+        ex.push_ndjson(c).unwrap();
+        drain(&mut ex);
+    }
+    ex.finish().unwrap();
+    drain(&mut ex);
+    ex.skipped().iter().map(|e| e.to_string()).collect()
+}
+
+/// fuzz ndjson_chunked crash-b2626b64: a mid-stream line that starts with a BOM and is over
+/// the record cap was `invalid_json` (BOM) when pushed whole but `record_too_large` when it
+/// streamed in, since a streamed line is measured before it is seen whole. The cap now comes first.
+#[test]
+fn over_long_bom_line_gives_the_same_error_however_chunked() {
+    let input: &[u8] = b"{\"email\":\"a\"}\n\xEF\xBB\xBF{\"email\":\"bobdoe@outlook.com\"}\n";
+    let whole = lenient_capped(&[input], 10);
+    let pieces: Vec<&[u8]> = input.chunks(4).collect();
+    assert_eq!(whole, lenient_capped(&pieces, 10));
+    assert_eq!(
+        whole,
+        [
+            "line 1: the line is longer than the record-size cap of 10 bytes",
+            "line 2: the line is longer than the record-size cap of 10 bytes"
+        ]
+    );
+}
