@@ -463,15 +463,16 @@ impl Exporter {
 
     fn ndjson_line(&mut self, line: &[u8], number: u64) -> Result<()> {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
-        let start = skip_ws(line, 0);
-        if start == line.len() {
-            return Ok(()); // blank lines are skipped (and still counted)
-        }
         let loc = Location::Line(number);
-        // The cap first: a streamed line is measured before its content is seen.
+        // The cap first, blank lines included: a streamed line is measured before its
+        // content is seen, so any other order would make the outcome depend on chunking.
         if line.len() > self.options.max_record_bytes {
             self.stats.users_read += 1;
             return self.bad_record(too_large(self.options.max_record_bytes).at(loc, None));
+        }
+        let start = skip_ws(line, 0);
+        if start == line.len() {
+            return Ok(()); // blank lines are skipped (and still counted)
         }
         if line.starts_with(BOM) {
             self.stats.users_read += 1;

@@ -115,3 +115,14 @@ fn over_long_bom_line_gives_the_same_error_however_chunked() {
         ]
     );
 }
+
+/// fuzz ndjson_chunked crash (whitespace-only line over the cap): skipped as blank when pushed
+/// whole, `record_too_large` when streamed. The cap now applies to every line, blank or not.
+#[test]
+fn over_long_blank_line_gives_the_same_result_however_chunked() {
+    let input: &[u8] = b"{\"email\":\"a\"}\n\t\t\t\n\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\n{}\n";
+    let whole = lenient_capped(&[input], 13);
+    let pieces: Vec<&[u8]> = input.chunks(5).collect();
+    assert_eq!(whole, lenient_capped(&pieces, 13));
+    assert_eq!(whole, ["line 3: the line is longer than the record-size cap of 13 bytes"]);
+}
