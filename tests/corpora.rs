@@ -754,6 +754,21 @@ fn jsontestsuite_transform_probes() {
                 }
             }
         }
+        if name.starts_with("number_") {
+            // The same number as a bare field value (not inside an array): written as it came.
+            let bare = &text[1..text.len() - 1];
+            let spliced = splice(&name, bare);
+            for input in [ndjson(&spliced), Input::Json(spliced.clone())] {
+                let r = run(&v_request(Format::Json), false, &input);
+                let mut want = spliced.clone();
+                want.push(b'\n');
+                assert_eq!(r.out, want, "{name}: bare number text kept");
+                oracle.ndjson(&r.out, &[String::from_utf8(spliced.clone()).unwrap()], false);
+                let r = run(&v_request(Format::Csv), false, &input);
+                let table = csv_table(&r.out);
+                assert_eq!(table[1][2].as_bytes(), bare, "{name}: bare number in CSV");
+            }
+        }
         if name.starts_with("object_key_nf") {
             let r = run(&v_request(Format::Json), false, &Input::Json(spliced.clone()));
             let line = &ndjson_lines(&r.out)[0];
@@ -1261,4 +1276,103 @@ fn json_benchmark_large_documents_as_user_metadata() {
         }
     }
     oracle.check();
+}
+
+/// Standard base64 (RFC 4648) to bytes; only to rebuild the corpus's raw fragments.
+fn base64_decode(s: &str) -> Vec<u8> {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = Vec::new();
+    let (mut acc, mut bits) = (0u32, 0u32);
+    for c in s.bytes().filter(|&c| c != b'=') {
+        let v = ALPHABET.iter().position(|&a| a == c).unwrap_or_else(|| panic!("base64 {s:?}")) as u32;
+        acc = (acc << 6) | v;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+        }
+    }
+    out
+}
+
+/// BLNS's base64 fragments put raw inside a JSON string (only `"`, `\` and controls escaped):
+/// the 66 invalid UTF-8 ones give `invalid_utf8` naming line 2, the others round-trip exactly.
+#[test]
+fn blns_base64_fragments_raw_in_a_string() {
+    let dir = corpora_or_skip!();
+    let goods = profiles(&dir);
+    let list: Vec<String> = serde_json::from_slice(&read(&dir.join("blns/blns.base64.json"))).unwrap();
+    let (mut invalid, mut valid) = (0, 0);
+    for (n, b64) in list.iter().enumerate() {
+        let raw = base64_decode(b64);
+        let mut line = format!("{{\"user_id\":\"b64|{n}\",\"name\":\"").into_bytes();
+        for &b in &raw {
+            match b {
+                b'"' => line.extend_from_slice(b"\\\""),
+                b'\\' => line.extend_from_slice(b"\\\\"),
+                0..=0x1f => line.extend_from_slice(format!("\\u{b:04x}").as_bytes()),
+                _ => line.push(b),
+            }
+        }
+        line.extend_from_slice(b"\"}");
+        let (stream, first, _) = sandwich(&goods[0], &line, &goods[1], Variant::Lf);
+        let request = fields_request(Format::Json, &[("user_id", None), ("name", None)]);
+        let r = run(&request, true, &ndjson(&stream));
+        match String::from_utf8(raw) {
+            Ok(text) => {
+                assert!(r.skipped.is_empty(), "fragment {n}: {:?}", r.skipped);
+                assert_eq!(ndjson_lines(&r.out)[1]["name"], json!(text), "fragment {n}");
+                valid += 1;
+            }
+            Err(_) => {
+                assert_eq!(r.skipped.len(), 1, "fragment {n}");
+                let e = &r.skipped[0];
+                assert_eq!((e.code().as_str(), e.line()), ("invalid_utf8", Some(first)), "fragment {n}: {e}");
+                assert!(e.message().contains("byte"), "fragment {n}: the offset is named: {e}");
+                assert_eq!(r.stats.users_written, 2);
+                invalid += 1;
+            }
+        }
+    }
+    assert_eq!((valid, invalid), (list.len() - 66, 66));
+}
+
+/// Every naughty string as a user in one NDJSON stream (BOM first, CRLF endings): whole, one
+/// byte at a time and at pseudo-random offsets (inside UTF-8 sequences, CRLF and the BOM)
+/// give the same bytes.
+#[test]
+fn naughty_stream_output_does_not_depend_on_chunking() {
+    let dir = corpora_or_skip!();
+    let mut stream = b"\xEF\xBB\xBF".to_vec();
+    for (i, s) in naughty(&dir).iter().enumerate() {
+        stream.extend_from_slice(
+            json!({"user_id": format!("n|{i}"), "name": s, "user_metadata": {"k": s}}).to_string().as_bytes(),
+        );
+        stream.extend_from_slice(if i % 2 == 0 { b"\r\n" } else { b"\n" });
+    }
+    let mut state = 0x2545_f491u32;
+    let mut random = Vec::new();
+    let mut at = 0;
+    while at < stream.len() {
+        state ^= state << 13;
+        state ^= state >> 17;
+        state ^= state << 5;
+        let step = 1 + state as usize % 13;
+        random.push(stream[at..(at + step).min(stream.len())].to_vec());
+        at += step;
+    }
+    for format in [Format::Json, Format::Csv] {
+        let request = fields_request(format, &[("user_id", None), ("name", None), ("user_metadata.k", None)]);
+        let whole = run(&request, false, &ndjson(&stream));
+        assert!(whole.err.is_none(), "{:?}", whole.err);
+        assert_eq!(whole.stats.users_written, 542);
+        for chunks in [stream.chunks(1).map(<[u8]>::to_vec).collect(), random.clone()] {
+            let r = run(&request, false, &Input::Ndjson(chunks));
+            assert_eq!(r.out, whole.out, "{format:?}: chunked output differs");
+        }
+        match format {
+            Format::Json => assert_eq!(ndjson_lines(&whole.out).len(), 542),
+            Format::Csv => assert_eq!(csv_table(&whole.out).len(), 543),
+        }
+    }
 }
