@@ -363,10 +363,13 @@ impl Exporter {
             }
             return Err(e.clone());
         }
-        if self.out_pos > 0 {
+        // Drop pulled bytes only once they are at least half the buffer: dropping them on every
+        // pull moved the whole rest of a big record each time (quadratic in small pulls).
+        if self.out_pos > 0 && self.out_pos * 2 >= self.out.len() {
             self.out.drain(..self.out_pos);
             self.out_pos = 0;
         }
+        let want = want.saturating_add(self.out_pos);
         if !self.header_written {
             self.encoder.header(&mut self.out);
             self.header_written = true;
