@@ -240,6 +240,69 @@ impl Oracle {
     }
 }
 
+impl Oracle {
+    /// Runs the oracle and says whether it accepted (for proving that it can refuse).
+    fn accepts(self) -> Option<bool> {
+        let manifest = self.dir.join("manifest.json");
+        std::fs::write(&manifest, serde_json::to_vec(&self.items).unwrap()).unwrap();
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/oracle/check_csv.py");
+        let output = std::process::Command::new("python3").arg(&script).arg(&manifest).output().ok()?;
+        Some(output.status.success())
+    }
+}
+
+/// The Python oracle itself must refuse what it is there to catch: a cell that differs, a
+/// rounded number, a dropped duplicate key, a formula cell, a short row.
+#[test]
+fn python_oracle_refuses_what_it_should() {
+    let table = |rows: &[&[&str]]| -> Vec<Vec<String>> {
+        rows.iter().map(|r| r.iter().map(|c| c.to_string()).collect()).collect()
+    };
+    let mut good = Oracle::new("self_check_good");
+    good.csv(b"a,b\n\"'x\",-5\n", &table(&[&["a", "b"], &["'x", "-5"]]));
+    good.ndjson(b"{\"v\":1e-999}\n", &["{\"v\":1E-999}".to_string()], false);
+    // U+2028 inside a string is one line: the oracle splits on LF bytes only.
+    good.ndjson(
+        "{\"a\":\"\u{2028}\u{85}\"}\n".as_bytes(),
+        &["{\"a\":\"\\u2028\\u0085\"}".to_string()],
+        false,
+    );
+    match good.accepts() {
+        None => {
+            say("SKIPPED: python3 not runnable; the oracle self-check did not run");
+            return;
+        }
+        Some(ok) => assert!(ok, "the oracle refuses good output"),
+    }
+    let bad_cases: Vec<(&str, Box<dyn Fn(&mut Oracle)>)> = vec![
+        ("differing cell", Box::new(|o| o.csv(b"a\n\"'x\"\n", &table(&[&["a"], &["'y"]])))),
+        ("formula cell", Box::new(|o| o.csv(b"a\n=1+2\n", &table(&[&["a"], &["=1+2"]])))),
+        ("short row", Box::new(|o| o.csv(b"a,b\n1\n", &table(&[&["a", "b"], &["1"]])))),
+        ("bad quoting", Box::new(|o| o.csv(b"a\n\"x\"y\n", &table(&[&["a"], &["xy"]])))),
+        ("rounded number", Box::new(|o| o.ndjson(b"{\"v\":0}\n", &["{\"v\":1e-999}".to_string()], false))),
+        (
+            "lost digits",
+            Box::new(|o| {
+                o.ndjson(
+                    b"{\"v\":10000000000000000000}\n",
+                    &["{\"v\":10000000000000000999}".to_string()],
+                    false,
+                )
+            }),
+        ),
+        (
+            "dropped duplicate",
+            Box::new(|o| o.ndjson(b"{\"a\":2}\n", &["{\"a\":1,\"a\":2}".to_string()], false)),
+        ),
+        ("raw CR", Box::new(|o| o.ndjson(b"{\"a\":1}\r\n", &["{\"a\":1}".to_string()], false))),
+    ];
+    for (what, add) in bad_cases {
+        let mut o = Oracle::new("self_check_bad");
+        add(&mut o);
+        assert_eq!(o.accepts(), Some(false), "the oracle accepted a {what}");
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // The good lines of every sandwich: Auth0's own sample profiles.
 
