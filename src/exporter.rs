@@ -100,6 +100,8 @@ struct NdjsonInput {
     tail_start: usize,
     /// The unfinished last line broke the record cap: drop pushed bytes until its `\n`.
     discarding: bool,
+    /// That line's error is already reported (a strict export fails without waiting for its end).
+    overlong_reported: bool,
 }
 
 enum Stage {
@@ -365,7 +367,11 @@ impl Exporter {
         } else if self.is_done() {
             Status::Done
         } else {
-            self.fill(1)?;
+            match self.fill(1) {
+                // The bytes just copied count; the error comes with the next call.
+                Err(_) if n > 0 => return Ok((n, Status::HasOutput)),
+                r => r?,
+            }
             if self.out_pos < self.out.len() {
                 Status::HasOutput
             } else if self.is_done() {
@@ -387,7 +393,8 @@ impl Exporter {
     }
 
     fn is_done(&self) -> bool {
-        self.out_pos == self.out.len()
+        self.failed.is_none()
+            && self.out_pos == self.out.len()
             && self.header_written
             && (self.limit_reached || (self.finished && self.input_exhausted()))
     }
@@ -403,6 +410,11 @@ impl Exporter {
     /// Encodes records until `want` bytes are waiting or no input is left.
     fn fill(&mut self, want: usize) -> Result<()> {
         if let Some(e) = &self.failed {
+            // Records encoded before the failure are still delivered, so what a strict export
+            // gives before its error does not depend on how the input was chunked.
+            if self.out_pos < self.out.len() {
+                return Ok(());
+            }
             return Err(e.clone());
         }
         if self.out.len() - self.out_pos >= want {
@@ -413,6 +425,7 @@ impl Exporter {
             self.out.drain(..self.out_pos);
             self.out_pos = 0;
         }
+        let want = want.saturating_add(self.out_pos);
         if !self.header_written {
             self.encoder.header(&mut self.out);
             self.header_written = true;
@@ -432,6 +445,9 @@ impl Exporter {
         };
         if let Err(e) = &result {
             self.failed = Some(e.clone());
+            if self.out_pos < self.out.len() {
+                return Ok(());
+            }
         }
         result
     }
@@ -457,15 +473,25 @@ impl Exporter {
                     let start = n.pos;
                     n.pos = nl + 1;
                     n.scan_from = n.pos;
-                    self.ndjson_line(&n.buf[start..nl], n.line)?;
+                    if !std::mem::take(&mut n.overlong_reported) {
+                        self.ndjson_line(&n.buf[start..nl], n.line)?;
+                    }
                 }
                 None => {
+                    if n.discarding && !n.overlong_reported {
+                        n.overlong_reported = true;
+                        let e = too_large(self.options.max_record_bytes).at(Location::Line(n.line + 1), None);
+                        self.stats.users_read += 1;
+                        self.bad_record(e)?;
+                    }
                     if self.finished && n.pos < n.buf.len() {
                         n.line += 1;
                         self.stats.lines = n.line;
                         let start = n.pos;
                         n.pos = n.buf.len();
-                        self.ndjson_line(&n.buf[start..], n.line)?;
+                        if !std::mem::take(&mut n.overlong_reported) {
+                            self.ndjson_line(&n.buf[start..], n.line)?;
+                        }
                     }
                     // Keep only the unfinished line.
                     n.buf.drain(..n.pos);
@@ -481,11 +507,17 @@ impl Exporter {
 
     fn ndjson_line(&mut self, line: &[u8], number: u64) -> Result<()> {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
+        let loc = Location::Line(number);
+        // The cap first, blank lines included: a streamed line is measured before its
+        // content is seen, so any other order would make the outcome depend on chunking.
+        if line.len() > self.options.max_record_bytes {
+            self.stats.users_read += 1;
+            return self.bad_record(too_large(self.options.max_record_bytes).at(loc, None));
+        }
         let start = skip_ws(line, 0);
         if start == line.len() {
             return Ok(()); // blank lines are skipped (and still counted)
         }
-        let loc = Location::Line(number);
         if line.starts_with(BOM) {
             self.stats.users_read += 1;
             let e = Error::new(
@@ -493,10 +525,6 @@ impl Exporter {
                 "a byte order mark (U+FEFF) starts this line; it is only allowed at the start of the stream",
             );
             return self.bad_record(e.at(loc, None));
-        }
-        if line.len() > self.options.max_record_bytes {
-            self.stats.users_read += 1;
-            return self.bad_record(too_large(self.options.max_record_bytes).at(loc, None));
         }
         let bad_utf8 = first_bad_utf8(line, 0);
         match self.record(line, start, bad_utf8, true) {
@@ -614,7 +642,8 @@ impl Exporter {
             Scan::Broken(f) => (Some(f), None),
         };
         let stop = fault.as_ref().map_or(usize::MAX, |f| f.offset);
-        if let Some(b) = bad_utf8.filter(|&b| b < stop && end.is_none_or(|e| b < e)) {
+        // A syntax fault on the first non-UTF-8 byte is reported as what it is: bad UTF-8.
+        if let Some(b) = bad_utf8.filter(|&b| b <= stop && end.is_none_or(|e| b < e)) {
             fault = Some(crate::scan::Fault {
                 code: ErrorCode::InvalidUtf8,
                 message: format!("invalid UTF-8 at byte {b}"),
