@@ -142,6 +142,8 @@ export function makeHarness(Exporter, ready = async () => {}) {
               if (ex.done) {
                 onEnd?.({ stats: ex.stats, errors: ex.errors });
                 free();
+                // A reached limit ends the export before the source does: stop reading it.
+                if (!finished) await iter.return?.();
                 controller.close();
                 return;
               }
