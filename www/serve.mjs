@@ -26,7 +26,7 @@ export const CSP = [
   "worker-src 'self'",
   "style-src 'self'",
   "img-src 'self' data:",
-  "connect-src 'self' https: http://127.0.0.1:* http://localhost:*",
+  "connect-src 'self' blob: https: http://127.0.0.1:* http://localhost:*",
   "base-uri 'none'",
   "form-action 'none'",
   "frame-ancestors 'none'",
