@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync, gunzipSync } from 'node:zlib';
-import { openPage, configure, exportUsers, download, cli, fixtures, readJson, root } from './helpers.mjs';
+import { openPage, configure, exportUsers, download, cli, fixtures, readJson, root, PRESET } from './helpers.mjs';
 
 let p;
 let tmp;
@@ -109,12 +109,6 @@ test('Sample users, Export as Sample: 10 rows, the first 10 of the CLI export of
   assert.equal(JSON.parse(info).limit, 10);
   await p.page.getByRole('button', { name: 'Close' }).click();
 });
-
-const PRESET = [
-  ['user_id', 'Id'], ['given_name', 'Given Name'], ['family_name', 'Family Name'], ['nickname', 'Nickname'],
-  ['name', 'Name'], ['email', 'Email'], ['email_verified', 'Email Verified'], ['picture', 'Picture'],
-  ['identities[0].connection', 'Connection'], ['created_at', 'Created At'], ['updated_at', 'Updated At'],
-].map(([name, export_as]) => ({ name, export_as }));
 
 test('Include default fields: the Dashboard preset, plus added fields after it', async () => {
   const dir = join(fixtures, 'csv-sample');

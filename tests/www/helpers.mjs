@@ -100,4 +100,11 @@ export function cli(input, request, { tenant = 'acme', connection, lenient } = {
   return execFileSync(process.execPath, args, { maxBuffer: 1 << 30, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
+/** decisions.md: the Dashboard's "Include default fields" preset. */
+export const PRESET = [
+  ['user_id', 'Id'], ['given_name', 'Given Name'], ['family_name', 'Family Name'], ['nickname', 'Nickname'],
+  ['name', 'Name'], ['email', 'Email'], ['email_verified', 'Email Verified'], ['picture', 'Picture'],
+  ['identities[0].connection', 'Connection'], ['created_at', 'Created At'], ['updated_at', 'Updated At'],
+].map(([name, export_as]) => ({ name, export_as }));
+
 export const readJson = (path) => JSON.parse(readFileSync(path, 'utf8'));
