@@ -252,6 +252,7 @@ async function finish(rec, msg) {
     rec.status = 'completed';
     Object.assign(rec, { stats: msg.stats, bytes: msg.bytes, input: msg.input, completed_at: new Date().toISOString() });
     if (rec.lenient) rec.skipped = msg.errors;
+    render();
     await store.renewLink(rec, Date.now());
     announce(`Job ${rec.id} completed: ${msg.stats.usersWritten} users in ${rec.fileName}.`);
   } else {
@@ -260,8 +261,8 @@ async function finish(rec, msg) {
     rec.error = msg.error;
     announce(`Job ${rec.id} failed: ${msg.error.message}`);
   }
-  await store.saveJobs(state.jobs);
   render();
+  await store.saveJobs(state.jobs);
 }
 
 function announce(text) {
@@ -402,6 +403,7 @@ function render() {
 async function tick() {
   if (await store.sweep(state.jobs, Date.now())) await store.saveJobs(state.jobs);
   render();
+  await store.removeOrphans(state.jobs, workers);
 }
 
 // ---- Start -----------------------------------------------------------------------------------
@@ -414,7 +416,6 @@ for (const rec of state.jobs) {
     rec.status_details = 'The page was closed or reloaded while this export ran; start it again.';
     delete rec.percentage_done;
     delete rec.time_left_seconds;
-    await store.deleteExportFile(rec.id);
   }
 }
 await store.saveJobs(state.jobs);

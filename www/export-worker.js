@@ -3,7 +3,7 @@
 // memory stays flat whatever the file's size. Talks to the page by postMessage only.
 import init, { Exporter } from '../pkg/userexport.js';
 
-const PROGRESS_MS = 200; // the page promises an update at least every 250 ms
+const PROGRESS_MS = 100; // the page promises an update at least every 250 ms: leave room for slow chunks
 const HEAD_BYTES = 1 << 20; // enough to tell NDJSON from a JSON text
 
 const ready = init();

@@ -36,6 +36,19 @@ export async function deleteExportFile(id) {
   await dir.removeEntry(id).catch(() => {});
 }
 
+/**
+ * Deletes every stored file that is not a completed job's output and not being written:
+ * partial output of a failed or interrupted job (a dying worker may still hold its file for a
+ * moment, so this runs on every tick and simply retries).
+ */
+export async function removeOrphans(jobs, running) {
+  const dir = await (await root()).getDirectoryHandle('exports', { create: true });
+  for await (const name of dir.keys()) {
+    if (running.has(name) || jobs.some((j) => j.id === name && j.status === 'completed')) continue;
+    await dir.removeEntry(name).catch(() => {});
+  }
+}
+
 export async function loadJobs() {
   try {
     const file = await (await (await root()).getFileHandle('jobs.json')).getFile();
