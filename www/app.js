@@ -424,3 +424,17 @@ check();
 await tick();
 setInterval(tick, 1000);
 document.body.dataset.ready = 'true';
+keepForOffline();
+
+/** Registers the service worker and hands it what this visit loaded, so the next can be offline. */
+async function keepForOffline() {
+  if (!('serviceWorker' in navigator)) return;
+  await navigator.serviceWorker.register('sw.js');
+  const sw = (await navigator.serviceWorker.ready).active;
+  const urls = [location.href.split('#')[0], new URL('export-worker.js', import.meta.url).href];
+  for (const e of performance.getEntriesByType('resource')) if (!urls.includes(e.name)) urls.push(e.name);
+  navigator.serviceWorker.addEventListener('message', ({ data }) => {
+    if (data?.type === 'cached') document.body.dataset.offline = 'ready';
+  });
+  sw.postMessage({ type: 'cache', urls });
+}

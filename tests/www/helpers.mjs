@@ -50,10 +50,17 @@ export async function openPage({ viewport = { width: 1100, height: 900 }, clock 
       await page.reload();
       await page.locator('body[data-ready="true"]').waitFor();
     },
+    /** Stops the page's server (the browser stays): for the offline test. */
+    async stopServer() {
+      const closed = new Promise((r) => server.close(r));
+      server.closeAllConnections();
+      await closed;
+    },
     async close() {
       await context.close().catch(() => {});
-      await new Promise((r) => server.close(r));
-      server.closeAllConnections?.();
+      const closed = new Promise((r) => server.close(r));
+      server.closeAllConnections();
+      await closed;
       rmSync(profile, { recursive: true, force: true });
     },
   };

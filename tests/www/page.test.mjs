@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openPage, configure, exportUsers, download, cli, root } from './helpers.mjs';
+import { openPage, configure, exportUsers, download, cli, root, PRESET } from './helpers.mjs';
 import { CSP } from '../../www/serve.mjs';
 
 let tmp;
@@ -126,6 +126,25 @@ test('Content-Security-Policy: sent and enforced; a whole export makes no reques
     const origin = new URL(p.url).origin;
     const outside = p.requests.filter((u) => !u.startsWith(`${origin}/`) && !u.startsWith('blob:') && !u.startsWith('data:'));
     assert.deepEqual(outside, []);
+  } finally {
+    await p.close();
+  }
+});
+
+test('Works offline: after one visit the page opens and exports with its server stopped', async () => {
+  const p = await openPage();
+  try {
+    const { page } = p;
+    await page.locator('body[data-offline="ready"]').waitFor();
+    await p.stopServer();
+    await assert.rejects(fetch(p.url), 'the server is really down');
+    await p.reload();
+    await page.getByRole('button', { name: 'Use sample users' }).click();
+    await configure(page, { tenant: 'acme', format: 'csv', defaults: true, sample: true });
+    const job = await exportUsers(page);
+    assert.equal(job.status, 'completed');
+    const got = await download(page, job.row);
+    assert.ok(got.bytes.equals(cli(join(root, 'samples', 'users.ndjson'), { format: 'csv', limit: 10, fields: PRESET })));
   } finally {
     await p.close();
   }
