@@ -254,7 +254,7 @@ async function finish(rec, msg) {
     if (rec.lenient) rec.skipped = msg.errors;
     render();
     await store.renewLink(rec, Date.now());
-    announce(`Job ${rec.id} completed: ${msg.stats.usersWritten} users in ${rec.fileName}.`);
+    announce(`Job ${rec.id} completed: ${msg.stats.usersWritten.toLocaleString('en')} users in ${rec.fileName}.`);
   } else {
     rec.status = 'failed';
     rec.status_details = msg.error.message;

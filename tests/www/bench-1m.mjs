@@ -1,13 +1,15 @@
 // Measures the export page on a million users (~1.2 GB of NDJSON, generated in the temp folder,
 // never committed): wall time in Chromium and the peak memory (RSS) of Chromium's processes.
-// Not part of `npm test`. Run: node tests/www/bench-1m.mjs [csv|json] [--gzip]
+// Not part of `npm test`. Run: node tests/www/bench-1m.mjs [csv|json] [--gzip] [--users N]
+// (a smaller N shows that memory does not grow with the file).
 import { createWriteStream, existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openPage, configure, root } from './helpers.mjs';
 
-const USERS = 1_000_000;
-const file = join(tmpdir(), 'userexport-1m-users.ndjson');
+const at = process.argv.indexOf('--users');
+const USERS = at > 0 ? Number(process.argv[at + 1]) : 1_000_000;
+const file = join(tmpdir(), `userexport-${USERS}-users.ndjson`);
 const format = process.argv[2] === 'json' ? 'json' : 'csv';
 const gzip = process.argv.includes('--gzip');
 
@@ -44,7 +46,7 @@ function chromiumRss() {
   return { total, largest };
 }
 
-if (!existsSync(file) || statSync(file).size < 1e9) {
+if (!existsSync(file) || statSync(file).size < USERS * 1000) {
   console.log(`generating ${file} …`);
   await generate();
 }
