@@ -250,7 +250,7 @@ async function finish(rec, msg) {
   delete rec.time_left_seconds;
   if (msg.type === 'done') {
     rec.status = 'completed';
-    Object.assign(rec, { stats: msg.stats, bytes: msg.bytes, input: msg.input, completed_at: new Date().toISOString() });
+    Object.assign(rec, { stats: msg.stats, bytes: msg.bytes, input: msg.input, wasmMemory: msg.wasmMemory, completed_at: new Date().toISOString() });
     if (rec.lenient) rec.skipped = msg.errors;
     render();
     await store.renewLink(rec, Date.now());
@@ -309,7 +309,8 @@ function moreInfo(rec) {
     ['Users written', s?.usersWritten],
     ['Left out by the connection filter', s?.usersFiltered],
     ['Bad records skipped', s?.usersSkipped],
-  ].filter(([, v]) => v !== undefined);
+    ['Exporter memory (wasm heap)', rec.wasmMemory && size(rec.wasmMemory)],
+  ].filter(([, v]) => v !== undefined && v !== '');
   const dl = body.appendChild(document.createElement('dl'));
   for (const [k, v] of facts) dl.append(Object.assign(document.createElement('dt'), { textContent: k }), Object.assign(document.createElement('dd'), { textContent: String(v) }));
   if (rec.status === 'failed') add('p', rec.status_details).className = 'error';

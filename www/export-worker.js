@@ -124,7 +124,9 @@ async function runExport({ source, request, options, gzip, handle, onProgress })
       await compressed;
     }
     report(true);
-    return { stats: ex.stats, errors: ex.errors, bytes: written, input, fileName: ex.fileName(gzip) };
+    // The wasm heap never shrinks: its size now is the most it needed (flat memory, visible).
+    const wasmMemory = (await ready).memory.buffer.byteLength;
+    return { stats: ex.stats, errors: ex.errors, bytes: written, input, fileName: ex.fileName(gzip), wasmMemory };
   } catch (e) {
     writer?.abort(e).catch(() => {});
     compressed?.catch(() => {});

@@ -29,21 +29,25 @@ async function generate() {
   await new Promise((r) => out.end(r));
 }
 
-/** Summed RSS (bytes) of every process whose command line is Debian's chromium. */
+/** RSS (bytes) of Debian's chromium processes: summed, the largest, and per process type. */
 function chromiumRss() {
   let total = 0;
   let largest = 0;
+  const byType = {};
   for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
     try {
-      if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('/usr/lib/chromium/chromium')) continue;
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      if (!cmd.startsWith('/usr/lib/chromium/chromium')) continue;
       const kb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]);
+      const type = /--type=([a-z-]+)/.exec(cmd)?.[1] ?? 'browser';
       total += kb * 1024;
       largest = Math.max(largest, kb * 1024);
+      byType[type] = (byType[type] ?? 0) + kb * 1024;
     } catch {
       // the process ended while being read
     }
   }
-  return { total, largest };
+  return { total, largest, byType };
 }
 
 if (!existsSync(file) || statSync(file).size < USERS * 1000) {
@@ -62,7 +66,9 @@ try {
   let peak = idle;
   const sampler = setInterval(() => {
     const now = chromiumRss();
-    peak = { total: Math.max(peak.total, now.total), largest: Math.max(peak.largest, now.largest) };
+    const byType = { ...peak.byType };
+    for (const [t, v] of Object.entries(now.byType)) byType[t] = Math.max(byType[t] ?? 0, v);
+    peak = { total: Math.max(peak.total, now.total), largest: Math.max(peak.largest, now.largest), byType };
   }, 100);
   const t0 = performance.now();
   await page.getByRole('button', { name: 'Export Users' }).click();
@@ -79,6 +85,7 @@ try {
   console.log(facts.replace(/\n/g, ' | '));
   console.log(`time: ${seconds.toFixed(1)} s (${(size / 1e6 / seconds).toFixed(0)} MB/s)`);
   console.log(`chromium RSS, all processes: idle ${mb(idle.total)}, peak ${mb(peak.total)}; largest single process: idle ${mb(idle.largest)}, peak ${mb(peak.largest)}`);
+  for (const t of Object.keys(peak.byType)) console.log(`  ${t}: idle ${mb(idle.byType[t] ?? 0)}, peak ${mb(peak.byType[t])}`);
 } finally {
   await p.close();
 }
