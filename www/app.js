@@ -38,7 +38,8 @@ const size = (n) => (n < 1e3 ? `${n} B` : n < 1e6 ? `${(n / 1e3).toFixed(1)} kB`
 
 function connectionsFrom(text) {
   const names = new Set([...text.matchAll(/"connection":"([^"\\]{1,128})"/g)].map((m) => m[1]));
-  $('connections').replaceChildren(...[...names].sort().map((n) => Object.assign(document.createElement('option'), { value: n })));
+  const choices = ['All connections', ...[...names].sort()];
+  $('connections').replaceChildren(...choices.map((n) => Object.assign(document.createElement('option'), { value: n })));
 }
 
 async function useFile(file) {
@@ -104,7 +105,9 @@ function request() {
 }
 
 function options() {
-  return { tenant: $('tenant').value.trim(), connection: $('connection').value.trim() || undefined, lenient: $('lenient').checked };
+  const connection = $('connection').value.trim();
+  const all = connection === '' || connection === 'All connections'; // Auth0 connection names have no spaces
+  return { tenant: $('tenant').value.trim(), connection: all ? undefined : connection, lenient: $('lenient').checked };
 }
 
 function showError(id, input, message) {

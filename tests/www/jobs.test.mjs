@@ -47,8 +47,12 @@ test('The job is shaped as Auth0 shapes an export job', async () => {
     // The location is the file itself.
     const got = await download(p.page, job.row);
     assert.equal(await fetchText(p.page, info.location), got.bytes.toString());
-    // A second job goes on top: newest first.
+    // A second job goes on top: newest first. "All connections" is no filter: no `connection`.
+    await p.page.getByLabel('Connection').fill('All connections');
     const second = await exportUsers(p.page);
+    const all = await jobInfo(p.page, second.row);
+    assert.equal(all.connection, undefined);
+    assert.match(await second.row.locator('.users').textContent(), /^200 written$/);
     const ids = await p.page.locator('#jobs tbody code').allTextContents();
     assert.deepEqual(ids, [second.id, job.id]);
     assert.deepEqual(p.problems, []);
