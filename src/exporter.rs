@@ -104,7 +104,13 @@ struct NdjsonInput {
 
 enum Stage {
     Single,
-    Elements { index: u64, in_page: bool, after_comma: bool },
+    /// A record the host could not turn into JSON; its message.
+    Unsupported(String),
+    Elements {
+        index: u64,
+        in_page: bool,
+        after_comma: bool,
+    },
     PageTail,
     Tail,
     Done,
@@ -116,6 +122,8 @@ struct JsonDoc {
     stage: Stage,
     /// First invalid UTF-8 offset at or after `pos`, if any.
     bad_utf8: Option<usize>,
+    /// Index of this text's first user (0 unless the host numbers a split batch).
+    base: u64,
 }
 
 enum Input {
@@ -255,6 +263,12 @@ impl Exporter {
     /// Pushes a JSON text holding one user, an array of users, or a Management API page
     /// (`{"start":…,"users":[…],…}`).
     pub fn push_json(&mut self, text: &[u8]) -> Result<()> {
+        self.push_json_from(text, 0)
+    }
+
+    /// Like [`Exporter::push_json`], but errors number the users from `first_index`: for a
+    /// host that pushes one batch in parts and wants indexes into the whole batch.
+    pub fn push_json_from(&mut self, text: &[u8], first_index: u64) -> Result<()> {
         if !self.check_push(text.len())? {
             return Ok(());
         }
@@ -274,7 +288,28 @@ impl Exporter {
             },
             _ => Stage::Single,
         };
-        let doc = JsonDoc { bad_utf8: first_bad_utf8(text, pos), text: text.to_vec(), pos, stage };
+        let doc = JsonDoc {
+            bad_utf8: first_bad_utf8(text, pos),
+            text: text.to_vec(),
+            pos,
+            stage,
+            base: first_index,
+        };
+        self.push_doc(doc)
+    }
+
+    /// Queues, in input order, a user the host could not turn into JSON (a JS value with NaN,
+    /// ±Infinity, a BigInt or a cycle): it fails a strict export and is skipped and reported
+    /// by a lenient one, as `unsupported_value` at `index`, when the pulls reach it.
+    pub fn push_unsupported(&mut self, index: u64, message: impl Into<String>) -> Result<()> {
+        if !self.check_push(0)? {
+            return Ok(());
+        }
+        let stage = Stage::Unsupported(message.into());
+        self.push_doc(JsonDoc { text: Vec::new(), pos: 0, stage, bad_utf8: None, base: index })
+    }
+
+    fn push_doc(&mut self, doc: JsonDoc) -> Result<()> {
         match &mut self.input {
             Input::None => self.input = Input::Json(VecDeque::from([doc])),
             Input::Json(docs) => docs.push_back(doc),
@@ -474,9 +509,16 @@ impl Exporter {
                 Stage::Done => {
                     docs.pop_front();
                 }
+                Stage::Unsupported(ref mut message) => {
+                    let e = Error::new(ErrorCode::UnsupportedValue, std::mem::take(message));
+                    let loc = Location::Index(doc.base);
+                    doc.stage = Stage::Done;
+                    self.stats.users_read += 1;
+                    self.bad_record(e.at(loc, None))?;
+                }
                 Stage::Single => {
                     doc.stage = Stage::Done;
-                    let loc = Location::Index(0);
+                    let loc = Location::Index(doc.base);
                     match self.record(text, doc.pos, doc.bad_utf8, true) {
                         Ok(_) => {}
                         Err(bad) => self.bad_record(bad.error.at(loc, bad.user_id))?,
@@ -484,7 +526,7 @@ impl Exporter {
                 }
                 Stage::Elements { index, in_page, after_comma } => {
                     let pos = skip_ws(text, doc.pos);
-                    let loc = Location::Index(index);
+                    let loc = Location::Index(doc.base + index);
                     if text.get(pos) == Some(&b']') && !after_comma {
                         doc.pos = pos + 1;
                         doc.stage = if in_page { Stage::PageTail } else { Stage::Tail };
@@ -525,7 +567,7 @@ impl Exporter {
                         _ => {
                             doc.stage = Stage::Done;
                             let e = structure_error(text, after, "',' or ']' after a user");
-                            self.bad_record(e.at(Location::Index(index + 1), None))?;
+                            self.bad_record(e.at(Location::Index(doc.base + index + 1), None))?;
                         }
                     }
                 }
