@@ -540,7 +540,7 @@ export class ExportJobs extends DurableObject {
         wasmMemoryBytes: initSync({ module: wasmModule }).memory.buffer.byteLength,
       };
     } catch (e) {
-      console.error(`userexport edge: job ${rec.id} failed:`, e?.stack ?? e);
+      console.warn(`userexport edge: job ${rec.id} (${rec.tenant}) failed: ${e?.message ?? e}`);
       rec.status = 'failed';
       rec.status_details = e?.message ?? String(e);
       rec.percentage_done = this.live.view.percentage_done;
