@@ -60,7 +60,7 @@ export function rssBytes(pid) {
  * `tenants`: `{name: {config, seed: {r2Key: bytes}}}`. Returns the URL, the Miniflare instance, a
  * settable clock, `scheduled()` and `dispose()`.
  */
-export async function startEdge({ port = 0, tenants = { acme: sampleTenant('acme') }, secret = DEV_SECRET, domain = DEV_DOMAIN, partBytes, log = false } = {}) {
+export async function startEdge({ port = 0, tenants = { acme: sampleTenant('acme') }, secret = DEV_SECRET, domain = DEV_DOMAIN, partBytes, log = false, persistDir } = {}) {
   let offsetMs = 0;
   const bindings = {
     AUTH_SECRET: secret,
@@ -83,6 +83,8 @@ export async function startEdge({ port = 0, tenants = { acme: sampleTenant('acme
     durableObjects: { JOBS: 'ExportJobs' },
     r2Buckets: ['USERS', 'EXPORTS'],
     bindings,
+    // On disk, R2 objects and job records stay out of workerd's memory (what the large test measures).
+    ...(persistDir ? { r2Persist: join(persistDir, 'r2'), durableObjectsPersist: join(persistDir, 'do') } : {}),
     // The Worker asks this for the time, so tests can move it 24 hours on.
     serviceBindings: { CLOCK: () => new Response(String(Date.now() + offsetMs)) },
     ...(log ? { log: new Log(LogLevel.INFO) } : {}),
