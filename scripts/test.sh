@@ -5,6 +5,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 cargo test
-wasm-pack test --node --mode no-install
+wasm-pack test --node --mode no-install -- --test wasm_node
 node scripts/build.mjs
 node --test tests/js/*.test.mjs

@@ -214,7 +214,8 @@ impl JsExporter {
             }
             let l = get(&options, "lenient");
             if !l.is_undefined() {
-                core.lenient = l.as_bool().ok_or_else(|| argument_error("options.lenient must be a boolean"))?;
+                core.lenient =
+                    l.as_bool().ok_or_else(|| argument_error("options.lenient must be a boolean"))?;
             }
             core.chunk_size = size_option(&options, "chunkSize", core.chunk_size)?;
             core.max_record_bytes = size_option(&options, "maxRecordBytes", core.max_record_bytes)?;
@@ -371,7 +372,11 @@ impl JsExporter {
     /// The UTF-8 bytes of a string / Uint8Array / ArrayBuffer argument, in a reused buffer.
     /// A lone surrogate in a string becomes its `\uXXXX` escape, which the core rejects as
     /// `lone_surrogate` at the right line (wasm-bindgen would quietly write U+FFFD instead).
-    fn input_bytes(&mut self, input: JsValue, pending: Option<&mut Option<JsString>>) -> Result<Vec<u8>, JsValue> {
+    fn input_bytes(
+        &mut self,
+        input: JsValue,
+        pending: Option<&mut Option<JsString>>,
+    ) -> Result<Vec<u8>, JsValue> {
         let mut buf = std::mem::take(&mut self.scratch);
         buf.clear();
         if let Some(s) = input.dyn_ref::<JsString>() {
