@@ -89,11 +89,12 @@ async function measured(tenant, request) {
   try {
     const token = await edge.token({ tenant });
     const t0 = performance.now();
-    const { created, job } = await runJob(edge, token, request);
+    const polls = [];
+    const { created, job } = await runJob(edge, token, request, (j) => polls.push(j));
     const wallMs = performance.now() - t0;
     assert.equal(job.status, 'completed', job.status_details);
     const rec = await edge.inspect(tenant, created.id);
-    return { job, rec, before, peak, wallMs };
+    return { job, rec, before, peak, wallMs, polls };
   } finally {
     clearInterval(timer);
   }
@@ -116,6 +117,12 @@ test(`${BIG} users: flat memory in workerd, bytes equal to the CLI`, { timeout: 
   console.log(report);
 
   assert.equal(large.rec.stats.usersWritten, BIG);
+  // Polls got in while the export ran, and saw it move.
+  const moving = large.polls.filter((j) => j.status === 'processing' && j.percentage_done > 0 && j.percentage_done < 100);
+  assert.ok(moving.length > 0, `no poll saw progress: ${JSON.stringify(large.polls.map((j) => j.percentage_done))}`);
+  assert.ok(moving.some((j) => Number.isInteger(j.time_left_seconds)), 'time_left_seconds while processing');
+  const pcts = large.polls.map((j) => j.percentage_done);
+  assert.deepEqual(pcts, [...pcts].sort((a, b) => a - b), 'percentage_done never goes back');
   assert.equal(large.rec.stats.wasmMemoryBytes, small.rec.stats.wasmMemoryBytes, 'the encoder does not grow with the export');
   // Nothing is held whole: twice the users costs no more memory, and the rise stays below the
   // 60 MiB of NDJSON read plus 36 MiB written (V8 garbage and one 5 MiB R2 part make up most of it).
