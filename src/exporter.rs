@@ -10,7 +10,7 @@ use crate::format::{encoder_for, Encoder, Value};
 use crate::json_out::decode_string;
 use crate::plan::{Plan, NONE};
 use crate::request::Request;
-use crate::scan::{skip_ws, Capture, Kind, Scan, Scanner};
+use crate::scan::{find_byte, skip_ws, Capture, Kind, Scan, Scanner};
 
 /// Default size of a pulled chunk.
 pub const DEFAULT_CHUNK_SIZE: usize = 64 * 1024;
@@ -96,7 +96,9 @@ struct NdjsonInput {
     line: u64,
     /// The stream start (and its BOM) has been dealt with.
     started: bool,
-    /// Inside a line that broke the record cap: drop bytes until its `\n`.
+    /// Start of the unfinished last line in `buf`.
+    tail_start: usize,
+    /// The unfinished last line broke the record cap: drop pushed bytes until its `\n`.
     discarding: bool,
 }
 
@@ -202,6 +204,16 @@ impl Exporter {
         self.limit_reached
     }
 
+    /// Bytes held right now: unread input plus output not yet pulled (for hosts that watch memory).
+    pub fn buffered_bytes(&self) -> usize {
+        let input = match &self.input {
+            Input::None => 0,
+            Input::Ndjson(n) => n.buf.len() - n.pos,
+            Input::Json(docs) => docs.iter().map(|d| d.text.len() - d.pos.min(d.text.len())).sum(),
+        };
+        input + self.out.len() - self.out_pos
+    }
+
     /// True once [`Exporter::finish`] was called.
     pub fn is_finished(&self) -> bool {
         self.finished
@@ -223,22 +235,27 @@ impl Exporter {
         if !self.check_push(chunk.len())? {
             return Ok(());
         }
-        match &mut self.input {
-            Input::None => {
-                self.input = Input::Ndjson(NdjsonInput { buf: chunk.to_vec(), ..NdjsonInput::default() })
-            }
-            Input::Ndjson(n) => {
-                if n.discarding {
-                    // Only the end of the over-long line matters; keep nothing else of it.
-                    match chunk.iter().position(|&b| b == b'\n') {
-                        Some(i) => n.buf.extend_from_slice(&chunk[i..]),
-                        None => return Ok(()),
-                    }
-                } else {
-                    n.buf.extend_from_slice(chunk);
-                }
-            }
-            Input::Json(_) => return Err(mixed()),
+        if matches!(self.input, Input::None) {
+            self.input = Input::Ndjson(NdjsonInput::default());
+        }
+        let Input::Ndjson(n) = &mut self.input else { return Err(mixed()) };
+        let mut chunk = chunk;
+        if n.discarding {
+            // Only the end of the over-long line matters; keep nothing else of it.
+            let Some(i) = chunk.iter().position(|&b| b == b'\n') else { return Ok(()) };
+            n.discarding = false;
+            chunk = &chunk[i..];
+        }
+        if let Some(i) = chunk.iter().rposition(|&b| b == b'\n') {
+            n.tail_start = n.buf.len() + i + 1;
+        }
+        n.buf.extend_from_slice(chunk);
+        // A line past the cap is kept only up to cap + 2 bytes: enough to fail it even after a
+        // trailing CR is stripped, never more.
+        let cap = self.options.max_record_bytes;
+        if n.buf.len() - n.tail_start > cap + 1 {
+            n.buf.truncate(n.tail_start + cap + 2);
+            n.discarding = true;
         }
         Ok(())
     }
@@ -388,6 +405,10 @@ impl Exporter {
         if let Some(e) = &self.failed {
             return Err(e.clone());
         }
+        if self.out.len() - self.out_pos >= want {
+            return Ok(());
+        }
+        // Less than `want` is waiting, so this move is small even behind a huge record.
         if self.out_pos > 0 {
             self.out.drain(..self.out_pos);
             self.out_pos = 0;
@@ -428,38 +449,17 @@ impl Exporter {
                 n.started = true;
                 n.scan_from = n.pos;
             }
-            match n.buf[n.scan_from..].iter().position(|&b| b == b'\n') {
+            match find_byte(&n.buf[n.scan_from..], b'\n') {
                 Some(i) => {
                     let nl = n.scan_from + i;
                     n.line += 1;
                     self.stats.lines = n.line;
-                    let (start, discarding) = (n.pos, n.discarding);
+                    let start = n.pos;
                     n.pos = nl + 1;
                     n.scan_from = n.pos;
-                    n.discarding = false;
-                    if !discarding {
-                        self.ndjson_line(&n.buf[start..nl], n.line)?;
-                    }
+                    self.ndjson_line(&n.buf[start..nl], n.line)?;
                 }
                 None => {
-                    let pending = n.buf.len() - n.pos;
-                    if !n.discarding && pending > self.options.max_record_bytes {
-                        let line = n.line + 1;
-                        n.discarding = true;
-                        n.pos = n.buf.len();
-                        self.bad_record(
-                            Error::new(
-                                ErrorCode::RecordTooLarge,
-                                format!(
-                                    "the line is longer than the record-size cap of {} bytes",
-                                    self.options.max_record_bytes
-                                ),
-                            )
-                            .at(Location::Line(line), None),
-                        )?;
-                    } else if n.discarding {
-                        n.pos = n.buf.len();
-                    }
                     if self.finished && n.pos < n.buf.len() {
                         n.line += 1;
                         self.stats.lines = n.line;
@@ -469,11 +469,9 @@ impl Exporter {
                     }
                     // Keep only the unfinished line.
                     n.buf.drain(..n.pos);
+                    n.tail_start -= n.pos.min(n.tail_start);
                     n.pos = 0;
                     n.scan_from = n.buf.len();
-                    if self.finished && n.discarding {
-                        n.discarding = false;
-                    }
                     return Ok(());
                 }
             }
@@ -503,7 +501,7 @@ impl Exporter {
         let bad_utf8 = first_bad_utf8(line, 0);
         match self.record(line, start, bad_utf8, true) {
             Ok(_) => Ok(()),
-            Err(((e, _), id)) => self.bad_record(e.at(loc, id)),
+            Err(bad) => self.bad_record(bad.error.at(loc, bad.user_id)),
         }
     }
 
@@ -527,7 +525,7 @@ impl Exporter {
                     let loc = Location::Index(doc.base);
                     match self.record(text, doc.pos, doc.bad_utf8, true) {
                         Ok(_) => {}
-                        Err(((e, _), id)) => self.bad_record(e.at(loc, id))?,
+                        Err(bad) => self.bad_record(bad.error.at(loc, bad.user_id))?,
                     }
                 }
                 Stage::Elements { index, in_page, after_comma } => {
@@ -545,10 +543,9 @@ impl Exporter {
                     }
                     let end = match self.record(text, pos, doc.bad_utf8, false) {
                         Ok(end) => end,
-                        Err((e, id)) => {
-                            let end = e.1;
-                            self.bad_record(e.0.at(loc, id))?;
-                            match end {
+                        Err(bad) => {
+                            self.bad_record(bad.error.at(loc, bad.user_id))?;
+                            match bad.end {
                                 Some(end) => end,
                                 None => {
                                     // A syntax error: where the next user starts cannot be known.
@@ -606,7 +603,7 @@ impl Exporter {
         start: usize,
         bad_utf8: Option<usize>,
         whole: bool,
-    ) -> std::result::Result<usize, ((Error, Option<usize>), Option<String>)> {
+    ) -> std::result::Result<usize, BadRecord> {
         self.stats.users_read += 1;
         let is_object = buf.get(start) == Some(&b'{');
         let scanned = self.scanner.scan(&self.plan, buf, start);
@@ -625,13 +622,13 @@ impl Exporter {
             });
         }
         if let Some(f) = fault {
-            return Err(((Error::new(f.code, f.message), end), id));
+            return Err(BadRecord { error: Error::new(f.code, f.message), end, user_id: id });
         }
         let end = end.expect("no fault means the end is known");
         if whole && skip_ws(buf, end) != buf.len() {
             let at = skip_ws(buf, end);
             let e = Error::new(ErrorCode::InvalidJson, format!("unexpected text after the user (byte {at})"));
-            return Err(((e, None), id));
+            return Err(BadRecord { error: e, end: None, user_id: id });
         }
         if !is_object {
             let what = match buf[start] {
@@ -642,7 +639,7 @@ impl Exporter {
                 _ => "a number",
             };
             let e = Error::new(ErrorCode::NotAnObject, format!("a user must be a JSON object, not {what}"));
-            return Err(((e, Some(end)), None));
+            return Err(BadRecord { error: e, end: Some(end), user_id: None });
         }
         if let Some(connection) = &self.options.connection {
             let matches = match self.capture(self.plan.connection_slot) {
@@ -708,6 +705,13 @@ impl Exporter {
             Err(e)
         }
     }
+}
+
+/// A record that cannot be written: why, where its value ended (if known), and its user_id.
+struct BadRecord {
+    error: Error,
+    end: Option<usize>,
+    user_id: Option<String>,
 }
 
 fn mixed() -> Error {
