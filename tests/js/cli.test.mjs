@@ -71,6 +71,7 @@ test('exit 2 for a bad request or usage: message on stderr, nothing on stdout, n
     [join(cwd, 'missing.ndjson')],
     [input, '--input-format', 'xml'],
     [input, '--format', 'csv', '--field', 'app_metadata'],
+    [input, '--out', join(cwd, 'no', 'such', 'x.csv')],
   ]) {
     const r = cli(args, { cwd });
     assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
