@@ -39,6 +39,18 @@ if (existsSync(wasmOpt)) {
   console.error('wasm-opt not found (npm ci installs binaryen): pkg/ keeps the unoptimised wasm');
 }
 
+// wasm-bindgen cannot mark an unchecked-typed parameter optional; these may be left out.
+const dtsPath = join(pkg, 'userexport.d.ts');
+let dts = readFileSync(dtsPath, 'utf8');
+for (const [from, to] of [
+  ['constructor(request: ExportRequest | string, options: ExportOptions);', 'constructor(request?: ExportRequest | string, options?: ExportOptions);'],
+  ['format: "json" | "csv", options: { gzip?: boolean }): string;', 'format: "json" | "csv", options?: { gzip?: boolean }): string;'],
+]) {
+  if (!dts.includes(from)) throw new Error(`userexport.d.ts no longer has ${from}: update scripts/build.mjs`);
+  dts = dts.replace(from, to);
+}
+writeFileSync(dtsPath, dts);
+
 // CommonJS: the nodejs glue, whose inline-JS snippet is an ES module that Node 20 cannot require().
 const snippetDirs = readdirSync(join(pkg, 'snippets'));
 let cjs = readFileSync(join(cjsDir, 'userexport.js'), 'utf8');

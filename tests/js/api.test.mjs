@@ -216,6 +216,9 @@ test('JS values: NaN, ±Infinity, BigInt and cycles are unsupported_value at the
     const e = strictError([{ user_id: 'ok' }, { user_id: 'bad', v: bad }], 'unsupported_value', 1);
     assert.match(e.message, /^index 1: /);
   }
+  strictError([{ v: [new Number(NaN)] }], 'unsupported_value', 0);
+  strictError([{}, { v: { toJSON: () => Infinity } }], 'unsupported_value', 1);
+  assert.equal(one(new Number(5)), '{"user_id":"u","v":5}\n');
   const cyclic = { user_id: 'c' };
   cyclic.self = cyclic;
   assert.match(strictError([{}, {}, cyclic], 'unsupported_value', 2).message, /cycle/);

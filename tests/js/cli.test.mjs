@@ -71,6 +71,7 @@ test('exit 2 for a bad request or usage: message on stderr, nothing on stdout, n
     [join(cwd, 'missing.ndjson')],
     [input, '--input-format', 'xml'],
     [input, '--format', 'csv', '--field', 'app_metadata'],
+    [input, '--out', join(cwd, 'no', 'such', 'x.csv')],
   ]) {
     const r = cli(args, { cwd });
     assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
@@ -133,5 +134,22 @@ test('flags: --field NAME=EXPORT_AS, --limit, --sample, --connection, --input-fo
   const h = cli(['--help']);
   assert.equal(h.code, 0);
   assert.match(h.stdout.toString(), /--request-file FILE/);
+  rmSync(cwd, { recursive: true });
+});
+
+test('progress (users, MB, rate) only when stderr is a terminal, and --quiet silences it', { skip: !existsSync('/usr/bin/script') && 'needs script(1) for a pty' }, () => {
+  const cwd = tmp();
+  const input = join(FIXTURES, 'csv-sample', 'input.ndjson');
+  const piped = cli([input, '--out', 'a.json'], { cwd });
+  assert.equal(piped.code, 0);
+  assert.ok(!piped.stderr.includes('\r') && !/MB\/s/.test(piped.stderr), 'no progress into a pipe');
+  const quote = (s) => `'${s.replaceAll("'", "'\\''")}'`;
+  const inPty = (extra) => spawnSync('/usr/bin/script', ['-qec', [process.execPath, BIN, input, '--out', 'b.json', ...extra].map(quote).join(' '), '/dev/null'], { cwd, encoding: 'utf8' });
+  const tty = inPty([]);
+  assert.equal(tty.status, 0);
+  assert.match(tty.stdout, /\r200 users, 0\.\d MB read, [\d.]+ MB\/s/);
+  const quiet = inPty(['--quiet']);
+  assert.equal(quiet.status, 0);
+  assert.equal(quiet.stdout, '');
   rmSync(cwd, { recursive: true });
 });
