@@ -355,7 +355,12 @@ fn main() {
             let input = std::fs::read(data_file(count)).expect("read data");
             for &format in &args.formats {
                 let (_, cpu, _) = time_runs(args.runs, || run_core(&input, format, &mut Sink::new(false)));
-                println!("{} {}: {:.1} MB/s", size_name(count), format.as_str(), input.len() as f64 / 1e6 / cpu);
+                println!(
+                    "{} {}: {:.1} MB/s",
+                    size_name(count),
+                    format.as_str(),
+                    input.len() as f64 / 1e6 / cpu
+                );
             }
         }
         return;

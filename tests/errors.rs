@@ -169,7 +169,8 @@ fn a_line_that_never_ends_is_held_to_the_cap() {
     let e = ex.pull().unwrap_err();
     assert_eq!((e.code(), e.line()), (ErrorCode::RecordTooLarge, Some(2)));
     // Lenient: reported once, the rest of the line is dropped as it streams, the next line is read.
-    let mut ex = Exporter::new(request(BODY), Options { max_record_bytes: 1000, lenient: true, ..Options::default() });
+    let mut ex =
+        Exporter::new(request(BODY), Options { max_record_bytes: 1000, lenient: true, ..Options::default() });
     ex.push_ndjson(b"{\"user_id\":\"").unwrap();
     for _ in 0..10_000 {
         ex.push_ndjson(&[b'x'; 1000]).unwrap();
