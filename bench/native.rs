@@ -355,7 +355,12 @@ fn main() {
             let input = std::fs::read(data_file(count)).expect("read data");
             for &format in &args.formats {
                 let (_, cpu, _) = time_runs(args.runs, || run_core(&input, format, &mut Sink::new(false)));
-                println!("{} {}: {:.1} MB/s", size_name(count), format.as_str(), input.len() as f64 / 1e6 / cpu);
+                println!(
+                    "{} {}: {:.1} MB/s",
+                    size_name(count),
+                    format.as_str(),
+                    input.len() as f64 / 1e6 / cpu
+                );
             }
         }
         return;
@@ -443,8 +448,18 @@ fn report(rows: &[Row], args: &Args) {
         }));
     }
     if !args.smoke {
+        // Rows of other sizes from earlier runs are kept, so sizes can be measured one at a time.
         let path = data_dir().join("native-results.json");
-        std::fs::write(&path, serde_json::to_string_pretty(&json).expect("json")).expect("write results");
+        let sizes: Vec<String> = rows.iter().map(|r| r.size.clone()).collect();
+        let mut all: Vec<Value> = std::fs::read(&path)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<Vec<Value>>(&b).ok())
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|r| !r["size"].as_str().is_some_and(|s| sizes.iter().any(|n| n == s)))
+            .collect();
+        all.extend(json);
+        std::fs::write(&path, serde_json::to_string_pretty(&all).expect("json")).expect("write results");
         println!("\nresults: {}", path.display());
     }
 }
