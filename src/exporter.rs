@@ -100,11 +100,19 @@ struct NdjsonInput {
     tail_start: usize,
     /// The unfinished last line broke the record cap: drop pushed bytes until its `\n`.
     discarding: bool,
+    /// That line's error is already reported (a strict export fails without waiting for its end).
+    overlong_reported: bool,
 }
 
 enum Stage {
     Single,
-    Elements { index: u64, in_page: bool, after_comma: bool },
+    /// A record the host could not turn into JSON; its message.
+    Unsupported(String),
+    Elements {
+        index: u64,
+        in_page: bool,
+        after_comma: bool,
+    },
     PageTail,
     Tail,
     Done,
@@ -116,6 +124,8 @@ struct JsonDoc {
     stage: Stage,
     /// First invalid UTF-8 offset at or after `pos`, if any.
     bad_utf8: Option<usize>,
+    /// Index of this text's first user (0 unless the host numbers a split batch).
+    base: u64,
 }
 
 enum Input {
@@ -255,6 +265,12 @@ impl Exporter {
     /// Pushes a JSON text holding one user, an array of users, or a Management API page
     /// (`{"start":…,"users":[…],…}`).
     pub fn push_json(&mut self, text: &[u8]) -> Result<()> {
+        self.push_json_from(text, 0)
+    }
+
+    /// Like [`Exporter::push_json`], but errors number the users from `first_index`: for a
+    /// host that pushes one batch in parts and wants indexes into the whole batch.
+    pub fn push_json_from(&mut self, text: &[u8], first_index: u64) -> Result<()> {
         if !self.check_push(text.len())? {
             return Ok(());
         }
@@ -274,7 +290,28 @@ impl Exporter {
             },
             _ => Stage::Single,
         };
-        let doc = JsonDoc { bad_utf8: first_bad_utf8(text, pos), text: text.to_vec(), pos, stage };
+        let doc = JsonDoc {
+            bad_utf8: first_bad_utf8(text, pos),
+            text: text.to_vec(),
+            pos,
+            stage,
+            base: first_index,
+        };
+        self.push_doc(doc)
+    }
+
+    /// Queues, in input order, a user the host could not turn into JSON (a JS value with NaN,
+    /// ±Infinity, a BigInt or a cycle): it fails a strict export and is skipped and reported
+    /// by a lenient one, as `unsupported_value` at `index`, when the pulls reach it.
+    pub fn push_unsupported(&mut self, index: u64, message: impl Into<String>) -> Result<()> {
+        if !self.check_push(0)? {
+            return Ok(());
+        }
+        let stage = Stage::Unsupported(message.into());
+        self.push_doc(JsonDoc { text: Vec::new(), pos: 0, stage, bad_utf8: None, base: index })
+    }
+
+    fn push_doc(&mut self, doc: JsonDoc) -> Result<()> {
         match &mut self.input {
             Input::None => self.input = Input::Json(VecDeque::from([doc])),
             Input::Json(docs) => docs.push_back(doc),
@@ -330,7 +367,11 @@ impl Exporter {
         } else if self.is_done() {
             Status::Done
         } else {
-            self.fill(1)?;
+            match self.fill(1) {
+                // The bytes just copied count; the error comes with the next call.
+                Err(_) if n > 0 => return Ok((n, Status::HasOutput)),
+                r => r?,
+            }
             if self.out_pos < self.out.len() {
                 Status::HasOutput
             } else if self.is_done() {
@@ -352,7 +393,8 @@ impl Exporter {
     }
 
     fn is_done(&self) -> bool {
-        self.out_pos == self.out.len()
+        self.failed.is_none()
+            && self.out_pos == self.out.len()
             && self.header_written
             && (self.limit_reached || (self.finished && self.input_exhausted()))
     }
@@ -368,12 +410,22 @@ impl Exporter {
     /// Encodes records until `want` bytes are waiting or no input is left.
     fn fill(&mut self, want: usize) -> Result<()> {
         if let Some(e) = &self.failed {
+            // Records encoded before the failure are still delivered, so what a strict export
+            // gives before its error does not depend on how the input was chunked.
+            if self.out_pos < self.out.len() {
+                return Ok(());
+            }
             return Err(e.clone());
         }
+        if self.out.len() - self.out_pos >= want {
+            return Ok(());
+        }
+        // Less than `want` is waiting, so this move is small even behind a huge record.
         if self.out_pos > 0 {
             self.out.drain(..self.out_pos);
             self.out_pos = 0;
         }
+        let want = want.saturating_add(self.out_pos);
         if !self.header_written {
             self.encoder.header(&mut self.out);
             self.header_written = true;
@@ -393,6 +445,9 @@ impl Exporter {
         };
         if let Err(e) = &result {
             self.failed = Some(e.clone());
+            if self.out_pos < self.out.len() {
+                return Ok(());
+            }
         }
         result
     }
@@ -418,15 +473,25 @@ impl Exporter {
                     let start = n.pos;
                     n.pos = nl + 1;
                     n.scan_from = n.pos;
-                    self.ndjson_line(&n.buf[start..nl], n.line)?;
+                    if !std::mem::take(&mut n.overlong_reported) {
+                        self.ndjson_line(&n.buf[start..nl], n.line)?;
+                    }
                 }
                 None => {
+                    if n.discarding && !n.overlong_reported {
+                        n.overlong_reported = true;
+                        let e = too_large(self.options.max_record_bytes).at(Location::Line(n.line + 1), None);
+                        self.stats.users_read += 1;
+                        self.bad_record(e)?;
+                    }
                     if self.finished && n.pos < n.buf.len() {
                         n.line += 1;
                         self.stats.lines = n.line;
                         let start = n.pos;
                         n.pos = n.buf.len();
-                        self.ndjson_line(&n.buf[start..], n.line)?;
+                        if !std::mem::take(&mut n.overlong_reported) {
+                            self.ndjson_line(&n.buf[start..], n.line)?;
+                        }
                     }
                     // Keep only the unfinished line.
                     n.buf.drain(..n.pos);
@@ -442,11 +507,17 @@ impl Exporter {
 
     fn ndjson_line(&mut self, line: &[u8], number: u64) -> Result<()> {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
+        let loc = Location::Line(number);
+        // The cap first, blank lines included: a streamed line is measured before its
+        // content is seen, so any other order would make the outcome depend on chunking.
+        if line.len() > self.options.max_record_bytes {
+            self.stats.users_read += 1;
+            return self.bad_record(too_large(self.options.max_record_bytes).at(loc, None));
+        }
         let start = skip_ws(line, 0);
         if start == line.len() {
             return Ok(()); // blank lines are skipped (and still counted)
         }
-        let loc = Location::Line(number);
         if line.starts_with(BOM) {
             self.stats.users_read += 1;
             let e = Error::new(
@@ -455,14 +526,10 @@ impl Exporter {
             );
             return self.bad_record(e.at(loc, None));
         }
-        if line.len() > self.options.max_record_bytes {
-            self.stats.users_read += 1;
-            return self.bad_record(too_large(self.options.max_record_bytes).at(loc, None));
-        }
         let bad_utf8 = first_bad_utf8(line, 0);
         match self.record(line, start, bad_utf8, true) {
             Ok(_) => Ok(()),
-            Err(((e, _), id)) => self.bad_record(e.at(loc, id)),
+            Err(bad) => self.bad_record(bad.error.at(loc, bad.user_id)),
         }
     }
 
@@ -474,17 +541,24 @@ impl Exporter {
                 Stage::Done => {
                     docs.pop_front();
                 }
+                Stage::Unsupported(ref mut message) => {
+                    let e = Error::new(ErrorCode::UnsupportedValue, std::mem::take(message));
+                    let loc = Location::Index(doc.base);
+                    doc.stage = Stage::Done;
+                    self.stats.users_read += 1;
+                    self.bad_record(e.at(loc, None))?;
+                }
                 Stage::Single => {
                     doc.stage = Stage::Done;
-                    let loc = Location::Index(0);
+                    let loc = Location::Index(doc.base);
                     match self.record(text, doc.pos, doc.bad_utf8, true) {
                         Ok(_) => {}
-                        Err(((e, _), id)) => self.bad_record(e.at(loc, id))?,
+                        Err(bad) => self.bad_record(bad.error.at(loc, bad.user_id))?,
                     }
                 }
                 Stage::Elements { index, in_page, after_comma } => {
                     let pos = skip_ws(text, doc.pos);
-                    let loc = Location::Index(index);
+                    let loc = Location::Index(doc.base + index);
                     if text.get(pos) == Some(&b']') && !after_comma {
                         doc.pos = pos + 1;
                         doc.stage = if in_page { Stage::PageTail } else { Stage::Tail };
@@ -497,10 +571,9 @@ impl Exporter {
                     }
                     let end = match self.record(text, pos, doc.bad_utf8, false) {
                         Ok(end) => end,
-                        Err((e, id)) => {
-                            let end = e.1;
-                            self.bad_record(e.0.at(loc, id))?;
-                            match end {
+                        Err(bad) => {
+                            self.bad_record(bad.error.at(loc, bad.user_id))?;
+                            match bad.end {
                                 Some(end) => end,
                                 None => {
                                     // A syntax error: where the next user starts cannot be known.
@@ -526,7 +599,7 @@ impl Exporter {
                         _ => {
                             doc.stage = Stage::Done;
                             let e = structure_error(text, after, "',' or ']' after a user");
-                            self.bad_record(e.at(Location::Index(index + 1), None))?;
+                            self.bad_record(e.at(Location::Index(doc.base + index + 1), None))?;
                         }
                     }
                 }
@@ -558,7 +631,7 @@ impl Exporter {
         start: usize,
         bad_utf8: Option<usize>,
         whole: bool,
-    ) -> std::result::Result<usize, ((Error, Option<usize>), Option<String>)> {
+    ) -> std::result::Result<usize, BadRecord> {
         self.stats.users_read += 1;
         let is_object = buf.get(start) == Some(&b'{');
         let scanned = self.scanner.scan(&self.plan, buf, start);
@@ -569,7 +642,8 @@ impl Exporter {
             Scan::Broken(f) => (Some(f), None),
         };
         let stop = fault.as_ref().map_or(usize::MAX, |f| f.offset);
-        if let Some(b) = bad_utf8.filter(|&b| b < stop && end.is_none_or(|e| b < e)) {
+        // A syntax fault on the first non-UTF-8 byte is reported as what it is: bad UTF-8.
+        if let Some(b) = bad_utf8.filter(|&b| b <= stop && end.is_none_or(|e| b < e)) {
             fault = Some(crate::scan::Fault {
                 code: ErrorCode::InvalidUtf8,
                 message: format!("invalid UTF-8 at byte {b}"),
@@ -577,13 +651,13 @@ impl Exporter {
             });
         }
         if let Some(f) = fault {
-            return Err(((Error::new(f.code, f.message), end), id));
+            return Err(BadRecord { error: Error::new(f.code, f.message), end, user_id: id });
         }
         let end = end.expect("no fault means the end is known");
         if whole && skip_ws(buf, end) != buf.len() {
             let at = skip_ws(buf, end);
             let e = Error::new(ErrorCode::InvalidJson, format!("unexpected text after the user (byte {at})"));
-            return Err(((e, None), id));
+            return Err(BadRecord { error: e, end: None, user_id: id });
         }
         if !is_object {
             let what = match buf[start] {
@@ -594,7 +668,7 @@ impl Exporter {
                 _ => "a number",
             };
             let e = Error::new(ErrorCode::NotAnObject, format!("a user must be a JSON object, not {what}"));
-            return Err(((e, Some(end)), None));
+            return Err(BadRecord { error: e, end: Some(end), user_id: None });
         }
         if let Some(connection) = &self.options.connection {
             let matches = match self.capture(self.plan.connection_slot) {
@@ -660,6 +734,13 @@ impl Exporter {
             Err(e)
         }
     }
+}
+
+/// A record that cannot be written: why, where its value ended (if known), and its user_id.
+struct BadRecord {
+    error: Error,
+    end: Option<usize>,
+    user_id: Option<String>,
 }
 
 fn mixed() -> Error {

@@ -26,15 +26,50 @@ fn bad_lines() -> Vec<(Vec<u8>, ErrorCode, Option<&'static str>, &'static str)> 
         (b"42".to_vec(), ErrorCode::NotAnObject, None, "not a number"),
         (b"null".to_vec(), ErrorCode::NotAnObject, None, "not null"),
         (b"{\"user_id\":\"a\",\"n\":\"\xff\"}".to_vec(), ErrorCode::InvalidUtf8, Some("a"), "invalid UTF-8"),
-        (b"{\"user_id\":\"a\",\"n\":\"\xed\xa0\x80\"}".to_vec(), ErrorCode::InvalidUtf8, Some("a"), "invalid UTF-8"),
-        (b"{\"user_id\":\"a\",\"n\":\"\\ud800\"}".to_vec(), ErrorCode::LoneSurrogate, Some("a"), "lone surrogate"),
-        (b"{\"user_id\":\"a\",\"n\":\"\\udc00\\ud800\"}".to_vec(), ErrorCode::LoneSurrogate, Some("a"), "lone surrogate"),
-        (b"{\"user_id\":\"a\",\"n\":\"\\ud83d x\"}".to_vec(), ErrorCode::LoneSurrogate, Some("a"), "lone surrogate"),
-        (b"{\"user_id\":\"a\",\"k\":1,\"k\":2}".to_vec(), ErrorCode::DuplicateKey, Some("a"), "\"k\" appears twice"),
-        (b"{\"user_id\":\"a\",\"m\":{\"k\":1,\"\\u006b\":2}}".to_vec(), ErrorCode::DuplicateKey, Some("a"), "\"k\" appears twice"),
+        (
+            b"{\"user_id\":\"a\",\"n\":\"\xed\xa0\x80\"}".to_vec(),
+            ErrorCode::InvalidUtf8,
+            Some("a"),
+            "invalid UTF-8",
+        ),
+        (
+            b"{\"user_id\":\"a\",\"n\":\"\\ud800\"}".to_vec(),
+            ErrorCode::LoneSurrogate,
+            Some("a"),
+            "lone surrogate",
+        ),
+        (
+            b"{\"user_id\":\"a\",\"n\":\"\\udc00\\ud800\"}".to_vec(),
+            ErrorCode::LoneSurrogate,
+            Some("a"),
+            "lone surrogate",
+        ),
+        (
+            b"{\"user_id\":\"a\",\"n\":\"\\ud83d x\"}".to_vec(),
+            ErrorCode::LoneSurrogate,
+            Some("a"),
+            "lone surrogate",
+        ),
+        (
+            b"{\"user_id\":\"a\",\"k\":1,\"k\":2}".to_vec(),
+            ErrorCode::DuplicateKey,
+            Some("a"),
+            "\"k\" appears twice",
+        ),
+        (
+            b"{\"user_id\":\"a\",\"m\":{\"k\":1,\"\\u006b\":2}}".to_vec(),
+            ErrorCode::DuplicateKey,
+            Some("a"),
+            "\"k\" appears twice",
+        ),
         (b"{\"user_id\":\"a\",\"user_id\":\"b\"}".to_vec(), ErrorCode::DuplicateKey, Some("b"), "twice"),
         (nest(129).into_bytes(), ErrorCode::TooDeep, Some("deep"), "deeper than 128"),
-        (format!("{{\"user_id\":\"x\",\"v\":{}", "[".repeat(100_000)).into_bytes(), ErrorCode::TooDeep, Some("x"), "deeper than 128"),
+        (
+            format!("{{\"user_id\":\"x\",\"v\":{}", "[".repeat(100_000)).into_bytes(),
+            ErrorCode::TooDeep,
+            Some("x"),
+            "deeper than 128",
+        ),
     ]
 }
 
@@ -64,7 +99,11 @@ fn each_bad_record_lenient_is_skipped_whole() {
         let shown = String::from_utf8_lossy(&bad[..bad.len().min(60)]).into_owned();
         assert_eq!(out, "{\"user_id\":\"good1\"}\n{\"user_id\":\"good2\"}\n", "{shown}");
         assert_eq!(errors.len(), 1, "{shown}");
-        assert_eq!((errors[0].code(), errors[0].line(), errors[0].user_id()), (code, Some(3), user_id), "{shown}");
+        assert_eq!(
+            (errors[0].code(), errors[0].line(), errors[0].user_id()),
+            (code, Some(3), user_id),
+            "{shown}"
+        );
     }
 }
 
@@ -109,22 +148,39 @@ fn record_size_cap() {
         ex.finish().unwrap();
         while let Pull::Data(_) = ex.pull().unwrap() {}
         let lines: Vec<_> = ex.skipped().iter().map(|e| (e.code(), e.line())).collect();
-        assert_eq!(lines, [(ErrorCode::RecordTooLarge, Some(2)), (ErrorCode::RecordTooLarge, Some(4))], "split {split}");
+        assert_eq!(
+            lines,
+            [(ErrorCode::RecordTooLarge, Some(2)), (ErrorCode::RecordTooLarge, Some(4))],
+            "split {split}"
+        );
         assert_eq!(ex.stats().users_written, 2);
     }
 }
 
 #[test]
 fn a_line_that_never_ends_is_held_to_the_cap() {
+    // Strict: the export fails as soon as the line passes the cap, without waiting for its end.
     let mut ex = Exporter::new(request(BODY), Options { max_record_bytes: 1000, ..Options::default() });
+    ex.push_ndjson(b"{\"user_id\":\"ok\"}\n{\"user_id\":\"").unwrap();
+    ex.push_ndjson(&[b'x'; 900]).unwrap();
+    assert!(matches!(ex.pull().unwrap(), Pull::Data(_)));
+    assert_eq!(ex.pull().unwrap(), Pull::NeedInput);
+    ex.push_ndjson(&[b'x'; 900]).unwrap();
+    let e = ex.pull().unwrap_err();
+    assert_eq!((e.code(), e.line()), (ErrorCode::RecordTooLarge, Some(2)));
+    // Lenient: reported once, the rest of the line is dropped as it streams, the next line is read.
+    let mut ex = Exporter::new(request(BODY), Options { max_record_bytes: 1000, lenient: true, ..Options::default() });
     ex.push_ndjson(b"{\"user_id\":\"").unwrap();
     for _ in 0..10_000 {
         ex.push_ndjson(&[b'x'; 1000]).unwrap();
         assert_eq!(ex.pull().unwrap(), Pull::NeedInput);
+        assert!(ex.buffered_bytes() <= 1002);
     }
+    ex.push_ndjson(b"\"}\n{\"user_id\":\"next\"}").unwrap();
     ex.finish().unwrap();
-    let e = ex.pull().unwrap_err();
-    assert_eq!((e.code(), e.line()), (ErrorCode::RecordTooLarge, Some(1)));
+    assert_eq!(ex.pull_to_end().unwrap(), b"{\"user_id\":\"next\"}\n");
+    let got: Vec<_> = ex.skipped().iter().map(|e| (e.code(), e.line())).collect();
+    assert_eq!(got, [(ErrorCode::RecordTooLarge, Some(1))]);
 }
 
 #[test]
@@ -141,7 +197,10 @@ fn json_text_errors_name_the_index() {
     let (out, errors) = run(text, true);
     assert_eq!(out.unwrap(), "{\"user_id\":\"a\"}\n{\"user_id\":\"d\"}\n");
     let got: Vec<_> = errors.iter().map(|e| (e.code(), e.index(), e.user_id().map(str::to_string))).collect();
-    assert_eq!(got, [(ErrorCode::NotAnObject, Some(1), None), (ErrorCode::DuplicateKey, Some(2), Some("c".into()))]);
+    assert_eq!(
+        got,
+        [(ErrorCode::NotAnObject, Some(1), None), (ErrorCode::DuplicateKey, Some(2), Some("c".into()))]
+    );
     let (out, _) = run(text, false);
     let e = out.unwrap_err();
     assert_eq!((e.code(), e.index()), (ErrorCode::NotAnObject, Some(1)));
@@ -149,7 +208,10 @@ fn json_text_errors_name_the_index() {
     // A syntax error ends the document: where the next user starts cannot be known.
     let (out, errors) = run(r#"[{"user_id":"a"},{"user_id":"b",},{"user_id":"c"}]"#, true);
     assert_eq!(out.unwrap(), "{\"user_id\":\"a\"}\n");
-    assert_eq!((errors[0].code(), errors[0].index(), errors[0].user_id()), (ErrorCode::InvalidJson, Some(1), Some("b")));
+    assert_eq!(
+        (errors[0].code(), errors[0].index(), errors[0].user_id()),
+        (ErrorCode::InvalidJson, Some(1), Some("b"))
+    );
     // Invalid UTF-8 inside one element is that element's error only.
     let mut ex = Exporter::new(request(body), Options { lenient: true, ..Options::default() });
     ex.push_json(b"[{\"user_id\":\"a\"},{\"user_id\":\"\xff\"},{\"user_id\":\"c\"}]").unwrap();

@@ -27,7 +27,8 @@ fn request_top_level_members() {
 
 #[test]
 fn request_format() {
-    let table = [("{}", Format::Json), (r#"{"format":"json"}"#, Format::Json), (r#"{"format":"csv"}"#, Format::Csv)];
+    let table =
+        [("{}", Format::Json), (r#"{"format":"json"}"#, Format::Json), (r#"{"format":"csv"}"#, Format::Csv)];
     for (body, want) in table {
         assert_eq!(request(body).format, want, "{body}");
     }
@@ -41,15 +42,26 @@ fn request_limit() {
     assert_eq!(request(r#"{"limit":1}"#).limit, Some(1));
     assert_eq!(request(r#"{"limit":999999}"#).limit, Some(999999));
     assert_eq!(request("{}").limit, None);
-    for bad in [r#"{"limit":0}"#, r#"{"limit":-1}"#, r#"{"limit":1.5}"#, r#"{"limit":"5"}"#, r#"{"limit":null}"#] {
+    for bad in
+        [r#"{"limit":0}"#, r#"{"limit":-1}"#, r#"{"limit":1.5}"#, r#"{"limit":"5"}"#, r#"{"limit":null}"#]
+    {
         rejects(bad, "limit");
     }
 }
 
 #[test]
 fn request_connection_id() {
-    assert_eq!(request(r#"{"connection_id":"con_0123456789abcDEF"}"#).connection_id.as_deref(), Some("con_0123456789abcDEF"));
-    for bad in [r#""con_short""#, r#""con_0123456789abcDEFG""#, r#""xon_0123456789abcDEF""#, r#""con_0123456789abc-EF""#, "5"] {
+    assert_eq!(
+        request(r#"{"connection_id":"con_0123456789abcDEF"}"#).connection_id.as_deref(),
+        Some("con_0123456789abcDEF")
+    );
+    for bad in [
+        r#""con_short""#,
+        r#""con_0123456789abcDEFG""#,
+        r#""xon_0123456789abcDEF""#,
+        r#""con_0123456789abc-EF""#,
+        "5",
+    ] {
         rejects(&format!(r#"{{"connection_id":{bad}}}"#), "connection_id");
     }
 }
@@ -106,9 +118,14 @@ fn request_csv_field_limit() {
 #[test]
 fn request_csv_whole_metadata() {
     for name in ["app_metadata", "user_metadata"] {
-        rejects(&format!(r#"{{"format":"csv","fields":[{{"name":"{name}"}}]}}"#), &format!("\"{name}\" cannot be exported as a whole"));
+        rejects(
+            &format!(r#"{{"format":"csv","fields":[{{"name":"{name}"}}]}}"#),
+            &format!("\"{name}\" cannot be exported as a whole"),
+        );
         request(&format!(r#"{{"format":"json","fields":[{{"name":"{name}"}}]}}"#));
-        request(&format!(r#"{{"format":"csv","fields":[{{"name":"{name}.plan"}},{{"name":"{name}.address"}}]}}"#));
+        request(&format!(
+            r#"{{"format":"csv","fields":[{{"name":"{name}.plan"}},{{"name":"{name}.address"}}]}}"#
+        ));
     }
 }
 
@@ -141,7 +158,10 @@ fn field_path_syntax() {
     let table: Vec<(&str, Vec<Step>)> = vec![
         ("email", vec![k("email")]),
         ("identities[0].connection", vec![k("identities"), Index(0), k("connection")]),
-        ("app_metadata.stripe[0].customer_id", vec![k("app_metadata"), k("stripe"), Index(0), k("customer_id")]),
+        (
+            "app_metadata.stripe[0].customer_id",
+            vec![k("app_metadata"), k("stripe"), Index(0), k("customer_id")],
+        ),
         ("a[0][1]", vec![k("a"), Index(0), Index(1)]),
         ("user_metadata.consent.given", vec![k("user_metadata"), k("consent"), k("given")]),
         ("a[10]", vec![k("a"), Index(10)]),
@@ -149,9 +169,28 @@ fn field_path_syntax() {
     for (name, want) in table {
         assert_eq!(parse_path(name).unwrap(), want, "{name}");
     }
-    for bad in ["", ".a", "a.", "a..b", "a[", "a[]", "a[x]", "a[-1]", "a[0", "[0]", "a.[0]", "a[0]b", "a]", "a[1.5]", "a[99999999999]"] {
+    for bad in [
+        "",
+        ".a",
+        "a.",
+        "a..b",
+        "a[",
+        "a[]",
+        "a[x]",
+        "a[-1]",
+        "a[0",
+        "[0]",
+        "a.[0]",
+        "a[0]b",
+        "a]",
+        "a[1.5]",
+        "a[99999999999]",
+    ] {
         assert!(parse_path(bad).is_err(), "{bad:?} accepted");
-        let body = format!(r#"{{"fields":[{{"name":"email"}},{{"name":{}}}]}}"#, serde_json::to_string(bad).unwrap());
+        let body = format!(
+            r#"{{"fields":[{{"name":"email"}},{{"name":{}}}]}}"#,
+            serde_json::to_string(bad).unwrap()
+        );
         let e = Request::from_json(&body).unwrap_err();
         assert!(e.message().starts_with("fields[1].name"), "{bad:?}: {}", e.message());
     }
@@ -175,9 +214,15 @@ fn field_path_steps_into_the_right_type_only() {
 fn column_names() {
     let body = r#"{"fields":[{"name":"user_metadata.plan"},{"name":"email","export_as":"E-mail"},{"name":"identities[0].connection"}]}"#;
     let input = r#"{"email":"a@b.c","user_metadata":{"plan":"pro"},"identities":[{"connection":"db"}]}"#;
-    assert_eq!(ndjson(body, input).unwrap(), "{\"user_metadata.plan\":\"pro\",\"E-mail\":\"a@b.c\",\"identities[0].connection\":\"db\"}\n");
+    assert_eq!(
+        ndjson(body, input).unwrap(),
+        "{\"user_metadata.plan\":\"pro\",\"E-mail\":\"a@b.c\",\"identities[0].connection\":\"db\"}\n"
+    );
     let csv_body = body.replace("{\"fields\"", "{\"format\":\"csv\",\"fields\"");
-    assert_eq!(ndjson(&csv_body, input).unwrap(), "user_metadata.plan,E-mail,identities[0].connection\n\"'pro\",\"'a@b.c\",\"'db\"\n");
+    assert_eq!(
+        ndjson(&csv_body, input).unwrap(),
+        "user_metadata.plan,E-mail,identities[0].connection\n\"'pro\",\"'a@b.c\",\"'db\"\n"
+    );
 }
 
 #[test]
@@ -206,7 +251,10 @@ fn connection_filter() {
     let mut ex = Exporter::new(request(body), opts);
     ex.push_ndjson(users.as_bytes()).unwrap();
     ex.finish().unwrap();
-    assert_eq!(String::from_utf8(ex.pull_to_end().unwrap()).unwrap(), "{\"user_id\":\"1\"}\n{\"user_id\":\"4\"}\n");
+    assert_eq!(
+        String::from_utf8(ex.pull_to_end().unwrap()).unwrap(),
+        "{\"user_id\":\"1\"}\n{\"user_id\":\"4\"}\n"
+    );
     let s = ex.stats();
     assert_eq!((s.users_read, s.users_written, s.users_filtered), (6, 2, 4));
     // No connection: every user.
@@ -294,7 +342,11 @@ fn ndjson_string_escaping() {
     let body = r#"{"fields":[{"name":"v"},{"name":"o"}]}"#;
     for (input, want) in table {
         let line = format!(r#"{{"v":{input},"o":{{"k":[{input}]}}}}"#);
-        assert_eq!(ndjson(body, &line).unwrap(), format!("{{\"v\":{want},\"o\":{{\"k\":[{want}]}}}}\n"), "{input}");
+        assert_eq!(
+            ndjson(body, &line).unwrap(),
+            format!("{{\"v\":{want},\"o\":{{\"k\":[{want}]}}}}\n"),
+            "{input}"
+        );
     }
 }
 
@@ -302,7 +354,19 @@ fn ndjson_string_escaping() {
 fn numbers_keep_their_text() {
     let body = r#"{"fields":[{"name":"n"},{"name":"o"}]}"#;
     let csv = r#"{"format":"csv","fields":[{"name":"n"},{"name":"o"}]}"#;
-    for n in ["0", "-0", "1.0", "1.50", "12345678901234567890", "1E400", "1e-999", "-1.5e+10", "0.1", "9007199254740993", "1E2"] {
+    for n in [
+        "0",
+        "-0",
+        "1.0",
+        "1.50",
+        "12345678901234567890",
+        "1E400",
+        "1e-999",
+        "-1.5e+10",
+        "0.1",
+        "9007199254740993",
+        "1E2",
+    ] {
         let line = format!(r#"{{"n":{n},"o":[{n}]}}"#);
         assert_eq!(ndjson(body, &line).unwrap(), format!("{{\"n\":{n},\"o\":[{n}]}}\n"), "{n}");
         assert_eq!(ndjson(csv, &line).unwrap(), format!("n,o\n{n},\"'[{n}]\"\n"), "{n}");
@@ -330,7 +394,10 @@ fn csv_header_escaping() {
         ("'quoted'", "'quoted'"),
     ];
     for (column, want) in table {
-        let body = format!(r#"{{"format":"csv","fields":[{{"name":"a","export_as":{}}}]}}"#, serde_json::to_string(column).unwrap());
+        let body = format!(
+            r#"{{"format":"csv","fields":[{{"name":"a","export_as":{}}}]}}"#,
+            serde_json::to_string(column).unwrap()
+        );
         let out = ndjson(&body, "").unwrap();
         assert_eq!(out, format!("{want}\n"), "{column:?}");
         if want.starts_with('"') {
@@ -408,10 +475,15 @@ fn csv_dates_bare_only_where_the_rule_says() {
         }
     }
     // An escaped form of a date string is the same string.
-    let out = ndjson(r#"{"format":"csv","fields":[{"name":"created_at"}]}"#, r#"{"created_at":"2024-01-02T03:04:05\u002e678Z"}"#).unwrap();
+    let out = ndjson(
+        r#"{"format":"csv","fields":[{"name":"created_at"}]}"#,
+        r#"{"created_at":"2024-01-02T03:04:05\u002e678Z"}"#,
+    )
+    .unwrap();
     assert_eq!(out, format!("created_at\n{d}\n"));
     // A number in a date attribute is a number.
-    let out = ndjson(r#"{"format":"csv","fields":[{"name":"updated_at"}]}"#, r#"{"updated_at":1652961567}"#).unwrap();
+    let out = ndjson(r#"{"format":"csv","fields":[{"name":"updated_at"}]}"#, r#"{"updated_at":1652961567}"#)
+        .unwrap();
     assert_eq!(out, "updated_at\n1652961567\n");
 }
 
@@ -457,7 +529,12 @@ fn ndjson_input_lines() {
         (b"\xEF\xBB\xBF", ""),
     ];
     for (input, want) in table {
-        assert_eq!(ndjson_with(body, Options::default(), input).unwrap(), want.as_bytes(), "{:?}", String::from_utf8_lossy(input));
+        assert_eq!(
+            ndjson_with(body, Options::default(), input).unwrap(),
+            want.as_bytes(),
+            "{:?}",
+            String::from_utf8_lossy(input)
+        );
     }
 }
 
@@ -486,7 +563,11 @@ fn json_text_inputs() {
         ("\u{feff}[{\"user_id\":\"a\"}]", "a"),
     ];
     for (input, ids) in table {
-        let want: String = ids.split(',').filter(|s| !s.is_empty()).map(|id| format!("{{\"user_id\":\"{id}\"}}\n")).collect();
+        let want: String = ids
+            .split(',')
+            .filter(|s| !s.is_empty())
+            .map(|id| format!("{{\"user_id\":\"{id}\"}}\n"))
+            .collect();
         assert_eq!(json_text(body, input).unwrap(), want, "{input}");
     }
 }
@@ -528,7 +609,10 @@ fn push_after_finish_is_refused() {
 #[test]
 fn worked_example_1_csv_documented_request() {
     let body = r#"{"format":"csv","limit":5,"fields":[{"name":"email"},{"name":"identities[0].connection","export_as":"provider"}]}"#;
-    assert_eq!(ndjson(body, U1).unwrap(), "email,provider\n\"'chuck436@example.com\",\"'Username-Password-Authentication\"\n");
+    assert_eq!(
+        ndjson(body, U1).unwrap(),
+        "email,provider\n\"'chuck436@example.com\",\"'Username-Password-Authentication\"\n"
+    );
 }
 
 #[test]

@@ -38,7 +38,11 @@ fn run(body: &str, options: Options, pieces: &[&[u8]]) -> (Vec<u8>, Vec<(Option<
     let mut drain = |ex: &mut Exporter| loop {
         match ex.pull().unwrap() {
             Pull::Data(d) => {
-                assert!(!d.is_empty() && d.len() <= chunk, "chunk of {} bytes with chunk size {chunk}", d.len());
+                assert!(
+                    !d.is_empty() && d.len() <= chunk,
+                    "chunk of {} bytes with chunk size {chunk}",
+                    d.len()
+                );
                 out.extend_from_slice(d);
             }
             Pull::NeedInput => break false,
@@ -92,7 +96,11 @@ fn input_split_at_every_byte() {
         for i in 0..input.len() {
             for j in [i + 1, i + 2, i + 3] {
                 if j <= input.len() {
-                    assert_eq!(run(body, opts(64), &[&input[..i], &input[i..j], &input[j..]]), want, "split {i}/{j}");
+                    assert_eq!(
+                        run(body, opts(64), &[&input[..i], &input[i..j], &input[j..]]),
+                        want,
+                        "split {i}/{j}"
+                    );
                 }
             }
         }
@@ -128,7 +136,8 @@ fn every_pull_size_from_1_to_64() {
 
 #[test]
 fn json_text_pulls_lazily_and_identically() {
-    let users: Vec<String> = (0..300).map(|i| format!(r#"{{"user_id":"u{i}","name":"n,\"{i}\""}}"#)).collect();
+    let users: Vec<String> =
+        (0..300).map(|i| format!(r#"{{"user_id":"u{i}","name":"n,\"{i}\""}}"#)).collect();
     let page = format!(r#"{{"start":0,"limit":300,"length":300,"users":[{}],"total":300}}"#, users.join(","));
     let mut want = Vec::new();
     for body in BODIES {
@@ -177,4 +186,20 @@ fn memory_stays_bounded_whatever_the_number_of_users() {
     assert_eq!(ex.stats().bytes_out as usize, bytes);
     // One pushed chunk + one pull chunk + a record, for 200 000 users.
     assert!(high_water <= chunk.len() + 4096 + user.len() * 2, "held {high_water} bytes");
+}
+
+#[test]
+fn a_16_mb_string_is_pulled_whole_in_small_chunks() {
+    // 16 MB in one user_metadata string (Auth0's metadata limit), pulled 64 bytes at a time.
+    let big = "x".repeat(16 << 20);
+    let line = format!("{{\"user_id\":\"big\",\"user_metadata\":{{\"note\":\"{big}\"}}}}\n");
+    let body = r#"{"format":"csv","fields":[{"name":"user_id"},{"name":"user_metadata.note"}]}"#;
+    let mut ex = Exporter::new(request(body), Options { chunk_size: 4096, ..Options::default() });
+    ex.push_ndjson(line.as_bytes()).unwrap();
+    ex.finish().unwrap();
+    let mut total = 0;
+    while let Pull::Data(d) = ex.pull().unwrap() {
+        total += d.len();
+    }
+    assert_eq!(total, "user_id,user_metadata.note\n".len() + "\"'big\",\"'\"\n".len() + big.len());
 }

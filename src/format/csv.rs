@@ -32,9 +32,10 @@ impl Csv {
     }
 }
 
-/// A header cell is escaped when it would break the row or could start a formula.
+/// A header cell is escaped when it would break the row or could start a formula
+/// (OWASP's triggers plus NUL, which OWASP ASVS 5.0 §1.2.10 adds).
 fn header_needs_escape(name: &[u8]) -> bool {
-    matches!(name.first(), Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r'))
+    matches!(name.first(), Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r' | b'\0'))
         || name.iter().any(|&b| matches!(b, b',' | b'"' | b'\r' | b'\n'))
 }
 
