@@ -66,7 +66,8 @@ function runPeer(peer, format, file) {
   for (let i = 0; i < runs; i++) {
     const r = sh(process.execPath, [`${here}worker.mjs`, peer, format, file], { cwd: here, timeout: 900_000 });
     if (r.status !== 0) {
-      const why = (r.stderr || '').trim().split('\n').filter((l) => /Error|heap|memory|signal/i.test(l)).pop();
+      const err = (r.stderr || '').trim().split('\n');
+      const why = err.find((l) => /heap out of memory/i.test(l)) ?? err.filter((l) => /Error/.test(l)).pop();
       return { peer, format, failed: why || `exit ${r.status ?? r.signal}` };
     }
     const res = JSON.parse(r.stdout.trim().split('\n').pop());
