@@ -448,8 +448,18 @@ fn report(rows: &[Row], args: &Args) {
         }));
     }
     if !args.smoke {
+        // Rows of other sizes from earlier runs are kept, so sizes can be measured one at a time.
         let path = data_dir().join("native-results.json");
-        std::fs::write(&path, serde_json::to_string_pretty(&json).expect("json")).expect("write results");
+        let sizes: Vec<String> = rows.iter().map(|r| r.size.clone()).collect();
+        let mut all: Vec<Value> = std::fs::read(&path)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<Vec<Value>>(&b).ok())
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|r| !r["size"].as_str().is_some_and(|s| sizes.iter().any(|n| n == s)))
+            .collect();
+        all.extend(json);
+        std::fs::write(&path, serde_json::to_string_pretty(&all).expect("json")).expect("write results");
         println!("\nresults: {}", path.display());
     }
 }

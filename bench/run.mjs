@@ -1,7 +1,8 @@
 // `npm run bench`: the whole issue-6 benchmark in one run — native core, then every Node peer in fresh processes — as a markdown table.
 //
 // Flags: --sizes 100k,1m (default), --runs N (timed runs per peer and size, default 3; the
-// medians are reported), --smoke (2k users, one run: keeps the benchmark from rotting in CI).
+// medians are reported), --peers a,b (only these Node peers), --skip-native (reuse the last
+// native results), --smoke (2k users, one run: keeps the benchmark from rotting in CI).
 // The data sets are generated (seeded) by the native bench under target/bench-data/.
 
 import { spawnSync } from 'node:child_process';
@@ -21,6 +22,8 @@ const flag = (name, fallback) => {
 const smoke = argv.includes('--smoke');
 const sizes = smoke ? ['2k'] : flag('--sizes', '100k,1m').split(',');
 const runs = smoke ? 1 : Number(flag('--runs', '3'));
+const only = flag('--peers', undefined)?.split(','); // run just these Node peers
+const skipNative = argv.includes('--skip-native'); // reuse target/bench-data/native-results.json
 
 const CSV_PEERS = [
   'plain-js',
@@ -40,6 +43,7 @@ function sh(cmd, args, opts = {}) {
 }
 
 // 1. The native core and the serde_json baseline (this also generates the data files).
+if (!skipNative) {
 console.error(`native: cargo bench --bench throughput -- --sizes ${sizes.join(',')} --runs ${runs}`);
 const native = sh('cargo', ['bench', '--bench', 'throughput', '--', '--sizes', sizes.join(','), '--runs', String(runs)], {
   cwd: root,
@@ -47,6 +51,7 @@ const native = sh('cargo', ['bench', '--bench', 'throughput', '--', '--sizes', s
 });
 if (native.status !== 0) throw new Error('the native bench failed');
 process.stderr.write(native.stdout);
+}
 const nativeRows = JSON.parse(readFileSync(`${dataDir}/native-results.json`, 'utf8'));
 
 // 2. Every Node peer, each run in a fresh process.
@@ -61,7 +66,8 @@ function runPeer(peer, format, file) {
   for (let i = 0; i < runs; i++) {
     const r = sh(process.execPath, [`${here}worker.mjs`, peer, format, file], { cwd: here, timeout: 900_000 });
     if (r.status !== 0) {
-      const why = (r.stderr || '').trim().split('\n').filter((l) => /Error|heap|memory|signal/i.test(l)).pop();
+      const err = (r.stderr || '').trim().split('\n');
+      const why = err.find((l) => /heap out of memory/i.test(l)) ?? err.filter((l) => /Error/.test(l)).pop();
       return { peer, format, failed: why || `exit ${r.status ?? r.signal}` };
     }
     const res = JSON.parse(r.stdout.trim().split('\n').pop());
@@ -98,11 +104,11 @@ for (const size of sizes) {
         sha256: r.sha256,
       });
     }
-    for (const peer of format === 'csv' ? CSV_PEERS : NDJSON_PEERS) {
+    for (const peer of (format === 'csv' ? CSV_PEERS : NDJSON_PEERS).filter((p) => !only || only.includes(p))) {
       console.error(`${size} ${format}: ${peer}`);
       group.push(runPeer(peer, format, file));
     }
-    for (const peer of OBJECT_PEERS) {
+    for (const peer of OBJECT_PEERS.filter((p) => !only || only.includes(p))) {
       console.error(`${size} ${format}: ${peer}`);
       group.push({ ...runPeer(peer, format, file), fromObjects: true });
     }

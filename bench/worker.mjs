@@ -127,12 +127,12 @@ async function* lines() {
   if (rest.trim() !== '') yield rest;
 }
 
-/** The whole file parsed into an array of users, as the in-memory libraries need it. */
-function allUsers() {
-  return readFileSync(file, 'utf8')
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .map((l) => JSON.parse(l));
+/** The whole file parsed into an array of users, as the in-memory libraries need it (read
+ *  line by line: a 1M-user file is longer than V8's largest string, so no readFileSync). */
+async function allUsers() {
+  const users = [];
+  for await (const line of lines()) users.push(JSON.parse(line));
+  return users;
 }
 
 // ---- the peers ---------------------------------------------------------------------------
@@ -172,7 +172,7 @@ const peers = {
 
   async '@json2csv/plainjs'() {
     const { Parser } = await import('@json2csv/plainjs');
-    const users = allUsers();
+    const users = await allUsers();
     const parser = new Parser({ ...json2csvOptions(), fields: json2csvFields() });
     sink(parser.parse(users) + '\n'); // json2csv puts no line end after the last row
     return users.length;
@@ -190,7 +190,7 @@ const peers = {
 
   async papaparse() {
     const Papa = (await import('papaparse')).default;
-    const users = allUsers();
+    const users = await allUsers();
     // Papa has no per-type hooks: strings are given their `'` here, and `quotes` quotes them.
     const rows = users.map((u) =>
       FIELDS.map((f) => {
@@ -210,7 +210,7 @@ const peers = {
 
   async 'csv-stringify/sync'() {
     const { stringify } = await import('csv-stringify/sync');
-    const users = allUsers();
+    const users = await allUsers();
     const rows = users.map((u) => FIELDS.map((f) => pick(u, f.path)));
     sink(stringify(rows, csvStringifyOptions()));
     return users.length;
@@ -318,7 +318,7 @@ async function main() {
     return;
   }
   if (fromObjects[peer]) {
-    const parsed = allUsers();
+    const parsed = await allUsers();
     start = { wall: performance.now(), cpu: process.cpuUsage() };
     users = await fromObjects[peer](parsed);
   } else {

@@ -89,13 +89,14 @@ impl Key {
 /// duplicate-key comparisons; equal fingerprints are still compared byte for byte.
 #[inline(always)]
 fn fingerprint(key: &[u8]) -> u64 {
-    let word = |b: &[u8]| {
-        let mut w = [0u8; 8];
-        w[..b.len()].copy_from_slice(b);
-        u64::from_le_bytes(w)
-    };
     let n = key.len();
-    let (head, tail) = if n >= 8 { (word(&key[..8]), word(&key[n - 8..])) } else { (word(key), 0) };
+    // Fixed-size reads only: a variable-length copy into a word was a memcpy call per key.
+    let (head, tail) = if n >= 8 {
+        let word = |at: usize| u64::from_le_bytes(key[at..at + 8].try_into().expect("8 bytes"));
+        (word(0), word(n - 8))
+    } else {
+        (key.iter().fold(0u64, |h, &b| h << 8 | b as u64), 0)
+    };
     (head ^ tail.rotate_left(29) ^ n as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)
 }
 
@@ -149,6 +150,23 @@ pub(crate) fn find_byte(hay: &[u8], byte: u8) -> Option<usize> {
         i += 16;
     }
     hay[i..].iter().position(|&b| b == byte).map(|p| i + p)
+}
+
+/// The end of the run of plain string text (no `"`, `\\` or control) that starts at `i`.
+#[inline(always)]
+fn plain_run(buf: &[u8], mut i: usize) -> usize {
+    while i + 8 <= buf.len() {
+        let w = u64::from_le_bytes(buf[i..i + 8].try_into().expect("8 bytes"));
+        let stops = string_stops(w);
+        if stops != 0 {
+            return i + (stops.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while i < buf.len() && !matches!(buf[i], b'"' | b'\\' | 0..=0x1f) {
+        i += 1;
+    }
+    i
 }
 
 #[inline(always)]
@@ -380,19 +398,28 @@ impl Scanner {
 
     /// Scans the string whose opening quote is at `pos`; returns the offset after the closing
     /// quote and whether it holds escapes. Lone surrogates are noted, not fatal.
+    ///
+    /// Inlined, and only the common case (plain text up to the closing quote) is here: called
+    /// about 70 times per user, a full call cost as much as the scanning itself.
+    #[inline(always)]
     fn string(&mut self, buf: &[u8], pos: usize) -> Result<(usize, bool), Fault> {
-        let mut i = pos + 1;
-        let mut escaped = false;
+        let i = plain_run(buf, pos + 1);
+        if buf.get(i) == Some(&b'"') {
+            return Ok((i + 1, false));
+        }
+        self.string_rest(buf, pos, i, false)
+    }
+
+    /// The rest of a string from `i`, a byte that is not plain text: escapes, controls, the end.
+    #[inline(never)]
+    fn string_rest(
+        &mut self,
+        buf: &[u8],
+        pos: usize,
+        mut i: usize,
+        mut escaped: bool,
+    ) -> Result<(usize, bool), Fault> {
         loop {
-            while i + 8 <= buf.len() {
-                let w = u64::from_le_bytes(buf[i..i + 8].try_into().expect("8 bytes"));
-                let stops = string_stops(w);
-                if stops != 0 {
-                    i += (stops.trailing_zeros() / 8) as usize;
-                    break;
-                }
-                i += 8;
-            }
             let Some(&b) = buf.get(i) else {
                 return Err(fault(
                     ErrorCode::InvalidJson,
@@ -415,6 +442,7 @@ impl Scanner {
                 }
                 _ => i += 1,
             }
+            i = plain_run(buf, i);
         }
     }
 
