@@ -53,10 +53,7 @@ impl ErrorCode {
 
     /// True for codes that describe one bad input record (as opposed to a bad request or misuse).
     pub fn is_record_error(self) -> bool {
-        !matches!(
-            self,
-            ErrorCode::InvalidRequest | ErrorCode::InvalidTenant | ErrorCode::InvalidState
-        )
+        !matches!(self, ErrorCode::InvalidRequest | ErrorCode::InvalidTenant | ErrorCode::InvalidState)
     }
 }
 
@@ -152,8 +149,8 @@ impl Error {
     /// for request errors.
     pub fn auth0_envelope(&self) -> Option<String> {
         self.status_code().map(|status| {
-            let mut out = format!("{{\"statusCode\":{status},\"error\":\"Bad Request\",\"message\":")
-                .into_bytes();
+            let mut out =
+                format!("{{\"statusCode\":{status},\"error\":\"Bad Request\",\"message\":").into_bytes();
             crate::json_out::write_json_string(&mut out, self.message.as_bytes());
             out.extend_from_slice(b",\"errorCode\":\"invalid_body\"}");
             String::from_utf8(out).expect("escaped UTF-8 stays UTF-8")

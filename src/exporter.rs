@@ -96,13 +96,21 @@ struct NdjsonInput {
     line: u64,
     /// The stream start (and its BOM) has been dealt with.
     started: bool,
-    /// Inside a line that broke the record cap: drop bytes until its `\n`.
+    /// Start of the unfinished last line in `buf`.
+    tail_start: usize,
+    /// The unfinished last line broke the record cap: drop pushed bytes until its `\n`.
     discarding: bool,
 }
 
 enum Stage {
     Single,
-    Elements { index: u64, in_page: bool, after_comma: bool },
+    /// A record the host could not turn into JSON; its message.
+    Unsupported(String),
+    Elements {
+        index: u64,
+        in_page: bool,
+        after_comma: bool,
+    },
     PageTail,
     Tail,
     Done,
@@ -114,6 +122,8 @@ struct JsonDoc {
     stage: Stage,
     /// First invalid UTF-8 offset at or after `pos`, if any.
     bad_utf8: Option<usize>,
+    /// Index of this text's first user (0 unless the host numbers a split batch).
+    base: u64,
 }
 
 enum Input {
@@ -194,6 +204,16 @@ impl Exporter {
         self.limit_reached
     }
 
+    /// Bytes held right now: unread input plus output not yet pulled (for hosts that watch memory).
+    pub fn buffered_bytes(&self) -> usize {
+        let input = match &self.input {
+            Input::None => 0,
+            Input::Ndjson(n) => n.buf.len() - n.pos,
+            Input::Json(docs) => docs.iter().map(|d| d.text.len() - d.pos.min(d.text.len())).sum(),
+        };
+        input + self.out.len() - self.out_pos
+    }
+
     /// True once [`Exporter::finish`] was called.
     pub fn is_finished(&self) -> bool {
         self.finished
@@ -215,22 +235,27 @@ impl Exporter {
         if !self.check_push(chunk.len())? {
             return Ok(());
         }
-        match &mut self.input {
-            Input::None => {
-                self.input = Input::Ndjson(NdjsonInput { buf: chunk.to_vec(), ..NdjsonInput::default() })
-            }
-            Input::Ndjson(n) => {
-                if n.discarding {
-                    // Only the end of the over-long line matters; keep nothing else of it.
-                    match chunk.iter().position(|&b| b == b'\n') {
-                        Some(i) => n.buf.extend_from_slice(&chunk[i..]),
-                        None => return Ok(()),
-                    }
-                } else {
-                    n.buf.extend_from_slice(chunk);
-                }
-            }
-            Input::Json(_) => return Err(mixed()),
+        if matches!(self.input, Input::None) {
+            self.input = Input::Ndjson(NdjsonInput::default());
+        }
+        let Input::Ndjson(n) = &mut self.input else { return Err(mixed()) };
+        let mut chunk = chunk;
+        if n.discarding {
+            // Only the end of the over-long line matters; keep nothing else of it.
+            let Some(i) = chunk.iter().position(|&b| b == b'\n') else { return Ok(()) };
+            n.discarding = false;
+            chunk = &chunk[i..];
+        }
+        if let Some(i) = chunk.iter().rposition(|&b| b == b'\n') {
+            n.tail_start = n.buf.len() + i + 1;
+        }
+        n.buf.extend_from_slice(chunk);
+        // A line past the cap is kept only up to cap + 2 bytes: enough to fail it even after a
+        // trailing CR is stripped, never more.
+        let cap = self.options.max_record_bytes;
+        if n.buf.len() - n.tail_start > cap + 1 {
+            n.buf.truncate(n.tail_start + cap + 2);
+            n.discarding = true;
         }
         Ok(())
     }
@@ -238,6 +263,12 @@ impl Exporter {
     /// Pushes a JSON text holding one user, an array of users, or a Management API page
     /// (`{"start":…,"users":[…],…}`).
     pub fn push_json(&mut self, text: &[u8]) -> Result<()> {
+        self.push_json_from(text, 0)
+    }
+
+    /// Like [`Exporter::push_json`], but errors number the users from `first_index`: for a
+    /// host that pushes one batch in parts and wants indexes into the whole batch.
+    pub fn push_json_from(&mut self, text: &[u8], first_index: u64) -> Result<()> {
         if !self.check_push(text.len())? {
             return Ok(());
         }
@@ -257,7 +288,28 @@ impl Exporter {
             },
             _ => Stage::Single,
         };
-        let doc = JsonDoc { bad_utf8: first_bad_utf8(text, pos), text: text.to_vec(), pos, stage };
+        let doc = JsonDoc {
+            bad_utf8: first_bad_utf8(text, pos),
+            text: text.to_vec(),
+            pos,
+            stage,
+            base: first_index,
+        };
+        self.push_doc(doc)
+    }
+
+    /// Queues, in input order, a user the host could not turn into JSON (a JS value with NaN,
+    /// ±Infinity, a BigInt or a cycle): it fails a strict export and is skipped and reported
+    /// by a lenient one, as `unsupported_value` at `index`, when the pulls reach it.
+    pub fn push_unsupported(&mut self, index: u64, message: impl Into<String>) -> Result<()> {
+        if !self.check_push(0)? {
+            return Ok(());
+        }
+        let stage = Stage::Unsupported(message.into());
+        self.push_doc(JsonDoc { text: Vec::new(), pos: 0, stage, bad_utf8: None, base: index })
+    }
+
+    fn push_doc(&mut self, doc: JsonDoc) -> Result<()> {
         match &mut self.input {
             Input::None => self.input = Input::Json(VecDeque::from([doc])),
             Input::Json(docs) => docs.push_back(doc),
@@ -363,13 +415,14 @@ impl Exporter {
             }
             return Err(e.clone());
         }
-        // Drop pulled bytes only once they are at least half the buffer: dropping them on every
-        // pull moved the whole rest of a big record each time (quadratic in small pulls).
-        if self.out_pos > 0 && self.out_pos * 2 >= self.out.len() {
+        if self.out.len() - self.out_pos >= want {
+            return Ok(());
+        }
+        // Less than `want` is waiting, so this move is small even behind a huge record.
+        if self.out_pos > 0 {
             self.out.drain(..self.out_pos);
             self.out_pos = 0;
         }
-        let want = want.saturating_add(self.out_pos);
         if !self.header_written {
             self.encoder.header(&mut self.out);
             self.header_written = true;
@@ -414,35 +467,12 @@ impl Exporter {
                     let nl = n.scan_from + i;
                     n.line += 1;
                     self.stats.lines = n.line;
-                    let (start, discarding) = (n.pos, n.discarding);
+                    let start = n.pos;
                     n.pos = nl + 1;
                     n.scan_from = n.pos;
-                    n.discarding = false;
-                    if !discarding {
-                        self.ndjson_line(&n.buf[start..nl], n.line)?;
-                    }
+                    self.ndjson_line(&n.buf[start..nl], n.line)?;
                 }
                 None => {
-                    let pending = n.buf.len() - n.pos;
-                    // One byte of slack: a pending CR may be the start of the line's CRLF ending,
-                    // which does not count (ndjson_line makes the exact check once the line ends).
-                    if !n.discarding && pending > self.options.max_record_bytes.saturating_add(1) {
-                        let line = n.line + 1;
-                        n.discarding = true;
-                        n.pos = n.buf.len();
-                        self.bad_record(
-                            Error::new(
-                                ErrorCode::RecordTooLarge,
-                                format!(
-                                    "the line is longer than the record-size cap of {} bytes",
-                                    self.options.max_record_bytes
-                                ),
-                            )
-                            .at(Location::Line(line), None),
-                        )?;
-                    } else if n.discarding {
-                        n.pos = n.buf.len();
-                    }
                     if self.finished && n.pos < n.buf.len() {
                         n.line += 1;
                         self.stats.lines = n.line;
@@ -452,11 +482,9 @@ impl Exporter {
                     }
                     // Keep only the unfinished line.
                     n.buf.drain(..n.pos);
+                    n.tail_start -= n.pos.min(n.tail_start);
                     n.pos = 0;
                     n.scan_from = n.buf.len();
-                    if self.finished && n.discarding {
-                        n.discarding = false;
-                    }
                     return Ok(());
                 }
             }
@@ -488,7 +516,7 @@ impl Exporter {
         let bad_utf8 = first_bad_utf8(line, 0);
         match self.record(line, start, bad_utf8, true) {
             Ok(_) => Ok(()),
-            Err(((e, _), id)) => self.bad_record(e.at(loc, id)),
+            Err(bad) => self.bad_record(bad.error.at(loc, bad.user_id)),
         }
     }
 
@@ -500,17 +528,24 @@ impl Exporter {
                 Stage::Done => {
                     docs.pop_front();
                 }
+                Stage::Unsupported(ref mut message) => {
+                    let e = Error::new(ErrorCode::UnsupportedValue, std::mem::take(message));
+                    let loc = Location::Index(doc.base);
+                    doc.stage = Stage::Done;
+                    self.stats.users_read += 1;
+                    self.bad_record(e.at(loc, None))?;
+                }
                 Stage::Single => {
                     doc.stage = Stage::Done;
-                    let loc = Location::Index(0);
+                    let loc = Location::Index(doc.base);
                     match self.record(text, doc.pos, doc.bad_utf8, true) {
                         Ok(_) => {}
-                        Err(((e, _), id)) => self.bad_record(e.at(loc, id))?,
+                        Err(bad) => self.bad_record(bad.error.at(loc, bad.user_id))?,
                     }
                 }
                 Stage::Elements { index, in_page, after_comma } => {
                     let pos = skip_ws(text, doc.pos);
-                    let loc = Location::Index(index);
+                    let loc = Location::Index(doc.base + index);
                     if text.get(pos) == Some(&b']') && !after_comma {
                         doc.pos = pos + 1;
                         doc.stage = if in_page { Stage::PageTail } else { Stage::Tail };
@@ -523,10 +558,9 @@ impl Exporter {
                     }
                     let end = match self.record(text, pos, doc.bad_utf8, false) {
                         Ok(end) => end,
-                        Err((e, id)) => {
-                            let end = e.1;
-                            self.bad_record(e.0.at(loc, id))?;
-                            match end {
+                        Err(bad) => {
+                            self.bad_record(bad.error.at(loc, bad.user_id))?;
+                            match bad.end {
                                 Some(end) => end,
                                 None => {
                                     // A syntax error: where the next user starts cannot be known.
@@ -552,7 +586,7 @@ impl Exporter {
                         _ => {
                             doc.stage = Stage::Done;
                             let e = structure_error(text, after, "',' or ']' after a user");
-                            self.bad_record(e.at(Location::Index(index + 1), None))?;
+                            self.bad_record(e.at(Location::Index(doc.base + index + 1), None))?;
                         }
                     }
                 }
@@ -584,7 +618,7 @@ impl Exporter {
         start: usize,
         bad_utf8: Option<usize>,
         whole: bool,
-    ) -> std::result::Result<usize, ((Error, Option<usize>), Option<String>)> {
+    ) -> std::result::Result<usize, BadRecord> {
         self.stats.users_read += 1;
         let is_object = buf.get(start) == Some(&b'{');
         let scanned = self.scanner.scan(&self.plan, buf, start);
@@ -604,13 +638,13 @@ impl Exporter {
             });
         }
         if let Some(f) = fault {
-            return Err(((Error::new(f.code, f.message), end), id));
+            return Err(BadRecord { error: Error::new(f.code, f.message), end, user_id: id });
         }
         let end = end.expect("no fault means the end is known");
         if whole && skip_ws(buf, end) != buf.len() {
             let at = skip_ws(buf, end);
             let e = Error::new(ErrorCode::InvalidJson, format!("unexpected text after the user (byte {at})"));
-            return Err(((e, None), id));
+            return Err(BadRecord { error: e, end: None, user_id: id });
         }
         if !is_object {
             let what = match buf[start] {
@@ -621,7 +655,7 @@ impl Exporter {
                 _ => "a number",
             };
             let e = Error::new(ErrorCode::NotAnObject, format!("a user must be a JSON object, not {what}"));
-            return Err(((e, Some(end)), None));
+            return Err(BadRecord { error: e, end: Some(end), user_id: None });
         }
         if let Some(connection) = &self.options.connection {
             let matches = match self.capture(self.plan.connection_slot) {
@@ -687,6 +721,13 @@ impl Exporter {
             Err(e)
         }
     }
+}
+
+/// A record that cannot be written: why, where its value ended (if known), and its user_id.
+struct BadRecord {
+    error: Error,
+    end: Option<usize>,
+    user_id: Option<String>,
 }
 
 fn mixed() -> Error {

@@ -131,9 +131,8 @@ impl Default for Request {
 impl Request {
     /// Parses and validates a request body given as JSON text.
     pub fn from_json(text: &str) -> Result<Request> {
-        let value: Value = serde_json::from_str(text).map_err(|e| {
-            Error::request(format!("The request body is not valid JSON: {e}."))
-        })?;
+        let value: Value = serde_json::from_str(text)
+            .map_err(|e| Error::request(format!("The request body is not valid JSON: {e}.")))?;
         Request::from_value(&value)
     }
 
@@ -201,7 +200,9 @@ impl Request {
     /// Builds a request from parts (for hosts that take options rather than a body); validated like a body.
     pub fn new(format: Format, limit: Option<u64>, fields: Option<Vec<Field>>) -> Result<Request> {
         if limit == Some(0) {
-            return Err(Error::request("Payload validation error: 'limit' must be an integer of at least 1, got 0."));
+            return Err(Error::request(
+                "Payload validation error: 'limit' must be an integer of at least 1, got 0.",
+            ));
         }
         let fields_given = fields.is_some();
         let fields = match fields {
@@ -222,7 +223,9 @@ impl Request {
                     self.fields.len()
                 )));
             }
-            if let Some(f) = self.fields.iter().find(|f| f.name == "app_metadata" || f.name == "user_metadata") {
+            if let Some(f) =
+                self.fields.iter().find(|f| f.name == "app_metadata" || f.name == "user_metadata")
+            {
                 return Err(Error::request(format!(
                     "Field \"{}\" cannot be exported as a whole in CSV. List its leaves \
                      (for example \"{}.plan\") or use format \"json\".",
@@ -231,7 +234,8 @@ impl Request {
             }
         }
         for (i, a) in self.fields.iter().enumerate() {
-            if let Some((j, _)) = self.fields[..i].iter().enumerate().find(|(_, b)| b.column() == a.column()) {
+            if let Some((j, _)) = self.fields[..i].iter().enumerate().find(|(_, b)| b.column() == a.column())
+            {
                 return Err(Error::request(format!(
                     "fields[{j}] and fields[{i}] both export as column \"{}\". \
                      Give one of them a different export_as.",

@@ -14,7 +14,9 @@ pub const MAX_DEPTH: usize = 128;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Kind {
     /// A string; `escaped` when its text holds a backslash.
-    String { escaped: bool },
+    String {
+        escaped: bool,
+    },
     Number,
     True,
     False,
@@ -326,7 +328,11 @@ impl Scanner {
                 i += 8;
             }
             let Some(&b) = buf.get(i) else {
-                return Err(fault(ErrorCode::InvalidJson, format!("unterminated string (starting at byte {pos})"), pos));
+                return Err(fault(
+                    ErrorCode::InvalidJson,
+                    format!("unterminated string (starting at byte {pos})"),
+                    pos,
+                ));
             };
             match b {
                 b'"' => return Ok((i + 1, escaped)),
@@ -352,7 +358,11 @@ impl Scanner {
             Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => Ok(i + 2),
             Some(b'u') => {
                 let unit = hex4(buf, i + 2).ok_or_else(|| {
-                    fault(ErrorCode::InvalidJson, format!("\\u must be followed by 4 hex digits (byte {i})"), i)
+                    fault(
+                        ErrorCode::InvalidJson,
+                        format!("\\u must be followed by 4 hex digits (byte {i})"),
+                        i,
+                    )
                 })?;
                 match unit {
                     0xD800..=0xDBFF => {

@@ -1,0 +1,69 @@
+// Types of the streaming harness (js/harness.js), re-exported by every ESM entry of userexport.
+import type { Exporter, ExportRequest, ExportOptions, ExportStats, ExportErrorFields } from '../pkg/userexport.js';
+
+/** NDJSON (or, with inputFormat "json", JSON text) as bytes or strings, or user objects. */
+export type ExportSource =
+  | ReadableStream<Uint8Array | string>
+  | Blob
+  | AsyncIterable<Uint8Array | string | object>
+  | Iterable<Uint8Array | string | object>
+  | Uint8Array
+  | string;
+
+export interface ExportSummary {
+  stats: ExportStats;
+  /** Skipped records (lenient mode). */
+  errors: ExportErrorFields[];
+}
+
+export interface ExportStreamOptions extends ExportOptions {
+  /** gzip the output (`CompressionStream`); gunzipped it equals the plain export. */
+  gzip?: boolean;
+  /** How byte/string input is read: NDJSON (default) or JSON text (a user, an array, a Management API page). */
+  inputFormat?: 'ndjson' | 'json';
+  /** Called once, when every byte has been produced. */
+  onEnd?: (summary: ExportSummary) => void;
+}
+
+/** Export bytes, produced only as fast as the consumer reads; gzip input is detected and gunzipped. */
+export function exportStream(
+  source: ExportSource,
+  request?: ExportRequest | string,
+  options?: ExportStreamOptions,
+): ReadableStream<Uint8Array>;
+
+/** NDJSON bytes (or strings) in, export bytes out. */
+export function createExportTransform(
+  request?: ExportRequest | string,
+  options?: ExportStreamOptions,
+): ReadableWritablePair<Uint8Array, Uint8Array | string>;
+
+export interface ExportBlob extends Partial<ExportSummary> {
+  blob: Blob;
+  /** `<tenant>.csv`, `<tenant>.json`, + `.gz` with gzip. */
+  fileName: string;
+}
+
+/** The whole export as a Blob named after the tenant. */
+export function exportToBlob(
+  source: ExportSource,
+  request?: ExportRequest | string,
+  options?: ExportStreamOptions,
+): Promise<ExportBlob>;
+
+/** Browser pages: exports into a Blob and clicks an `<a download>` named after the tenant. */
+export function downloadExport(
+  source: ExportSource,
+  request?: ExportRequest | string,
+  options?: ExportStreamOptions,
+): Promise<ExportBlob>;
+
+export function makeHarness(
+  exporter: typeof Exporter,
+  ready?: () => Promise<unknown>,
+): {
+  exportStream: typeof exportStream;
+  createExportTransform: typeof createExportTransform;
+  exportToBlob: typeof exportToBlob;
+  downloadExport: typeof downloadExport;
+};

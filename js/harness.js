@@ -1,0 +1,255 @@
+// The runtime-neutral streaming harness around the wasm Exporter (Web APIs only: streams,
+// CompressionStream, Blob), bound to each runtime's initialised glue by the pkg/ entries.
+
+const GZIP_MAGIC = [0x1f, 0x8b];
+const USER_BATCH = 512;
+
+const isBytes = (v) => v instanceof Uint8Array || v instanceof ArrayBuffer;
+
+/** Turns a source into an async iterator of items (byte/string chunks or user objects). */
+function iterate(source) {
+  if (source == null) throw Object.assign(new TypeError('exportStream needs a source'), { code: 'invalid_argument' });
+  if (typeof source.getReader === 'function') return readerIterator(source.getReader());
+  if (typeof Blob !== 'undefined' && source instanceof Blob) return readerIterator(source.stream().getReader());
+  if (typeof source === 'string' || isBytes(source)) return (async function* () { yield source; })();
+  if (Array.isArray(source)) return batches(source);
+  if (typeof source[Symbol.asyncIterator] === 'function') return source[Symbol.asyncIterator]();
+  if (typeof source[Symbol.iterator] === 'function') return source[Symbol.iterator]();
+  throw Object.assign(new TypeError('the source must be a ReadableStream, a Blob, an (async) iterable, bytes or a string'), {
+    code: 'invalid_argument',
+  });
+}
+
+// Arrays of users go to wasm in batches: one JSON.stringify per batch instead of per user.
+function* batches(array) {
+  for (let i = 0; i < array.length; i += USER_BATCH) {
+    const batch = array.slice(i, i + USER_BATCH);
+    yield isBytes(batch[0]) || typeof batch[0] === 'string' ? batch : { batch, first: i };
+  }
+}
+
+function readerIterator(reader) {
+  return {
+    next: () => reader.read(),
+    return: async (reason) => {
+      await reader.cancel(reason).catch(() => {});
+      return { done: true };
+    },
+  };
+}
+
+/** Byte sources that start with the gzip magic are gunzipped on the fly. */
+async function gunzipIfNeeded(iter) {
+  const head = [];
+  let size = 0;
+  for (;;) {
+    if (size >= 2) break;
+    const { value, done } = await iter.next();
+    if (done) break;
+    if (!isBytes(value)) {
+      head.push(value);
+      return replay(head, iter);
+    }
+    const bytes = value instanceof ArrayBuffer ? new Uint8Array(value) : value;
+    head.push(bytes);
+    size += bytes.length;
+  }
+  const first = new Uint8Array(Math.min(size, 2));
+  let n = 0;
+  for (const b of head) for (let i = 0; i < b.length && n < first.length; i++) first[n++] = b[i];
+  const replayed = replay(head, iter);
+  if (n < 2 || first[0] !== GZIP_MAGIC[0] || first[1] !== GZIP_MAGIC[1]) return replayed;
+  const compressed = new ReadableStream(
+    {
+      async pull(controller) {
+        const { value, done } = await replayed.next();
+        if (done) controller.close();
+        else controller.enqueue(value instanceof ArrayBuffer ? new Uint8Array(value) : value);
+      },
+      cancel: (reason) => replayed.return?.(reason),
+    },
+    { highWaterMark: 0 },
+  );
+  return readerIterator(compressed.pipeThrough(new DecompressionStream('gzip')).getReader());
+}
+
+function replay(head, iter) {
+  let i = 0;
+  return {
+    next: async () => (i < head.length ? { value: head[i++], done: false } : iter.next()),
+    return: async (reason) => (await iter.return?.(reason)) ?? { done: true },
+  };
+}
+
+function splitOptions(options = {}) {
+  const { gzip = false, inputFormat = 'ndjson', onEnd, ...exporterOptions } = options ?? {};
+  if (inputFormat !== 'ndjson' && inputFormat !== 'json') {
+    throw Object.assign(new TypeError('options.inputFormat must be "ndjson" or "json"'), { code: 'invalid_argument' });
+  }
+  return { gzip, inputFormat, onEnd, exporterOptions };
+}
+
+function push(ex, item, inputFormat) {
+  if (typeof item === 'string' || isBytes(item)) {
+    if (inputFormat === 'json') ex.pushJson(item);
+    else ex.pushNdjson(item);
+  } else if (item && item.batch) {
+    ex.pushUsers(item.batch, item.first);
+  } else if (Array.isArray(item) && item.length && (typeof item[0] === 'string' || isBytes(item[0]))) {
+    for (const chunk of item) push(ex, chunk, inputFormat);
+  } else {
+    ex.pushUsers(item);
+  }
+}
+
+/**
+ * Binds the harness to one runtime's Exporter. `ready` resolves once the wasm is loaded
+ * (browsers fetch it; Node and Workers load it synchronously).
+ */
+export function makeHarness(Exporter, ready = async () => {}) {
+  function exportStream(source, request, options) {
+    const { gzip, inputFormat, onEnd, exporterOptions } = splitOptions(options);
+    let ex = null;
+    let iter = null;
+    let finished = false;
+    const free = () => {
+      if (ex) {
+        ex.free();
+        ex = null;
+      }
+    };
+    const out = new ReadableStream(
+      {
+        async start() {
+          await ready();
+          ex = new Exporter(request, exporterOptions);
+          try {
+            iter = await gunzipIfNeeded(iterate(source));
+          } catch (e) {
+            free();
+            throw e;
+          }
+        },
+        // Called only when the consumer reads (highWaterMark 0): wasm works as fast as the reader.
+        async pull(controller) {
+          try {
+            for (;;) {
+              const chunk = ex.pull();
+              if (chunk) {
+                controller.enqueue(chunk);
+                return;
+              }
+              if (ex.done) {
+                onEnd?.({ stats: ex.stats, errors: ex.errors });
+                free();
+                controller.close();
+                return;
+              }
+              if (finished) continue;
+              if (ex.limitReached) {
+                await iter.return?.();
+                ex.finish();
+                finished = true;
+                continue;
+              }
+              const { value, done } = await iter.next();
+              if (done) {
+                ex.finish();
+                finished = true;
+              } else {
+                push(ex, value, inputFormat);
+              }
+            }
+          } catch (e) {
+            free();
+            await iter?.return?.(e);
+            throw e;
+          }
+        },
+        async cancel(reason) {
+          free();
+          await iter?.return?.(reason);
+        },
+      },
+      { highWaterMark: 0 },
+    );
+    return gzip ? out.pipeThrough(new CompressionStream('gzip')) : out;
+  }
+
+  function createExportTransform(request, options) {
+    const { gzip, inputFormat, onEnd, exporterOptions } = splitOptions(options);
+    let ex = null;
+    const free = () => {
+      if (ex) {
+        ex.free();
+        ex = null;
+      }
+    };
+    const drain = (controller) => {
+      for (let chunk = ex.pull(); chunk; chunk = ex.pull()) controller.enqueue(chunk);
+    };
+    const transform = new TransformStream({
+      async start() {
+        await ready();
+        ex = new Exporter(request, exporterOptions);
+      },
+      transform(chunk, controller) {
+        try {
+          if (ex.limitReached) return;
+          push(ex, chunk, inputFormat);
+          drain(controller);
+        } catch (e) {
+          free();
+          throw e;
+        }
+      },
+      flush(controller) {
+        try {
+          ex.finish();
+          drain(controller);
+          onEnd?.({ stats: ex.stats, errors: ex.errors });
+        } finally {
+          free();
+        }
+      },
+      cancel() {
+        free();
+      },
+    });
+    if (!gzip) return transform;
+    return { writable: transform.writable, readable: transform.readable.pipeThrough(new CompressionStream('gzip')) };
+  }
+
+  async function exportToBlob(source, request, options = {}) {
+    await ready();
+    const { gzip } = splitOptions(options);
+    const probe = new Exporter(request, splitOptions(options).exporterOptions);
+    const fileName = probe.fileName(gzip);
+    const format = probe.format;
+    probe.free();
+    let summary = null;
+    const stream = exportStream(source, request, { ...options, onEnd: (s) => { summary = s; options.onEnd?.(s); } });
+    const chunks = [];
+    const reader = stream.getReader();
+    for (let r = await reader.read(); !r.done; r = await reader.read()) chunks.push(r.value);
+    const type = gzip ? 'application/gzip' : format === 'csv' ? 'text/csv;charset=utf-8' : 'application/x-ndjson';
+    return { blob: new Blob(chunks, { type }), fileName, stats: summary?.stats, errors: summary?.errors ?? [] };
+  }
+
+  async function downloadExport(source, request, options = {}) {
+    const result = await exportToBlob(source, request, options);
+    const url = URL.createObjectURL(result.blob);
+    const a = document.createElement('a');
+    a.href = url;
+    a.download = result.fileName;
+    a.style.display = 'none';
+    document.body.append(a);
+    a.click();
+    a.remove();
+    // Revoking at once can cancel the download in some browsers; a minute is plenty.
+    setTimeout(() => URL.revokeObjectURL(url), 60_000);
+    return result;
+  }
+
+  return { exportStream, createExportTransform, exportToBlob, downloadExport };
+}
