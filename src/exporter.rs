@@ -251,10 +251,13 @@ impl Exporter {
         }
         n.buf.extend_from_slice(chunk);
         // A line past the cap is kept only up to cap + 2 bytes: enough to fail it even after a
-        // trailing CR is stripped, never more.
-        let cap = self.options.max_record_bytes;
-        if n.buf.len() - n.tail_start > cap + 1 {
-            n.buf.truncate(n.tail_start + cap + 2);
+        // trailing CR is stripped, never more. Before the stream has started, the first line
+        // may still begin with the BOM, which is skipped later and must not use up the budget
+        // (else the kept prefix could fit the cap and be parsed as a record).
+        let bom = if n.started { 0 } else { BOM.len() };
+        let keep = self.options.max_record_bytes.saturating_add(2 + bom);
+        if n.buf.len() - n.tail_start >= keep {
+            n.buf.truncate(n.tail_start.saturating_add(keep));
             n.discarding = true;
         }
         Ok(())
