@@ -151,7 +151,8 @@ fn esc(s: &str) -> Vec<u8> {
 
 /// The decisions.md rule for header cells, written out independently of the core.
 fn header_cell(column: &str) -> String {
-    let trigger = matches!(column.chars().next(), Some('=' | '+' | '-' | '@' | '\t' | '\r' | '\0'));
+    let trigger =
+        matches!(column.chars().next(), Some('=' | '+' | '-' | '@' | '\t' | '\r' | '\0' | '\u{feff}'));
     if trigger || column.contains([',', '"', '\r', '\n']) {
         format!("'{column}")
     } else {

@@ -151,3 +151,20 @@ fn a_cap_of_usize_max_does_not_overflow() {
     let out = lenient_capped(&[b"{\"email\":\"a\"}\n{\"email\":", b"\"b\"}"], usize::MAX);
     assert!(out.is_empty(), "{out:?}");
 }
+
+/// fuzz request crash-b7e7e28a: a first column named "\u{FEFF}+c" was written bare, so the
+/// CSV file began with a UTF-8 BOM that the csv crate (and spreadsheets) strip, and the header
+/// cell read back as the formula "+c".
+#[test]
+fn header_starting_with_feff_is_escaped() {
+    let request =
+        Request::from_json("{\"format\":\"csv\",\"fields\":[{\"name\":\"\u{feff}+c\"},{\"name\":\"x\"}]}")
+            .unwrap();
+    let mut ex = Exporter::new(request, Options::default());
+    ex.finish().unwrap();
+    let out = ex.pull_to_end().unwrap();
+    assert_eq!(out, "\"'\u{feff}+c\",x\n".as_bytes());
+    let mut reader = csv::ReaderBuilder::new().has_headers(false).from_reader(&out[..]);
+    let header = reader.records().next().unwrap().unwrap();
+    assert_eq!(&header[0], "'\u{feff}+c");
+}
