@@ -32,3 +32,13 @@ fi
 if ! [ node_modules/.package-lock.json -nt package-lock.json ]; then
   npm ci --no-audit --no-fund --loglevel=error
 fi
+
+# The edge Worker's and the benchmark's own pinned tools (the auth0 SDK; the peer CSV libraries).
+for dir in edge bench; do
+  if ! [ "$dir/node_modules/.package-lock.json" -nt "$dir/package-lock.json" ]; then
+    npm ci --prefix "$dir" --no-audit --no-fund --loglevel=error
+  fi
+done
+
+# The fuzz targets build with the nightly toolchain (present on these machines); CI builds them.
+rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal

@@ -164,6 +164,10 @@ async function main(argv) {
   const name = fileName(a.tenant, ex.format, { gzip: !!a.gzip });
   const toStdout = a.out === '-';
   const outPath = a.out === undefined ? join('.', name) : a.out;
+  if (!toStdout && !(existsSync(dirname(outPath)) && statSync(dirname(outPath)).isDirectory())) {
+    process.stderr.write(`userexport: --out ${outPath}: no such folder ${dirname(outPath)}\n`);
+    return 2;
+  }
   // Write beside the target and rename on success, so a failed export leaves no file behind.
   const tmpPath = toStdout ? null : join(dirname(outPath), `.${basename(outPath)}.${process.pid}.tmp`);
   let sink = toStdout ? process.stdout : createWriteStream(tmpPath);
@@ -251,4 +255,9 @@ async function main(argv) {
   }
 }
 
+// A reader that stops early (`| head`) is not an error of the export.
+process.stdout.on('error', (e) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
 process.exitCode = await main(process.argv.slice(2));

@@ -118,20 +118,25 @@ export function makeHarness(Exporter, ready = async () => {}) {
         ex = null;
       }
     };
+    const started = (async () => {
+      await ready();
+      ex = new Exporter(request, exporterOptions);
+      try {
+        iter = await gunzipIfNeeded(iterate(source));
+      } catch (e) {
+        free();
+        throw e;
+      }
+    })();
+    started.catch(() => {}); // reported through the stream, not as an unhandled rejection
     const out = new ReadableStream(
       {
-        async start() {
-          await ready();
-          ex = new Exporter(request, exporterOptions);
-          try {
-            iter = await gunzipIfNeeded(iterate(source));
-          } catch (e) {
-            free();
-            throw e;
-          }
-        },
+        start: () => started,
         // Called only when the consumer reads (highWaterMark 0): wasm works as fast as the reader.
         async pull(controller) {
+          // workerd may call pull() before start() has settled when the stream is piped.
+          await started;
+          if (!ex) return;
           try {
             for (;;) {
               const chunk = ex.pull();
@@ -142,6 +147,8 @@ export function makeHarness(Exporter, ready = async () => {}) {
               if (ex.done) {
                 onEnd?.({ stats: ex.stats, errors: ex.errors });
                 free();
+                // A reached limit ends the export before the source does: stop reading it.
+                if (!finished) await iter.return?.();
                 controller.close();
                 return;
               }

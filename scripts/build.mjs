@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { homedir } from 'node:os';
+import { gzipSync } from 'node:zlib';
 
 const root = new URL('..', import.meta.url).pathname;
 const pkg = join(root, 'pkg');
@@ -26,6 +27,29 @@ const wasmPath = join(pkg, 'userexport_bg.wasm');
 if (!readFileSync(join(cjsDir, 'userexport_bg.wasm')).equals(readFileSync(wasmPath))) {
   throw new Error('the nodejs and web builds produced different .wasm files');
 }
+
+// wasm-opt from npm's binaryen (a JS/wasm build: no GitHub download, and unlike Debian's
+// binaryen 108 its output runs). Both glues only name the wasm's imports and exports, which
+// wasm-opt keeps, so the optimised file serves every entry.
+const wasmOpt = join(root, 'node_modules', '.bin', 'wasm-opt');
+if (existsSync(wasmOpt)) {
+  const features = ['bulk-memory', 'nontrapping-float-to-int', 'sign-ext', 'mutable-globals', 'reference-types', 'multivalue'];
+  run(wasmOpt, [wasmPath, '-O3', ...features.map((f) => `--enable-${f}`), '-o', wasmPath]);
+} else {
+  console.error('wasm-opt not found (npm ci installs binaryen): pkg/ keeps the unoptimised wasm');
+}
+
+// wasm-bindgen cannot mark an unchecked-typed parameter optional; these may be left out.
+const dtsPath = join(pkg, 'userexport.d.ts');
+let dts = readFileSync(dtsPath, 'utf8');
+for (const [from, to] of [
+  ['constructor(request: ExportRequest | string, options: ExportOptions);', 'constructor(request?: ExportRequest | string, options?: ExportOptions);'],
+  ['format: "json" | "csv", options: { gzip?: boolean }): string;', 'format: "json" | "csv", options?: { gzip?: boolean }): string;'],
+]) {
+  if (!dts.includes(from)) throw new Error(`userexport.d.ts no longer has ${from}: update scripts/build.mjs`);
+  dts = dts.replace(from, to);
+}
+writeFileSync(dtsPath, dts);
 
 // CommonJS: the nodejs glue, whose inline-JS snippet is an ES module that Node 20 cannot require().
 const snippetDirs = readdirSync(join(pkg, 'snippets'));
@@ -81,4 +105,5 @@ export * from './userexport.js';
 `);
 
 const raw = statSync(wasmPath).size;
-console.error(`built pkg/: userexport_bg.wasm ${raw} bytes`);
+const gz = gzipSync(readFileSync(wasmPath), { level: 9 }).length;
+console.error(`built pkg/: userexport_bg.wasm ${raw} bytes, ${gz} gzipped`);

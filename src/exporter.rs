@@ -10,7 +10,7 @@ use crate::format::{encoder_for, Encoder, Value};
 use crate::json_out::decode_string;
 use crate::plan::{Plan, NONE};
 use crate::request::Request;
-use crate::scan::{skip_ws, Capture, Kind, Scan, Scanner};
+use crate::scan::{find_byte, skip_ws, Capture, Kind, Scan, Scanner};
 
 /// Default size of a pulled chunk.
 pub const DEFAULT_CHUNK_SIZE: usize = 64 * 1024;
@@ -100,6 +100,8 @@ struct NdjsonInput {
     tail_start: usize,
     /// The unfinished last line broke the record cap: drop pushed bytes until its `\n`.
     discarding: bool,
+    /// That line's error is already reported (a strict export fails without waiting for its end).
+    overlong_reported: bool,
 }
 
 enum Stage {
@@ -254,7 +256,8 @@ impl Exporter {
         // trailing CR is stripped, never more. Before the stream has started, the first line
         // may still begin with the BOM, which is skipped later and must not use up the budget
         // (else the kept prefix could fit the cap and be parsed as a record).
-        let bom = if n.started { 0 } else { BOM.len() };
+        let head = &n.buf[..n.buf.len().min(BOM.len())];
+        let bom = if !n.started && n.tail_start == 0 && BOM.starts_with(head) { BOM.len() } else { 0 };
         let keep = self.options.max_record_bytes.saturating_add(2 + bom);
         if n.buf.len() - n.tail_start >= keep {
             n.buf.truncate(n.tail_start.saturating_add(keep));
@@ -465,7 +468,7 @@ impl Exporter {
                 n.started = true;
                 n.scan_from = n.pos;
             }
-            match n.buf[n.scan_from..].iter().position(|&b| b == b'\n') {
+            match find_byte(&n.buf[n.scan_from..], b'\n') {
                 Some(i) => {
                     let nl = n.scan_from + i;
                     n.line += 1;
@@ -473,15 +476,25 @@ impl Exporter {
                     let start = n.pos;
                     n.pos = nl + 1;
                     n.scan_from = n.pos;
-                    self.ndjson_line(&n.buf[start..nl], n.line)?;
+                    if !std::mem::take(&mut n.overlong_reported) {
+                        self.ndjson_line(&n.buf[start..nl], n.line)?;
+                    }
                 }
                 None => {
+                    if n.discarding && !n.overlong_reported {
+                        n.overlong_reported = true;
+                        let e = too_large(self.options.max_record_bytes).at(Location::Line(n.line + 1), None);
+                        self.stats.users_read += 1;
+                        self.bad_record(e)?;
+                    }
                     if self.finished && n.pos < n.buf.len() {
                         n.line += 1;
                         self.stats.lines = n.line;
                         let start = n.pos;
                         n.pos = n.buf.len();
-                        self.ndjson_line(&n.buf[start..], n.line)?;
+                        if !std::mem::take(&mut n.overlong_reported) {
+                            self.ndjson_line(&n.buf[start..], n.line)?;
+                        }
                     }
                     // Keep only the unfinished line.
                     n.buf.drain(..n.pos);

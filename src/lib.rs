@@ -22,8 +22,8 @@ pub use error::{Error, ErrorCode, Location, Result};
 pub use exporter::{Exporter, Options, Pull, Stats, Status, DEFAULT_CHUNK_SIZE, DEFAULT_MAX_RECORD_BYTES};
 pub use json_out::write_json_string;
 pub use request::{
-    parse_path, Field, Format, Request, Step, DASHBOARD_PRESET, DATE_ATTRIBUTES, DEFAULT_FIELDS, MAX_CSV_FIELDS,
-    MAX_NAME_CHARS,
+    parse_path, Field, Format, Request, Step, DASHBOARD_PRESET, DATE_ATTRIBUTES, DEFAULT_FIELDS,
+    MAX_CSV_FIELDS, MAX_NAME_CHARS,
 };
 pub use scan::MAX_DEPTH;
 pub use tenant::{check_tenant, file_name};

@@ -16,13 +16,16 @@ use crate::{check_tenant, file_name, Error, Options, Pull, Request};
 // do cheaply (well-formedness of a UTF-16 string).
 #[wasm_bindgen(inline_js = r#"
 class Unsupported { constructor(message) { this.message = message; } }
+// The slow, exact pass: JSON.stringify's own walk (toJSON, getters, cycles) with a replacer that
+// stops at the first value JSON cannot carry; names the user's index and the key.
 function locate(batch) {
   let index = 0;
   try {
     JSON.stringify(batch, function (key, value) {
       if (this === batch) index = Number(key);
-      if (typeof value === 'number' && !Number.isFinite(value)) {
-        throw new Unsupported(`${value} at key ${JSON.stringify(key)}: JSON has no NaN or Infinity`);
+      const n = value instanceof Number ? Number(value) : value;
+      if (typeof n === 'number' && !Number.isFinite(n)) {
+        throw new Unsupported(`${n} at key ${JSON.stringify(key)}: JSON has no NaN or Infinity`);
       }
       if (typeof value === 'bigint') {
         throw new Unsupported(`a BigInt at key ${JSON.stringify(key)}: JSON numbers cannot carry it exactly; convert it to a string or a number first`);
@@ -39,6 +42,20 @@ function locate(batch) {
     return { index, message: `reading the user threw: ${e}`, cause: e };
   }
 }
+// The fast check, for text that JSON.stringify wrote without throwing but with a `null` in it
+// (which may have been a NaN or an Infinity): no cycles are possible here, so a plain walk will do.
+function nonFinite(value, key) {
+  if (value !== null && typeof value === 'object' && typeof value.toJSON === 'function') value = value.toJSON(key);
+  if (typeof value === 'number') return !Number.isFinite(value);
+  if (typeof value !== 'object' || value === null) return false;
+  if (value instanceof Number) return !Number.isFinite(Number(value));
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (nonFinite(value[i], String(i))) return true;
+    return false;
+  }
+  for (const k in value) if (Object.hasOwn(value, k) && nonFinite(value[k], k)) return true;
+  return false;
+}
 export function users_to_json(value) {
   const batch = Array.isArray(value) ? value : [value];
   let text;
@@ -47,7 +64,7 @@ export function users_to_json(value) {
   } catch (e) {
     return locate(batch);
   }
-  if (text.includes('null')) return locate(batch) ?? text;
+  if (text.includes('null') && nonFinite(batch, '')) return locate(batch) ?? { index: 0, message: 'a NaN or Infinity: JSON has none' };
   return text;
 }
 export function one_to_json(value) {
@@ -214,7 +231,8 @@ impl JsExporter {
             }
             let l = get(&options, "lenient");
             if !l.is_undefined() {
-                core.lenient = l.as_bool().ok_or_else(|| argument_error("options.lenient must be a boolean"))?;
+                core.lenient =
+                    l.as_bool().ok_or_else(|| argument_error("options.lenient must be a boolean"))?;
             }
             core.chunk_size = size_option(&options, "chunkSize", core.chunk_size)?;
             core.max_record_bytes = size_option(&options, "maxRecordBytes", core.max_record_bytes)?;
@@ -371,7 +389,11 @@ impl JsExporter {
     /// The UTF-8 bytes of a string / Uint8Array / ArrayBuffer argument, in a reused buffer.
     /// A lone surrogate in a string becomes its `\uXXXX` escape, which the core rejects as
     /// `lone_surrogate` at the right line (wasm-bindgen would quietly write U+FFFD instead).
-    fn input_bytes(&mut self, input: JsValue, pending: Option<&mut Option<JsString>>) -> Result<Vec<u8>, JsValue> {
+    fn input_bytes(
+        &mut self,
+        input: JsValue,
+        pending: Option<&mut Option<JsString>>,
+    ) -> Result<Vec<u8>, JsValue> {
         let mut buf = std::mem::take(&mut self.scratch);
         buf.clear();
         if let Some(s) = input.dyn_ref::<JsString>() {

@@ -279,8 +279,8 @@ fn python_oracle_refuses_what_it_should() {
         }
         Some(ok) => assert!(ok, "the oracle refuses good output"),
     }
-    type AddCase<'a> = Box<dyn Fn(&mut Oracle) + 'a>;
-    let bad_cases: Vec<(&str, AddCase<'_>)> = vec![
+    type Corrupt<'a> = Box<dyn Fn(&mut Oracle) + 'a>;
+    let bad_cases: Vec<(&str, Corrupt)> = vec![
         ("differing cell", Box::new(|o| o.csv(b"a\n\"'x\"\n", &table(&[&["a"], &["'y"]])))),
         ("formula cell", Box::new(|o| o.csv(b"a\n=1+2\n", &table(&[&["a"], &["=1+2"]])))),
         ("short row", Box::new(|o| o.csv(b"a,b\n1\n", &table(&[&["a", "b"], &["1"]])))),

@@ -159,15 +159,29 @@ fn record_size_cap() {
 
 #[test]
 fn a_line_that_never_ends_is_held_to_the_cap() {
+    // Strict: the export fails as soon as the line passes the cap, without waiting for its end.
     let mut ex = Exporter::new(request(BODY), Options { max_record_bytes: 1000, ..Options::default() });
+    ex.push_ndjson(b"{\"user_id\":\"ok\"}\n{\"user_id\":\"").unwrap();
+    ex.push_ndjson(&[b'x'; 900]).unwrap();
+    assert!(matches!(ex.pull().unwrap(), Pull::Data(_)));
+    assert_eq!(ex.pull().unwrap(), Pull::NeedInput);
+    ex.push_ndjson(&[b'x'; 900]).unwrap();
+    let e = ex.pull().unwrap_err();
+    assert_eq!((e.code(), e.line()), (ErrorCode::RecordTooLarge, Some(2)));
+    // Lenient: reported once, the rest of the line is dropped as it streams, the next line is read.
+    let mut ex =
+        Exporter::new(request(BODY), Options { max_record_bytes: 1000, lenient: true, ..Options::default() });
     ex.push_ndjson(b"{\"user_id\":\"").unwrap();
     for _ in 0..10_000 {
         ex.push_ndjson(&[b'x'; 1000]).unwrap();
         assert_eq!(ex.pull().unwrap(), Pull::NeedInput);
+        assert!(ex.buffered_bytes() <= 1002);
     }
+    ex.push_ndjson(b"\"}\n{\"user_id\":\"next\"}").unwrap();
     ex.finish().unwrap();
-    let e = ex.pull().unwrap_err();
-    assert_eq!((e.code(), e.line()), (ErrorCode::RecordTooLarge, Some(1)));
+    assert_eq!(ex.pull_to_end().unwrap(), b"{\"user_id\":\"next\"}\n");
+    let got: Vec<_> = ex.skipped().iter().map(|e| (e.code(), e.line())).collect();
+    assert_eq!(got, [(ErrorCode::RecordTooLarge, Some(1))]);
 }
 
 #[test]

@@ -8,7 +8,12 @@ fn expected_outputs_match_the_core() {
     assert!(dirs.len() >= 4, "fixtures missing");
     for dir in dirs {
         let (name, bytes) = fixtures::export_fixture(&dir);
-        let expected = std::fs::read(dir.join(&name)).unwrap_or_else(|_| panic!("{} missing", dir.join(&name).display()));
-        assert!(expected == bytes, "{} is stale: run `cargo run --example fixtures`", dir.join(name).display());
+        let expected = std::fs::read(dir.join(&name))
+            .unwrap_or_else(|_| panic!("{} missing", dir.join(&name).display()));
+        assert!(
+            expected == bytes,
+            "{} is stale: run `cargo run --example fixtures`",
+            dir.join(name).display()
+        );
     }
 }

@@ -59,7 +59,7 @@ fn record_cap_exact_is_accepted_one_more_byte_is_refused() {
         assert_eq!(ex.pull().unwrap(), Pull::NeedInput);
         assert!(ex.buffered_bytes() <= 1024 + 2, "holds {} bytes", ex.buffered_bytes());
     }
-    // Reported when the line ends (here: at finish), on its own line number.
+    // Reported once, on its own line number.
     ex.finish().unwrap();
     assert_eq!(ex.pull().unwrap(), Pull::Done);
     assert_eq!(ex.skipped().len(), 1);

@@ -1,0 +1,350 @@
+// One benchmark run in a fresh process: `node worker.mjs <peer> <csv|ndjson> <file.ndjson>`; prints one JSON line.
+//
+// Every peer does the same job (bench/job.json) on the same input and must write the same bytes
+// as userexport (decisions.md). The output is sha256-hashed as it is produced; the time spent
+// hashing is measured and taken off, so the hash costs no peer anything.
+
+import { createHash } from 'node:crypto';
+import { createReadStream, existsSync, readFileSync } from 'node:fs';
+import { StringDecoder } from 'node:string_decoder';
+import { pipeline } from 'node:stream/promises';
+import { Readable, Writable } from 'node:stream';
+
+const [peer, format, file] = process.argv.slice(2);
+const JOB = JSON.parse(readFileSync(new URL('./job.json', import.meta.url), 'utf8'));
+const CHUNK = 64 * 1024;
+// The built npm package's Node entry; USEREXPORT_PKG points elsewhere (a path to node.js) when set.
+const PKG = process.env.USEREXPORT_PKG ? new URL(`file://${process.env.USEREXPORT_PKG}`) : new URL('../pkg/node.js', import.meta.url);
+
+// ---- the job, compiled once -------------------------------------------------------------
+
+/** `a.b[0].c` → ['a', 'b', 0, 'c'] (numbers are array indexes). */
+function parsePath(name) {
+  const steps = [];
+  for (const part of name.split('.')) {
+    const m = /^([^[]*)((?:\[\d+\])*)$/.exec(part);
+    steps.push(m[1]);
+    for (const idx of m[2].matchAll(/\[(\d+)\]/g)) steps.push(Number(idx[1]));
+  }
+  return steps;
+}
+const DATE_ATTRIBUTES = ['created_at', 'updated_at', 'last_login', 'last_password_reset', 'multifactor_last_modified'];
+const DATE_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/;
+const FIELDS = JOB.fields.map((f) => ({
+  name: f.name,
+  column: f.export_as ?? f.name,
+  path: parsePath(f.name),
+  date: DATE_ATTRIBUTES.includes(f.name),
+}));
+const COLUMNS = FIELDS.map((f) => f.column);
+
+/** decisions.md: a key step enters only an object, an index step only an array; else absent. */
+function pick(user, path) {
+  let v = user;
+  for (const step of path) {
+    if (typeof step === 'number') {
+      if (!Array.isArray(v) || step >= v.length) return undefined;
+      v = v[step];
+    } else {
+      if (v === null || typeof v !== 'object' || Array.isArray(v) || !Object.hasOwn(v, step)) return undefined;
+      v = v[step];
+    }
+  }
+  return v;
+}
+
+/** OWASP cell: `"` + `'` + text with `"` doubled + `"`. */
+const cell = (s) => `"'${s.replaceAll('"', '""')}"`;
+const isBareDate = (field, v) => field.date && typeof v === 'string' && DATE_RE.test(v);
+function headerCell(name) {
+  return /^[=+\-@\t\r]/.test(name) || /[,"\r\n]/.test(name) ? cell(name) : name;
+}
+const CSV_HEADER = COLUMNS.map(headerCell).join(',') + '\n';
+
+function csvRow(user) {
+  let row = '';
+  for (let i = 0; i < FIELDS.length; i++) {
+    const f = FIELDS[i];
+    const v = pick(user, f.path);
+    if (i > 0) row += ',';
+    if (v === undefined || v === null) continue;
+    switch (typeof v) {
+      case 'string':
+        row += isBareDate(f, v) ? v : cell(v);
+        break;
+      case 'object':
+        row += cell(JSON.stringify(v));
+        break;
+      default:
+        row += String(v); // booleans and numbers (integers here: JSON.stringify's text)
+    }
+  }
+  return row + '\n';
+}
+
+const KEYS = COLUMNS.map((c) => JSON.stringify(c) + ':');
+function ndjsonLine(user) {
+  let line = '{';
+  for (let i = 0; i < FIELDS.length; i++) {
+    const v = pick(user, FIELDS[i].path);
+    if (v === undefined) continue;
+    if (line.length > 1) line += ',';
+    line += KEYS[i] + JSON.stringify(v);
+  }
+  return line + '}\n';
+}
+
+// ---- output: hashed, with the hashing time measured so it can be taken off --------------
+
+const out = { bytes: 0, hash: createHash('sha256'), hashMs: 0 };
+function sink(data) {
+  const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+  const t = performance.now();
+  out.hash.update(buf);
+  out.hashMs += performance.now() - t;
+  out.bytes += buf.length;
+}
+const sinkStream = () =>
+  new Writable({
+    write(chunk, _enc, done) {
+      sink(chunk);
+      done();
+    },
+  });
+
+// ---- input -------------------------------------------------------------------------------
+
+/** Lines of the file as strings, read in 64 KiB chunks (blank lines skipped, CR stripped). */
+async function* lines() {
+  const decoder = new StringDecoder('utf8');
+  let rest = '';
+  for await (const chunk of createReadStream(file, { highWaterMark: CHUNK })) {
+    const parts = (rest + decoder.write(chunk)).split('\n');
+    rest = parts.pop();
+    for (const l of parts) if (l.trim() !== '') yield l.endsWith('\r') ? l.slice(0, -1) : l;
+  }
+  rest += decoder.end();
+  if (rest.trim() !== '') yield rest;
+}
+
+/** The whole file parsed into an array of users, as the in-memory libraries need it. */
+function allUsers() {
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l));
+}
+
+// ---- the peers ---------------------------------------------------------------------------
+
+const peers = {
+  // stream → split → JSON.parse → pick → build, by hand.
+  async 'plain-js'() {
+    const build = format === 'csv' ? csvRow : ndjsonLine;
+    let buf = format === 'csv' ? CSV_HEADER : '';
+    let users = 0;
+    for await (const line of lines()) {
+      buf += build(JSON.parse(line));
+      users++;
+      if (buf.length >= CHUNK) {
+        sink(buf);
+        buf = '';
+      }
+    }
+    sink(buf);
+    return users;
+  },
+
+  // userexport in Node, streaming API: NDJSON bytes in, 64 KiB pulls out.
+  async 'userexport-stream'() {
+    const { Exporter } = await import(PKG);
+    const ex = new Exporter({ ...JOB, format: format === 'csv' ? 'csv' : 'json' }, {});
+    for await (const chunk of createReadStream(file, { highWaterMark: CHUNK })) {
+      ex.pushNdjson(chunk);
+      for (let c = ex.pull(); c; c = ex.pull()) sink(c);
+    }
+    ex.finish();
+    for (let c = ex.pull(); c; c = ex.pull()) sink(c);
+    const users = ex.stats.usersWritten;
+    ex.free?.();
+    return users;
+  },
+
+  async '@json2csv/plainjs'() {
+    const { Parser } = await import('@json2csv/plainjs');
+    const users = allUsers();
+    const parser = new Parser({ ...json2csvOptions(), fields: json2csvFields() });
+    sink(parser.parse(users) + '\n'); // json2csv puts no line end after the last row
+    return users.length;
+  },
+
+  async '@json2csv/node'() {
+    const { Transform } = await import('@json2csv/node');
+    let users = 0;
+    const t = new Transform({ ...json2csvOptions(), fields: json2csvFields(), ndjson: true }, {}, {});
+    t.on('line', () => users++);
+    await pipeline(createReadStream(file, { highWaterMark: CHUNK }), t, sinkStream());
+    sink('\n'); // no line end after the last row
+    return users;
+  },
+
+  async papaparse() {
+    const Papa = (await import('papaparse')).default;
+    const users = allUsers();
+    // Papa has no per-type hooks: strings are given their `'` here, and `quotes` quotes them.
+    const rows = users.map((u) =>
+      FIELDS.map((f) => {
+        const v = pick(u, f.path);
+        if (typeof v === 'string') return isBareDate(f, v) ? v : "'" + v;
+        if (v !== null && typeof v === 'object') return "'" + JSON.stringify(v);
+        return v;
+      }),
+    );
+    const csv = Papa.unparse(
+      { fields: COLUMNS, data: rows },
+      { newline: '\n', quotes: (v) => typeof v === 'string' && v.charCodeAt(0) === 39 },
+    );
+    sink(csv + '\n'); // Papa puts no line end after the last row
+    return users.length;
+  },
+
+  async 'csv-stringify/sync'() {
+    const { stringify } = await import('csv-stringify/sync');
+    const users = allUsers();
+    const rows = users.map((u) => FIELDS.map((f) => pick(u, f.path)));
+    sink(stringify(rows, csvStringifyOptions()));
+    return users.length;
+  },
+
+  async 'csv-stringify/stream'() {
+    const { stringify } = await import('csv-stringify');
+    let users = 0;
+    async function* rows() {
+      for await (const line of lines()) {
+        const u = JSON.parse(line);
+        users++;
+        yield FIELDS.map((f) => pick(u, f.path));
+      }
+    }
+    await pipeline(Readable.from(rows()), stringify(csvStringifyOptions()), sinkStream());
+    return users;
+  },
+};
+
+// From already-parsed objects: parsing is done before the clock starts, for both of these.
+const fromObjects = {
+  async 'plain-js-objects'(users) {
+    const build = format === 'csv' ? csvRow : ndjsonLine;
+    let buf = format === 'csv' ? CSV_HEADER : '';
+    for (const u of users) {
+      buf += build(u);
+      if (buf.length >= CHUNK) {
+        sink(buf);
+        buf = '';
+      }
+    }
+    sink(buf);
+    return users.length;
+  },
+  async 'userexport-pushUsers'(users) {
+    const { Exporter } = await import(PKG);
+    const ex = new Exporter({ ...JOB, format: format === 'csv' ? 'csv' : 'json' }, {});
+    const BATCH = 512;
+    for (let i = 0; i < users.length; i += BATCH) {
+      ex.pushUsers(users.slice(i, i + BATCH), i);
+      for (let c = ex.pull(); c; c = ex.pull()) sink(c);
+    }
+    ex.finish();
+    for (let c = ex.pull(); c; c = ex.pull()) sink(c);
+    ex.free?.();
+    return users.length;
+  },
+};
+
+/** A value json2csv must write bare (an Auth0 date in a date column); see the object formatter. */
+class Bare {
+  constructor(text) {
+    this.text = text;
+  }
+}
+function json2csvFields() {
+  return FIELDS.map((f) => ({
+    label: f.column,
+    value: f.date
+      ? (u) => {
+          const v = pick(u, f.path);
+          return isBareDate(f, v) ? new Bare(v) : v;
+        }
+      : // json2csv's own path strings would also read `a.b` when it is a literal key; pick() does not.
+        (u) => pick(u, f.path),
+  }));
+}
+function json2csvOptions() {
+  return {
+    eol: '\n',
+    formatters: {
+      header: (s) => headerCell(s),
+      string: (s) => cell(s),
+      object: (o) => (o === null ? '' : o instanceof Bare ? o.text : cell(JSON.stringify(o))),
+    },
+  };
+}
+
+function csvStringifyOptions() {
+  const bare = { quoted_string: false };
+  return {
+    columns: COLUMNS,
+    header: true,
+    record_delimiter: '\n',
+    quoted_string: true,
+    cast: {
+      // The header goes through cast too; our column names need no quotes (headerCell says so).
+      string: (v, ctx) =>
+        ctx.header ? { value: v, ...bare } : isBareDate(FIELDS[ctx.index], v) ? { value: v, ...bare } : "'" + v,
+      boolean: (v) => (v ? 'true' : 'false'),
+      object: (v) => ({ value: "'" + JSON.stringify(v), quoted: true }),
+    },
+  };
+}
+
+// ---- run ---------------------------------------------------------------------------------
+
+async function main() {
+  let users;
+  let start;
+  const needsPkg = peer.startsWith('userexport');
+  if (needsPkg && !existsSync(PKG)) {
+    console.log(JSON.stringify({ peer, format, pending: 'the npm package is not built (../pkg/node.js missing)' }));
+    return;
+  }
+  if (fromObjects[peer]) {
+    const parsed = allUsers();
+    start = { wall: performance.now(), cpu: process.cpuUsage() };
+    users = await fromObjects[peer](parsed);
+  } else {
+    start = { wall: performance.now(), cpu: process.cpuUsage() };
+    users = await peers[peer]();
+  }
+  const wallMs = performance.now() - start.wall - out.hashMs;
+  const cpu = process.cpuUsage(start.cpu);
+  const cpuMs = (cpu.user + cpu.system) / 1000 - out.hashMs;
+  const inputBytes = (await import('node:fs')).statSync(file).size;
+  console.log(
+    JSON.stringify({
+      peer,
+      format,
+      users,
+      inputBytes,
+      outputBytes: out.bytes,
+      wallSeconds: wallMs / 1000,
+      cpuSeconds: cpuMs / 1000,
+      maxRssKiB: process.resourceUsage().maxRSS,
+      sha256: out.hash.digest('hex'),
+    }),
+  );
+}
+
+main().catch((e) => {
+  console.error(e?.stack ?? String(e));
+  process.exit(1);
+});

@@ -1,0 +1,91 @@
+// Measures the export page on a million users (~1.2 GB of NDJSON, generated in the temp folder,
+// never committed): wall time in Chromium and the peak memory (RSS) of Chromium's processes.
+// Not part of `npm test`. Run: node tests/www/bench-1m.mjs [csv|json] [--gzip] [--users N]
+// (a smaller N shows that memory does not grow with the file).
+import { createWriteStream, existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openPage, configure, root } from './helpers.mjs';
+
+const at = process.argv.indexOf('--users');
+const USERS = at > 0 ? Number(process.argv[at + 1]) : 1_000_000;
+const file = join(tmpdir(), `userexport-${USERS}-users.ndjson`);
+const format = process.argv[2] === 'json' ? 'json' : 'csv';
+const gzip = process.argv.includes('--gzip');
+
+async function generate() {
+  // The sample's users, each made unique and padded with a bio so the file is ~1.2 GB, as a
+  // million real Auth0 profiles with some metadata are.
+  const lines = readFileSync(join(root, 'samples', 'users.ndjson'), 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l));
+  const pad = 'Lorem ipsum dolor sit amet, consectetur adipiscing elit. '.repeat(9);
+  const out = createWriteStream(file);
+  for (let i = 0; i < USERS; i++) {
+    const u = { ...lines[i % lines.length] };
+    u.user_id = `${u.user_id.split('|')[0]}|${i.toString(16).padStart(24, '0')}`;
+    u.email = `user.${i}@example.com`;
+    u.user_metadata = { ...u.user_metadata, about: pad.slice(0, 440 + (i % 100)) };
+    if (!out.write(JSON.stringify(u) + '\n')) await new Promise((r) => out.once('drain', r));
+  }
+  await new Promise((r) => out.end(r));
+}
+
+/** RSS (bytes) of Debian's chromium processes: summed, the largest, and per process type. */
+function chromiumRss() {
+  let total = 0;
+  let largest = 0;
+  const byType = {};
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      if (!cmd.startsWith('/usr/lib/chromium/chromium')) continue;
+      const kb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]);
+      const type = /--type=([a-z-]+)/.exec(cmd)?.[1] ?? 'browser';
+      total += kb * 1024;
+      largest = Math.max(largest, kb * 1024);
+      byType[type] = (byType[type] ?? 0) + kb * 1024;
+    } catch {
+      // the process ended while being read
+    }
+  }
+  return { total, largest, byType };
+}
+
+if (!existsSync(file) || statSync(file).size < USERS * 1000) {
+  console.log(`generating ${file} …`);
+  await generate();
+}
+const size = statSync(file).size;
+console.log(`input: ${USERS} users, ${(size / 1e9).toFixed(2)} GB; output ${format}${gzip ? ' (gzip)' : ''}`);
+
+const p = await openPage();
+try {
+  const { page } = p;
+  await page.getByLabel('Users file').setInputFiles(file);
+  await configure(page, { tenant: 'bench', format, defaults: true, gzip });
+  const idle = chromiumRss();
+  let peak = idle;
+  const sampler = setInterval(() => {
+    const now = chromiumRss();
+    const byType = { ...peak.byType };
+    for (const [t, v] of Object.entries(now.byType)) byType[t] = Math.max(byType[t] ?? 0, v);
+    peak = { total: Math.max(peak.total, now.total), largest: Math.max(peak.largest, now.largest), byType };
+  }, 100);
+  const t0 = performance.now();
+  await page.getByRole('button', { name: 'Export Users' }).click();
+  const row = page.locator('#jobs tbody tr').first();
+  await row.locator('.badge').filter({ hasText: /completed|failed/ }).waitFor({ timeout: 30 * 60_000 });
+  const seconds = (performance.now() - t0) / 1000;
+  clearInterval(sampler);
+  const status = await row.locator('.badge').textContent();
+  const users = await row.locator('.users').textContent();
+  await row.getByRole('button', { name: 'More info' }).click();
+  const facts = await page.locator('dialog dl').innerText();
+  const mb = (n) => `${(n / 2 ** 20).toFixed(0)} MiB`;
+  console.log(`status: ${status}, ${users}`);
+  console.log(facts.replace(/\n/g, ' | '));
+  console.log(`time: ${seconds.toFixed(1)} s (${(size / 1e6 / seconds).toFixed(0)} MB/s)`);
+  console.log(`chromium RSS, all processes: idle ${mb(idle.total)}, peak ${mb(peak.total)}; largest single process: idle ${mb(idle.largest)}, peak ${mb(peak.largest)}`);
+  for (const t of Object.keys(peak.byType)) console.log(`  ${t}: idle ${mb(idle.byType[t] ?? 0)}, peak ${mb(peak.byType[t])}`);
+} finally {
+  await p.close();
+}

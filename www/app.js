@@ -1,0 +1,444 @@
+// The export page's logic: the form builds Auth0's export request, checks it with the wasm
+// Exporter before anything runs, starts one Web Worker per job and shows the jobs table.
+import init, { Exporter } from '../pkg/userexport.js';
+import { sampleNdjson } from './sample.js';
+import { fetchUsers } from './auth0.js';
+import * as store from './jobs.js';
+
+const $ = (id) => document.getElementById(id);
+
+// decisions.md: the Dashboard's "Include default fields" preset, with its column names.
+const PRESET = [
+  ['user_id', 'Id'], ['given_name', 'Given Name'], ['family_name', 'Family Name'], ['nickname', 'Nickname'],
+  ['name', 'Name'], ['email', 'Email'], ['email_verified', 'Email Verified'], ['picture', 'Picture'],
+  ['identities[0].connection', 'Connection'], ['created_at', 'Created At'], ['updated_at', 'Updated At'],
+].map(([name, export_as]) => ({ name, export_as }));
+
+const state = { source: null, fields: [], jobs: [] };
+const workers = new Map();
+const rows = new Map();
+
+await init();
+
+// ---- Users source ----------------------------------------------------------------------------
+
+function setSource(source, message) {
+  state.source = source;
+  $('source-status').textContent = message;
+  $('source-status').classList.remove('error');
+  $('export-error').hidden = true;
+}
+
+function sourceError(message) {
+  $('source-status').textContent = message;
+  $('source-status').classList.add('error');
+}
+
+const size = (n) => (n < 1e3 ? `${n} B` : n < 1e6 ? `${(n / 1e3).toFixed(1)} kB` : n < 1e9 ? `${(n / 1e6).toFixed(1)} MB` : `${(n / 1e9).toFixed(2)} GB`);
+
+function connectionsFrom(text) {
+  const names = new Set([...text.matchAll(/"connection":"([^"\\]{1,128})"/g)].map((m) => m[1]));
+  const choices = ['All connections', ...[...names].sort()];
+  $('connections').replaceChildren(...choices.map((n) => Object.assign(document.createElement('option'), { value: n })));
+}
+
+async function useFile(file) {
+  if (!file) return;
+  setSource({ label: `${file.name} (${size(file.size)})`, payload: { kind: 'blob', blob: file } }, `Users file: ${file.name}, ${size(file.size)}.`);
+  // Suggest connection names from the file's first megabyte (not from gzip: that needs inflating).
+  connectionsFrom(await file.slice(0, 1 << 20).text());
+}
+
+$('file').addEventListener('change', () => useFile($('file').files[0]));
+const drop = $('drop');
+drop.addEventListener('dragover', (e) => {
+  e.preventDefault();
+  drop.classList.add('over');
+});
+drop.addEventListener('dragleave', () => drop.classList.remove('over'));
+drop.addEventListener('drop', (e) => {
+  e.preventDefault();
+  drop.classList.remove('over');
+  useFile(e.dataTransfer.files[0]);
+});
+
+$('sample').addEventListener('click', () => {
+  const text = sampleNdjson(1000);
+  const blob = new File([text], 'sample-users.ndjson', { type: 'application/x-ndjson' });
+  setSource({ label: 'sample users (1000 generated)', payload: { kind: 'blob', blob } }, 'Sample: 1000 generated users (no real people).');
+  connectionsFrom(text);
+});
+
+$('fetch').addEventListener('click', async () => {
+  const button = $('fetch');
+  button.disabled = true;
+  $('source-status').classList.remove('error');
+  try {
+    const got = await fetchUsers($('domain').value, $('token').value, ({ fetched, total }) => {
+      $('source-status').textContent = `Fetching from Auth0: ${fetched} of ${total} users…`;
+    });
+    const domain = new URL(`https://${$('domain').value.trim().replace(/^[a-z]+:\/\//i, '')}`).host;
+    let message = `Fetched ${got.fetched} users from ${domain}.`;
+    if (got.capped) {
+      message = `Fetched ${got.fetched} of ${got.total} users from ${domain}: Auth0 lets GET /api/v2/users list only the first 1000 users. ` +
+        "For all of them, run Auth0's own export job (Dashboard: User Management → Users → Export, or POST /api/v2/jobs/users-exports) and open its .gz file here.";
+    }
+    setSource({ label: `${got.fetched} users fetched from ${domain}`, payload: { kind: 'pages', pages: got.pages, total: got.fetched } }, message);
+    connectionsFrom(got.pages.join(''));
+  } catch (e) {
+    sourceError(e.message);
+  } finally {
+    // The token was needed for these requests only.
+    $('token').value = '';
+    button.disabled = false;
+  }
+});
+
+// ---- Request and its checks ------------------------------------------------------------------
+
+function request() {
+  const fields = [...($('defaults').checked ? PRESET : []), ...state.fields];
+  const r = { format: $('format').value };
+  if ($('sample-only').checked) r.limit = 10;
+  if (fields.length) r.fields = fields;
+  return r;
+}
+
+function options() {
+  const connection = $('connection').value.trim();
+  const all = connection === '' || connection === 'All connections'; // Auth0 connection names have no spaces
+  return { tenant: $('tenant').value.trim(), connection: all ? undefined : connection, lenient: $('lenient').checked };
+}
+
+function showError(id, input, message) {
+  const el = $(id);
+  el.textContent = message ?? '';
+  el.hidden = !message;
+  input?.setAttribute('aria-invalid', message ? 'true' : 'false');
+}
+
+/** Asks the wasm Exporter whether the request is valid; puts its message beside the culprit. */
+function check() {
+  showError('tenant-error', $('tenant'));
+  showError('fields-error', $('attribute'));
+  try {
+    const ex = new Exporter(request(), options());
+    $('file-name').textContent = ex.fileName($('gzip').checked);
+    ex.free();
+    return true;
+  } catch (e) {
+    if (e.code === 'invalid_tenant') showError('tenant-error', $('tenant'), e.message);
+    else showError('fields-error', $('attribute'), e.message);
+    return false;
+  }
+}
+
+function renderFields() {
+  $('fields').replaceChildren(
+    ...state.fields.map((f, i) => {
+      const li = document.createElement('li');
+      const text = document.createElement('span');
+      text.textContent = f.export_as ? `${f.name} → ${f.export_as}` : f.name;
+      const remove = document.createElement('button');
+      remove.type = 'button';
+      remove.textContent = 'Remove';
+      remove.setAttribute('aria-label', `Remove ${f.name}`);
+      remove.addEventListener('click', () => {
+        state.fields.splice(i, 1);
+        renderFields();
+        check();
+        $('attribute').focus();
+      });
+      li.append(text, remove);
+      return li;
+    }),
+  );
+  $('fields-empty').hidden = state.fields.length > 0;
+  $('fields-empty').textContent = $('defaults').checked
+    ? 'Only the default fields above.'
+    : "None: the export has Auth0's default fields (user_id, email, email_verified, username, phone_number, …).";
+}
+
+function addField() {
+  const name = $('attribute').value.trim();
+  const exportAs = $('column').value.trim();
+  if (!name) {
+    showError('fields-error', $('attribute'), 'Enter a user attribute, for example user_metadata.plan.');
+    $('attribute').focus();
+    return;
+  }
+  state.fields.push(exportAs ? { name, export_as: exportAs } : { name });
+  $('attribute').value = '';
+  $('column').value = '';
+  renderFields();
+  check();
+  $('attribute').focus();
+}
+
+$('add-field').addEventListener('click', addField);
+for (const id of ['attribute', 'column']) {
+  $(id).addEventListener('keydown', (e) => {
+    if (e.key === 'Enter') {
+      e.preventDefault();
+      addField();
+    }
+  });
+}
+for (const id of ['tenant', 'format', 'defaults', 'sample-only', 'gzip', 'connection']) {
+  $(id).addEventListener(id === 'tenant' || id === 'connection' ? 'input' : 'change', () => {
+    renderFields();
+    check();
+  });
+}
+
+// ---- Jobs ------------------------------------------------------------------------------------
+
+$('export-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  $('export-error').hidden = true;
+  if (!check()) {
+    ($('tenant-error').hidden ? $('attribute') : $('tenant')).focus();
+    return;
+  }
+  if (!state.source) {
+    showError('export-error', null, 'Choose users first: a Users file, the sample users, or Fetch from Auth0.');
+    $('file').focus();
+    return;
+  }
+  const req = request();
+  const opts = options();
+  const gzip = $('gzip').checked;
+  const probe = new Exporter(req, opts);
+  const rec = {
+    id: store.newJobId(),
+    status: 'pending',
+    format: req.format,
+    limit: req.limit,
+    fields: req.fields,
+    connection: opts.connection,
+    created_at: new Date().toISOString(),
+    fileName: probe.fileName(gzip),
+    source: state.source.label,
+    lenient: opts.lenient,
+  };
+  probe.free();
+  state.jobs.unshift(rec);
+  await store.saveJobs(state.jobs);
+  render();
+  announce(`Job ${rec.id} created.`);
+
+  const worker = new Worker(new URL('./export-worker.js', import.meta.url), { type: 'module' });
+  workers.set(rec.id, worker);
+  worker.onmessage = ({ data }) => onWorkerMessage(rec, data);
+  worker.onerror = (ev) => finish(rec, { type: 'failed', error: { message: ev.message || 'The export worker stopped.' } });
+  worker.postMessage({ id: rec.id, source: state.source.payload, request: req, options: opts, gzip });
+});
+
+function onWorkerMessage(rec, msg) {
+  if (msg.type !== 'progress') return finish(rec, msg);
+  const first = rec.status === 'pending';
+  rec.status = 'processing';
+  rec.percentage_done = msg.total ? Math.min(99, Math.floor((msg.done / msg.total) * 100)) : 0;
+  if (msg.done > 0) rec.time_left_seconds = Math.ceil(((msg.elapsedMs / msg.done) * (msg.total - msg.done)) / 1000);
+  rec.stats = msg.stats;
+  rec.input = msg.input;
+  if (first) store.saveJobs(state.jobs);
+  render();
+}
+
+async function finish(rec, msg) {
+  workers.get(rec.id)?.terminate();
+  workers.delete(rec.id);
+  delete rec.percentage_done;
+  delete rec.time_left_seconds;
+  if (msg.type === 'done') {
+    rec.status = 'completed';
+    Object.assign(rec, { stats: msg.stats, bytes: msg.bytes, input: msg.input, wasmMemory: msg.wasmMemory, completed_at: new Date().toISOString() });
+    if (rec.lenient) rec.skipped = msg.errors;
+    render();
+    await store.renewLink(rec, Date.now());
+    announce(`Job ${rec.id} completed: ${msg.stats.usersWritten.toLocaleString('en')} users in ${rec.fileName}.`);
+  } else {
+    rec.status = 'failed';
+    rec.status_details = msg.error.message;
+    rec.error = msg.error;
+    announce(`Job ${rec.id} failed: ${msg.error.message}`);
+  }
+  render();
+  await store.saveJobs(state.jobs);
+}
+
+function announce(text) {
+  $('jobs-status').textContent = text;
+}
+
+async function checkStatus(rec) {
+  await tick();
+  if (rec.status === 'completed') await store.renewLink(rec, Date.now());
+  const pct = rec.status === 'processing' ? ` (${rec.percentage_done ?? 0} %)` : '';
+  const link = rec.status === 'completed' ? ', download link renewed for 60 seconds' : '';
+  announce(`Job ${rec.id}: ${rec.status}${pct}${link}.`);
+  render();
+}
+
+async function download(rec) {
+  await tick();
+  if (rec.status !== 'completed') return announce(`Job ${rec.id} is ${rec.status}: there is nothing to download.`);
+  // As Auth0's extension does: a fresh link just before downloading if the old one lapsed.
+  if (!rec.link || rec.link.expiresAt <= Date.now()) await store.renewLink(rec, Date.now());
+  const a = document.createElement('a');
+  a.href = rec.link.url;
+  a.download = rec.fileName;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  render();
+}
+
+function moreInfo(rec) {
+  const body = $('info-body');
+  body.replaceChildren();
+  const add = (tag, text) => body.appendChild(Object.assign(document.createElement(tag), { textContent: text }));
+  $('info-h').textContent = `Job ${rec.id}`;
+  add('h3', 'Job');
+  add('pre', JSON.stringify(store.jobObject(rec, Date.now()), null, 2)).tabIndex = 0;
+  add('h3', 'Export');
+  const s = rec.stats;
+  const facts = [
+    ['Source', rec.source],
+    ['Read as', rec.input],
+    ['File', rec.status === 'completed' ? `${rec.fileName} (${size(rec.bytes)})` : rec.fileName],
+    ['Users read', s?.usersRead],
+    ['Users written', s?.usersWritten],
+    ['Left out by the connection filter', s?.usersFiltered],
+    ['Bad records skipped', s?.usersSkipped],
+    ['Exporter memory (wasm heap)', rec.wasmMemory && size(rec.wasmMemory)],
+  ].filter(([, v]) => v !== undefined && v !== '');
+  const dl = body.appendChild(document.createElement('dl'));
+  for (const [k, v] of facts) dl.append(Object.assign(document.createElement('dt'), { textContent: k }), Object.assign(document.createElement('dd'), { textContent: String(v) }));
+  if (rec.status === 'failed') add('p', rec.status_details).className = 'error';
+  if (rec.lenient && rec.skipped) {
+    add('h3', `Skipped records (${rec.skipped.length})`);
+    if (!rec.skipped.length) add('p', 'None: every record was read.');
+    else {
+      const table = body.appendChild(document.createElement('table'));
+      table.className = 'skipped';
+      const head = table.createTHead().insertRow();
+      for (const h of ['Where', 'User id', 'Reason']) head.appendChild(Object.assign(document.createElement('th'), { textContent: h, scope: 'col' }));
+      const tb = table.createTBody();
+      for (const e of rec.skipped) {
+        const row = tb.insertRow();
+        const where = e.line !== undefined ? `line ${e.line}` : e.index !== undefined ? `index ${e.index}` : '';
+        for (const v of [where, e.userId ?? '', e.message]) row.insertCell().textContent = v;
+      }
+    }
+  }
+  $('info').showModal();
+}
+$('info-close').addEventListener('click', () => $('info').close());
+
+// ---- Jobs table ------------------------------------------------------------------------------
+
+function row(rec) {
+  if (rows.has(rec.id)) return rows.get(rec.id);
+  const tr = document.createElement('tr');
+  tr.dataset.job = rec.id;
+  tr.innerHTML = `<td data-label="Job"><code></code><span class="meta"></span></td>
+    <td data-label="Status"><span class="badge"></span><span class="details"></span></td>
+    <td data-label="Progress"><progress max="100"></progress> <span class="pct"></span></td>
+    <td data-label="Users" class="users"></td>
+    <td data-label="Time left" class="left"></td>
+    <td data-label="Actions" class="actions"><div></div></td>`;
+  tr.querySelector('code').id = `${rec.id}-name`;
+  tr.querySelector('progress').setAttribute('aria-label', `Progress of ${rec.id}`);
+  for (const [label, action] of [['Check Status', checkStatus], ['Download export', download], ['More info', moreInfo]]) {
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.textContent = label;
+    b.setAttribute('aria-describedby', `${rec.id}-name`);
+    b.addEventListener('click', () => action(rec));
+    tr.querySelector('.actions div').append(b);
+  }
+  rows.set(rec.id, tr);
+  return tr;
+}
+
+function render() {
+  const now = Date.now();
+  const tbody = $('jobs').tBodies[0];
+  $('jobs').hidden = state.jobs.length === 0;
+  $('jobs-empty').hidden = state.jobs.length > 0;
+  for (const [id, tr] of rows) {
+    if (!state.jobs.some((r) => r.id === id)) {
+      tr.remove();
+      rows.delete(id);
+    }
+  }
+  state.jobs.forEach((rec, i) => {
+    const tr = row(rec);
+    if (tbody.children[i] !== tr) tbody.insertBefore(tr, tbody.children[i] ?? null);
+    tr.className = rec.status;
+    tr.querySelector('code').textContent = rec.id;
+    tr.querySelector('.meta').textContent = `${new Date(rec.created_at).toLocaleString()} · ${rec.fileName}`;
+    tr.querySelector('.badge').textContent = rec.status;
+    let details = '';
+    if (rec.status === 'failed' || rec.status === 'expired') details = rec.status_details;
+    else if (rec.status === 'completed') {
+      details = rec.link && rec.link.expiresAt > now
+        ? `Link valid ${Math.ceil((rec.link.expiresAt - now) / 1000)} s`
+        : 'Link expired: Check Status renews it';
+    }
+    tr.querySelector('.details').textContent = details;
+    const pct = rec.status === 'completed' ? 100 : rec.percentage_done ?? 0;
+    const bar = tr.querySelector('progress');
+    bar.value = pct;
+    bar.hidden = rec.status === 'failed' || rec.status === 'expired';
+    tr.querySelector('.pct').textContent = bar.hidden ? '' : `${pct} %`;
+    const s = rec.stats;
+    tr.querySelector('.users').textContent = s
+      ? `${s.usersWritten.toLocaleString('en')} written${s.usersSkipped ? `, ${s.usersSkipped} skipped` : ''}`
+      : '—';
+    tr.querySelector('.left').textContent = rec.status === 'processing' && rec.time_left_seconds !== undefined ? `${rec.time_left_seconds} s` : '—';
+    const [, dl] = tr.querySelectorAll('.actions button');
+    dl.disabled = rec.status !== 'completed';
+  });
+}
+
+async function tick() {
+  if (await store.sweep(state.jobs, Date.now())) await store.saveJobs(state.jobs);
+  render();
+  await store.removeOrphans(state.jobs, workers);
+}
+
+// ---- Start -----------------------------------------------------------------------------------
+
+state.jobs = await store.loadJobs();
+for (const rec of state.jobs) {
+  // A worker dies with its page: a job that was running when the page closed cannot finish.
+  if (rec.status === 'pending' || rec.status === 'processing') {
+    rec.status = 'failed';
+    rec.status_details = 'The page was closed or reloaded while this export ran; start it again.';
+    delete rec.percentage_done;
+    delete rec.time_left_seconds;
+  }
+}
+await store.saveJobs(state.jobs);
+renderFields();
+check();
+await tick();
+setInterval(tick, 1000);
+document.body.dataset.ready = 'true';
+keepForOffline();
+
+/** Registers the service worker and hands it what this visit loaded, so the next can be offline. */
+async function keepForOffline() {
+  if (!('serviceWorker' in navigator)) return;
+  await navigator.serviceWorker.register('sw.js');
+  const sw = (await navigator.serviceWorker.ready).active;
+  const urls = [location.href.split('#')[0], new URL('export-worker.js', import.meta.url).href];
+  for (const e of performance.getEntriesByType('resource')) if (!urls.includes(e.name)) urls.push(e.name);
+  navigator.serviceWorker.addEventListener('message', ({ data }) => {
+    if (data?.type === 'cached') document.body.dataset.offline = 'ready';
+  });
+  sw.postMessage({ type: 'cache', urls });
+}

@@ -1,0 +1,198 @@
+// The export itself, off the page's thread: reads the users file with File.stream(), pushes it
+// through the wasm Exporter and writes the output in chunks to origin-private storage (OPFS), so
+// memory stays flat whatever the file's size. Talks to the page by postMessage only.
+import init, { Exporter } from '../pkg/userexport.js';
+
+const PROGRESS_MS = 100; // the page promises an update at least every 250 ms: leave room for slow chunks
+const HEAD_BYTES = 1 << 20; // enough to tell NDJSON from a JSON text
+
+const ready = init();
+
+self.onmessage = async ({ data }) => {
+  const { id, source, request, options, gzip } = data;
+  let handle = null;
+  const dir = await exportsDir();
+  try {
+    await ready;
+    handle = await (await dir.getFileHandle(id, { create: true })).createSyncAccessHandle();
+    handle.truncate(0);
+    const result = await runExport({ source, request, options, gzip, handle, onProgress: (p) => post(id, 'progress', p) });
+    handle.flush();
+    handle.close();
+    handle = null;
+    post(id, 'done', result);
+  } catch (e) {
+    handle?.close();
+    // Strict mode: no partial file is ever offered.
+    await dir.removeEntry(id).catch(() => {});
+    const error = { message: String(e?.message ?? e) };
+    for (const k of ['code', 'line', 'index', 'userId', 'page']) if (e?.[k] !== undefined) error[k] = e[k];
+    post(id, 'failed', { error });
+  }
+};
+
+function post(id, type, payload) {
+  self.postMessage({ id, type, ...payload });
+}
+
+async function exportsDir() {
+  return (await navigator.storage.getDirectory()).getDirectoryHandle('exports', { create: true });
+}
+
+async function runExport({ source, request, options, gzip, handle, onProgress }) {
+  const ex = new Exporter(request, options);
+  const started = performance.now();
+  let lastReport = 0;
+  let written = 0;
+  let bytesRead = 0;
+  let input = 'NDJSON';
+  const total = source.kind === 'pages' ? source.total : source.blob.size;
+  const report = (force) => {
+    const now = performance.now();
+    if (!force && now - lastReport < PROGRESS_MS) return;
+    lastReport = now;
+    const done = source.kind === 'pages' ? ex.stats.usersRead : bytesRead;
+    onProgress({ done, total, stats: ex.stats, elapsedMs: now - started, input });
+  };
+
+  // Output side: exporter chunks, gzipped on the way when asked, appended to the OPFS file.
+  let compressor = null;
+  let compressed = null;
+  if (gzip) {
+    compressor = new CompressionStream('gzip');
+    const reader = compressor.readable.getReader();
+    compressed = (async () => {
+      for (let r = await reader.read(); !r.done; r = await reader.read()) {
+        written += handle.write(r.value, { at: written });
+      }
+    })();
+  }
+  const writer = compressor?.writable.getWriter();
+  const drain = async () => {
+    for (let chunk = ex.pull(); chunk; chunk = ex.pull()) {
+      if (writer) await writer.write(chunk);
+      else written += handle.write(chunk, { at: written });
+    }
+    report(false);
+  };
+
+  try {
+    if (source.kind === 'pages') {
+      // Management API pages fetched by the page: each is one JSON text.
+      input = 'Management API pages';
+      for (const [page, text] of source.pages.entries()) {
+        try {
+          ex.pushJson(text);
+        } catch (e) {
+          e.page = page;
+          e.message = `page ${page}: ${e.message}`;
+          throw e;
+        }
+        await drain();
+        if (ex.limitReached) break;
+      }
+    } else {
+      const { stream, gzipped } = await openInput(source.blob, (n) => (bytesRead += n));
+      const reader = stream.getReader();
+      const head = await readHead(reader);
+      input = sniff(head.bytes, head.ended);
+      if (gzipped) input += ' (gzip)';
+      if (input.startsWith('NDJSON')) {
+        if (head.bytes.length) ex.pushNdjson(head.bytes);
+        await drain();
+        while (!ex.limitReached) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          ex.pushNdjson(value);
+          await drain();
+        }
+        await reader.cancel().catch(() => {});
+      } else {
+        // A JSON array or page is one JSON text: the core needs all of it at once.
+        const parts = [head.bytes];
+        for (let r = await reader.read(); !r.done; r = await reader.read()) {
+          parts.push(r.value);
+          report(false);
+        }
+        ex.pushJson(new Uint8Array(await new Blob(parts).arrayBuffer()));
+      }
+    }
+    ex.finish();
+    while (!ex.done) await drain();
+    if (writer) {
+      await writer.close();
+      await compressed;
+    }
+    report(true);
+    // The wasm heap never shrinks: its size now is the most it needed (flat memory, visible).
+    const wasmMemory = (await ready).memory.buffer.byteLength;
+    return { stats: ex.stats, errors: ex.errors, bytes: written, input, fileName: ex.fileName(gzip), wasmMemory };
+  } catch (e) {
+    writer?.abort(e).catch(() => {});
+    compressed?.catch(() => {});
+    throw e;
+  } finally {
+    ex.free();
+  }
+}
+
+/** The file's bytes, gunzipped when it starts with gzip's magic; `count` sees the raw bytes read. */
+async function openInput(blob, count) {
+  const magic = new Uint8Array(await blob.slice(0, 2).arrayBuffer());
+  const counted = blob.stream().pipeThrough(
+    new TransformStream({
+      transform(chunk, controller) {
+        count(chunk.length);
+        controller.enqueue(chunk);
+      },
+    }),
+  );
+  const gzipped = magic[0] === 0x1f && magic[1] === 0x8b;
+  return { stream: gzipped ? counted.pipeThrough(new DecompressionStream('gzip')) : counted, gzipped };
+}
+
+/** Reads until the first newline (or HEAD_BYTES, or the end). */
+async function readHead(reader) {
+  const parts = [];
+  let size = 0;
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return { bytes: concat(parts, size), ended: true };
+    parts.push(value);
+    size += value.length;
+    if (size >= HEAD_BYTES || value.includes(0x0a)) return { bytes: concat(parts, size), ended: false };
+  }
+}
+
+function concat(parts, size) {
+  if (parts.length === 1) return parts[0];
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/**
+ * "NDJSON", or one JSON text: a JSON array, a pretty-printed user, or a Management API page
+ * `{"users":[…]}` is one JSON text; anything whose first line is a whole object is NDJSON
+ * (Auth0's own export included).
+ */
+function sniff(bytes, ended) {
+  let i = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
+  while (i < bytes.length && ' \t\r\n'.includes(String.fromCharCode(bytes[i]))) i++;
+  if (bytes[i] === 0x5b) return 'JSON array';
+  if (bytes[i] !== 0x7b) return 'NDJSON';
+  const nl = bytes.indexOf(0x0a, i);
+  if (nl < 0 && !ended) return 'NDJSON'; // a first line longer than HEAD_BYTES: only NDJSON has those
+  let first;
+  try {
+    first = JSON.parse(new TextDecoder().decode(bytes.subarray(i, nl < 0 ? bytes.length : nl)));
+  } catch {
+    return nl < 0 ? 'NDJSON' : 'JSON text';
+  }
+  const page = first && Array.isArray(first.users) && !('user_id' in first);
+  return page ? 'Management API page' : 'NDJSON';
+}
