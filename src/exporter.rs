@@ -253,10 +253,14 @@ impl Exporter {
         }
         n.buf.extend_from_slice(chunk);
         // A line past the cap is kept only up to cap + 2 bytes: enough to fail it even after a
-        // trailing CR is stripped, never more.
-        let cap = self.options.max_record_bytes;
-        if n.buf.len() - n.tail_start > cap + 1 {
-            n.buf.truncate(n.tail_start + cap + 2);
+        // trailing CR is stripped, never more. Before the stream has started, the first line
+        // may still begin with the BOM, which is skipped later and must not use up the budget
+        // (else the kept prefix could fit the cap and be parsed as a record).
+        let head = &n.buf[..n.buf.len().min(BOM.len())];
+        let bom = if !n.started && n.tail_start == 0 && BOM.starts_with(head) { BOM.len() } else { 0 };
+        let keep = self.options.max_record_bytes.saturating_add(2 + bom);
+        if n.buf.len() - n.tail_start >= keep {
+            n.buf.truncate(n.tail_start.saturating_add(keep));
             n.discarding = true;
         }
         Ok(())
@@ -425,7 +429,6 @@ impl Exporter {
             self.out.drain(..self.out_pos);
             self.out_pos = 0;
         }
-        let want = want.saturating_add(self.out_pos);
         if !self.header_written {
             self.encoder.header(&mut self.out);
             self.header_written = true;

@@ -21,7 +21,11 @@ fn say(msg: &str) {
 }
 
 fn corpora() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpora");
+    // USEREXPORT_CORPORA overrides the place (and lets the skip path itself be tried).
+    let dir = match std::env::var_os("USEREXPORT_CORPORA") {
+        Some(d) => PathBuf::from(d),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpora"),
+    };
     if dir.join("README.md").is_file() {
         Some(dir)
     } else {
@@ -147,7 +151,8 @@ fn esc(s: &str) -> Vec<u8> {
 
 /// The decisions.md rule for header cells, written out independently of the core.
 fn header_cell(column: &str) -> String {
-    let trigger = matches!(column.chars().next(), Some('=' | '+' | '-' | '@' | '\t' | '\r' | '\0'));
+    let trigger =
+        matches!(column.chars().next(), Some('=' | '+' | '-' | '@' | '\t' | '\r' | '\0' | '\u{feff}'));
     if trigger || column.contains([',', '"', '\r', '\n']) {
         format!("'{column}")
     } else {

@@ -126,3 +126,45 @@ fn over_long_blank_line_gives_the_same_result_however_chunked() {
     assert_eq!(whole, lenient_capped(&pieces, 13));
     assert_eq!(whole, ["line 3: the line is longer than the record-size cap of 13 bytes"]);
 }
+
+/// fuzz ndjson_chunked crash-6075fd5b (after main's cap-at-push change): the stream's BOM was
+/// counted in the cap + 2 bytes kept of an over-long first line, so after the BOM was skipped
+/// the kept prefix fit under the cap and was parsed: a wrong error, or worse, a prefix such as
+/// `{}` + spaces accepted as a user although the whole line (`{}   …x`) is not even JSON.
+#[test]
+fn over_long_first_line_after_a_bom_is_too_large_not_a_truncated_record() {
+    let mut line = b"\xEF\xBB\xBF{}".to_vec();
+    line.extend_from_slice(&[b' '; 20]);
+    line.push(b'x');
+    let whole = lenient_capped(&[&line], 10);
+    assert_eq!(whole, ["line 1: the line is longer than the record-size cap of 10 bytes"]);
+    let pieces: Vec<&[u8]> = line.chunks(2).collect();
+    assert_eq!(whole, lenient_capped(&pieces, 10));
+    let mut with_lf = line.clone();
+    with_lf.extend_from_slice(b"\n{}\n");
+    assert_eq!(lenient_capped(&[&with_lf], 10), whole);
+}
+
+/// A host may pass usize::MAX as "no cap": the bytes kept of a line must not overflow.
+#[test]
+fn a_cap_of_usize_max_does_not_overflow() {
+    let out = lenient_capped(&[b"{\"email\":\"a\"}\n{\"email\":", b"\"b\"}"], usize::MAX);
+    assert!(out.is_empty(), "{out:?}");
+}
+
+/// fuzz request crash-b7e7e28a: a first column named "\u{FEFF}+c" was written bare, so the
+/// CSV file began with a UTF-8 BOM that the csv crate (and spreadsheets) strip, and the header
+/// cell read back as the formula "+c".
+#[test]
+fn header_starting_with_feff_is_escaped() {
+    let request =
+        Request::from_json("{\"format\":\"csv\",\"fields\":[{\"name\":\"\u{feff}+c\"},{\"name\":\"x\"}]}")
+            .unwrap();
+    let mut ex = Exporter::new(request, Options::default());
+    ex.finish().unwrap();
+    let out = ex.pull_to_end().unwrap();
+    assert_eq!(out, "\"'\u{feff}+c\",x\n".as_bytes());
+    let mut reader = csv::ReaderBuilder::new().has_headers(false).from_reader(&out[..]);
+    let header = reader.records().next().unwrap().unwrap();
+    assert_eq!(&header[0], "'\u{feff}+c");
+}

@@ -57,9 +57,14 @@ fn record_cap_exact_is_accepted_one_more_byte_is_refused() {
     for _ in 0..10_000 {
         ex.push_ndjson(&[b'x'; 1000]).unwrap();
         assert_eq!(ex.pull().unwrap(), Pull::NeedInput);
+        assert!(ex.buffered_bytes() <= 1024 + 2, "holds {} bytes", ex.buffered_bytes());
     }
+    // Reported once, on its own line number.
+    ex.finish().unwrap();
+    assert_eq!(ex.pull().unwrap(), Pull::Done);
     assert_eq!(ex.skipped().len(), 1);
     assert_eq!(ex.skipped()[0].code().as_str(), "record_too_large");
+    assert_eq!(ex.skipped()[0].line(), Some(1));
 }
 
 #[test]

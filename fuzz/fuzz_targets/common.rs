@@ -13,9 +13,15 @@ pub fn check_output(request: &Request, out: &[u8], written: u64) {
             let mut lines = 0u64;
             for line in out.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
                 assert!(!line.contains(&b'\r'), "raw CR in an NDJSON line");
-                let v: serde_json::Value = serde_json::from_slice(line)
-                    .unwrap_or_else(|e| panic!("NDJSON line does not parse: {e}: {:?}", String::from_utf8_lossy(line)));
-                assert!(v.is_object(), "NDJSON line is not an object");
+                match serde_json::from_slice::<serde_json::Value>(line) {
+                    Ok(v) => assert!(v.is_object(), "NDJSON line is not an object"),
+                    // Numbers keep their text by decision (tests/corpora.rs I_DECISIONS), so a
+                    // number beyond binary64 is valid JSON that serde_json cannot hold.
+                    Err(e) if e.to_string().starts_with("number out of range") => {
+                        assert!(line.starts_with(b"{") && std::str::from_utf8(line).is_ok())
+                    }
+                    Err(e) => panic!("NDJSON line does not parse: {e}: {:?}", String::from_utf8_lossy(line)),
+                }
                 lines += 1;
             }
             assert_eq!(lines, written, "one NDJSON line per written user");

@@ -58,7 +58,7 @@ fuzz_target!(|data: &[u8]| {
                     }
                 }
                 let header = &rows[0][1];
-                let expect_escaped = column.starts_with(['=', '+', '-', '@', '\t', '\r', '\0'])
+                let expect_escaped = column.starts_with(['=', '+', '-', '@', '\t', '\r', '\0', '\u{feff}'])
                     || column.contains([',', '"', '\r', '\n']);
                 if expect_escaped {
                     assert_eq!(header, format!("'{column}"));

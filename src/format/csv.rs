@@ -33,9 +33,12 @@ impl Csv {
 }
 
 /// A header cell is escaped when it would break the row or could start a formula
-/// (OWASP's triggers plus NUL, which OWASP ASVS 5.0 §1.2.10 adds).
+/// (OWASP's triggers plus NUL, which OWASP ASVS 5.0 §1.2.10 adds), or starts with U+FEFF:
+/// as the first column that is a BOM, which CSV readers and spreadsheets strip, exposing
+/// whatever follows (`\u{FEFF}+c` reads back as `+c`).
 fn header_needs_escape(name: &[u8]) -> bool {
     matches!(name.first(), Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r' | b'\0'))
+        || name.starts_with("\u{FEFF}".as_bytes())
         || name.iter().any(|&b| matches!(b, b',' | b'"' | b'\r' | b'\n'))
 }
 
