@@ -667,3 +667,13 @@ fn default_fields_export() {
          \"'auth0|63d16b5edf1ce171262c71b5\",\"'chuck436@example.com\",true,\"'test-user215\",,,\"'chuck436@example.com\",\"'Chucky\",\"'Chuck\",\"'Sanchez\",\"'https://example-picture-url.jpg\",2023-01-25T17:48:14.784Z,2023-01-25T17:48:14.784Z,,,,false,,\n"
     );
 }
+
+#[test]
+fn parsed_values_keep_their_key_order() {
+    let body = r#"{"fields":[{"name":"m"}]}"#;
+    let value: serde_json::Value = serde_json::from_str(r#"{"m":{"zeta":1,"alpha":{"y":2,"b":3}}}"#).unwrap();
+    let mut ex = Exporter::new(request(body), Options::default());
+    ex.push_value(&value).unwrap();
+    ex.finish().unwrap();
+    assert_eq!(ex.pull_to_end().unwrap(), b"{\"m\":{\"zeta\":1,\"alpha\":{\"y\":2,\"b\":3}}}\n");
+}
