@@ -550,6 +550,11 @@ fn number(buf: &[u8], pos: usize) -> Result<usize, Fault> {
     Ok(i)
 }
 
+/// The first fault in a record nested past the limit is the nesting, whatever breaks later.
+fn too_deep(pos: usize) -> Fault {
+    fault(ErrorCode::TooDeep, format!("nesting deeper than {MAX_DEPTH} levels (byte {pos})"), pos)
+}
+
 /// Finds the end of a container nested past [`MAX_DEPTH`] without a frame per level:
 /// one bit per level says object or array, so even 100 000 levels cost 12 KB.
 /// It checks bracket matching and strings only; the record is rejected anyway.
@@ -573,12 +578,12 @@ fn skip_deep(buf: &[u8], pos: usize) -> Result<usize, Fault> {
             }
             close @ (b'}' | b']') => {
                 if depth == 0 {
-                    return Err(syntax(buf, i, "a value"));
+                    return Err(too_deep(pos));
                 }
                 depth -= 1;
                 let is_object = bits[depth / 64] >> (depth % 64) & 1 == 1;
                 if is_object != (close == b'}') {
-                    return Err(syntax(buf, i, if is_object { "'}'" } else { "']'" }));
+                    return Err(too_deep(pos));
                 }
                 if depth % 64 == 0 {
                     bits.pop();

@@ -101,3 +101,20 @@ test('a million users through exportStream: memory sampled along the way stays f
   console.log(`RSS every 100k users (MiB): ${samples.map((s) => (s / MiB).toFixed(0)).join(", ")}`);
   assert.ok(growth < 48 * MiB, `RSS grew by ${(growth / MiB).toFixed(1)} MiB: ${samples.map((s) => (s / MiB).toFixed(0)).join(', ')}`);
 });
+
+test('100 000 opening arrays end in a depth error inside wasm, never a stack overflow', () => {
+  // On wasm32 an overflow could corrupt memory instead of trapping: the walk must not recurse.
+  for (const text of ['['.repeat(100_000), `{"user_id":"x","v":${'['.repeat(100_000)}}`, `{"v":${'{"a":'.repeat(50_000)}1${'}'.repeat(50_000)}}`]) {
+    const ex = new Exporter({ fields: [{ name: 'user_id' }] }, { lenient: true });
+    ex.pushNdjson(`{"user_id":"before"}\n${text}\n{"user_id":"after"}\n`);
+    ex.finish();
+    const out = [];
+    while (!ex.done) {
+      const c = ex.pull();
+      if (c) out.push(c);
+    }
+    assert.equal(Buffer.concat(out).toString(), '{"user_id":"before"}\n{"user_id":"after"}\n');
+    assert.deepEqual(ex.errors.map((e) => [e.code, e.line]), [['too_deep', 2]]);
+    ex.free();
+  }
+});
