@@ -14,7 +14,7 @@ use crate::scan::{find_byte, skip_ws, Capture, Kind, Scan, Scanner};
 
 /// Default size of a pulled chunk.
 pub const DEFAULT_CHUNK_SIZE: usize = 64 * 1024;
-/// Default cap on one record (an NDJSON line or an element of a JSON text), in bytes.
+/// Default cap on one NDJSON line, in bytes (JSON text and values are already whole in memory).
 pub const DEFAULT_MAX_RECORD_BYTES: usize = 32 * 1024 * 1024;
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
@@ -29,7 +29,7 @@ pub struct Options {
     pub lenient: bool,
     /// Most bytes one [`Exporter::pull`] returns. Default: [`DEFAULT_CHUNK_SIZE`].
     pub chunk_size: usize,
-    /// Longest record accepted, in bytes. Default: [`DEFAULT_MAX_RECORD_BYTES`].
+    /// Longest NDJSON line accepted, in bytes. Default: [`DEFAULT_MAX_RECORD_BYTES`].
     pub max_record_bytes: usize,
 }
 
