@@ -285,7 +285,7 @@ impl Exporter {
                 pos += 1;
                 Stage::Elements { index: 0, in_page: false, after_comma: false }
             }
-            Some(b'{') => match page_users(text, pos) {
+            Some(b'{') => match page_users(text, pos, &self.plan, &mut self.scanner) {
                 Some(users) => {
                     pos = users + 1;
                     Stage::Elements { index: 0, in_page: true, after_comma: false }
@@ -786,9 +786,7 @@ const PAGE_KEYS: [&[u8]; 5] = [b"start", b"limit", b"length", b"total", b"next"]
 ///
 /// A page is an object whose members before `users` are all page members (`start`, `limit`,
 /// `length`, `total`, `next`) and whose `users` is an array; anything else is one user.
-fn page_users(text: &[u8], pos: usize) -> Option<usize> {
-    let mut scanner = Scanner::default();
-    let empty = Plan::new(&Request::new(crate::Format::Json, None, Some(Vec::new())).ok()?);
+fn page_users(text: &[u8], pos: usize, plan: &Plan, scanner: &mut Scanner) -> Option<usize> {
     let mut i = skip_ws(text, pos + 1);
     loop {
         let (key, after) = simple_key(text, i)?;
@@ -803,7 +801,7 @@ fn page_users(text: &[u8], pos: usize) -> Option<usize> {
         if !PAGE_KEYS.contains(&key) {
             return None;
         }
-        i = match scanner.scan(&empty, text, i) {
+        i = match scanner.scan(plan, text, i) {
             Scan::Ok(end) => skip_ws(text, end),
             _ => return None,
         };

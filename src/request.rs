@@ -182,7 +182,7 @@ impl Request {
             }
         };
         let (fields, fields_given) = match obj.get("fields") {
-            None => (DEFAULT_FIELDS.iter().map(|n| Field::new(n, None)).collect::<Result<_>>()?, false),
+            None => (default_fields(), false),
             Some(Value::Array(items)) => {
                 (items.iter().enumerate().map(|(i, f)| parse_field(i, f)).collect::<Result<_>>()?, true)
             }
@@ -207,7 +207,7 @@ impl Request {
         let fields_given = fields.is_some();
         let fields = match fields {
             Some(f) => f,
-            None => DEFAULT_FIELDS.iter().map(|n| Field::new(n, None)).collect::<Result<_>>()?,
+            None => default_fields(),
         };
         let request = Request { connection_id: None, format, limit, fields, fields_given };
         request.check_fields()?;
@@ -304,6 +304,11 @@ fn parse_field(index: usize, item: &Value) -> Result<Field> {
         Some(_) => return Err(Error::request(format!("fields[{index}].export_as must be a string."))),
     };
     Field::checked(Some(index), name, export_as)
+}
+
+/// The fields of a request without `fields`.
+fn default_fields() -> Vec<Field> {
+    DEFAULT_FIELDS.iter().map(|n| Field::new(n, None).expect("the default paths are valid")).collect()
 }
 
 fn is_connection_id(s: &str) -> bool {

@@ -73,13 +73,18 @@ fn bad_lines() -> Vec<(Vec<u8>, ErrorCode, Option<&'static str>, &'static str)> 
     ]
 }
 
+/// `bad` as line 3 of good1, a blank line, bad + CRLF, good2; and how to show `bad` in a failure.
+fn sandwich(bad: &[u8]) -> (Vec<u8>, String) {
+    let mut input = b"{\"user_id\":\"good1\"}\n\n".to_vec();
+    input.extend_from_slice(bad);
+    input.extend_from_slice(b"\r\n{\"user_id\":\"good2\"}\n");
+    (input, String::from_utf8_lossy(&bad[..bad.len().min(60)]).into_owned())
+}
+
 #[test]
 fn each_bad_record_strict_names_its_line() {
     for (bad, code, user_id, fragment) in bad_lines() {
-        let mut input = b"{\"user_id\":\"good1\"}\n\n".to_vec();
-        input.extend_from_slice(&bad);
-        input.extend_from_slice(b"\r\n{\"user_id\":\"good2\"}\n");
-        let shown = String::from_utf8_lossy(&bad[..bad.len().min(60)]).into_owned();
+        let (input, shown) = sandwich(&bad);
         let e = ndjson_with(BODY, Options::default(), &input).expect_err(&shown);
         assert_eq!(e.code(), code, "{shown}: {e}");
         assert_eq!(e.line(), Some(3), "{shown}: {e}");
@@ -92,11 +97,8 @@ fn each_bad_record_strict_names_its_line() {
 #[test]
 fn each_bad_record_lenient_is_skipped_whole() {
     for (bad, code, user_id, _) in bad_lines() {
-        let mut input = b"{\"user_id\":\"good1\"}\n\n".to_vec();
-        input.extend_from_slice(&bad);
-        input.extend_from_slice(b"\r\n{\"user_id\":\"good2\"}\n");
+        let (input, shown) = sandwich(&bad);
         let (out, errors) = lenient(BODY, &input);
-        let shown = String::from_utf8_lossy(&bad[..bad.len().min(60)]).into_owned();
         assert_eq!(out, "{\"user_id\":\"good1\"}\n{\"user_id\":\"good2\"}\n", "{shown}");
         assert_eq!(errors.len(), 1, "{shown}");
         assert_eq!(

@@ -128,32 +128,25 @@ function newJobId() {
   return id;
 }
 
-function put(obj, key, value) {
-  if (value !== undefined) obj[key] = value;
+/** The members of `source` named in `keys`, in that order, leaving out those that are undefined. */
+function pick(source, keys) {
+  const v = {};
+  for (const k of keys) if (source[k] !== undefined) v[k] = source[k];
+  return v;
 }
+
+// Auth0's key orders (auth0-export-spec.md §1.2–1.4); `location` only on a completed job.
+const JOB_KEYS = ['type', 'status', 'connection_id', 'format', 'limit', 'fields', 'location', 'connection', 'created_at', 'id'];
+const POLL_KEYS = [...JOB_KEYS, 'percentage_done', 'time_left_seconds', 'status_details'];
+const FAILED_ERRORS_KEYS = ['status', 'type', 'created_at', 'id', 'connection_id', 'status_details'];
 
 /** The job body: Auth0's key order `type, status, connection_id, format, limit, fields, [location], connection, created_at, id`. */
 function jobView(rec, location) {
-  const v = {};
-  put(v, 'type', rec.type);
-  put(v, 'status', rec.status);
-  put(v, 'connection_id', rec.connection_id);
-  put(v, 'format', rec.format);
-  put(v, 'limit', rec.limit);
-  put(v, 'fields', rec.fields);
-  put(v, 'location', location);
-  put(v, 'connection', rec.connection);
-  put(v, 'created_at', rec.created_at);
-  put(v, 'id', rec.id);
-  return v;
+  return pick({ ...rec, location }, JOB_KEYS);
 }
 
 function pollView(rec, location) {
-  const v = jobView(rec, location);
-  put(v, 'percentage_done', rec.percentage_done);
-  put(v, 'time_left_seconds', rec.time_left_seconds);
-  put(v, 'status_details', rec.status_details);
-  return v;
+  return pick({ ...rec, location }, POLL_KEYS);
 }
 
 async function signedLocation(env, origin, rec, nowMs) {
@@ -244,26 +237,15 @@ async function getJobErrors(env, tenant, id, nowMs) {
   const rec = await jobsStub(env, tenant).read(id, nowMs);
   if (!rec) return apiError(404, 'The job does not exist', 'inexistent_job');
   if (rec.status === 'failed') {
-    const v = {};
-    put(v, 'status', rec.status);
-    put(v, 'type', rec.type);
-    put(v, 'created_at', rec.created_at);
-    put(v, 'id', rec.id);
-    put(v, 'connection_id', rec.connection_id);
-    put(v, 'status_details', rec.status_details);
-    return json(200, v);
+    return json(200, pick(rec, FAILED_ERRORS_KEYS));
   }
   if (rec.status !== 'completed' || !rec.errors?.length) return new Response(null, { status: 204 });
   return json(
     200,
-    rec.errors.map((e) => {
-      const user = {};
-      put(user, 'user_id', e.userId);
-      const err = { code: e.code, message: e.message };
-      put(err, 'line', e.line);
-      put(err, 'index', e.index);
-      return { user, errors: [err] };
-    }),
+    rec.errors.map((e) => ({
+      user: pick({ user_id: e.userId }, ['user_id']),
+      errors: [pick(e, ['code', 'message', 'line', 'index'])],
+    })),
   );
 }
 

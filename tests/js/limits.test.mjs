@@ -7,6 +7,17 @@ import { Exporter, exportStream } from 'userexport';
 
 const MiB = 1024 * 1024;
 
+/** Finishes `ex` and pulls every remaining chunk. */
+function finishAll(ex) {
+  ex.finish();
+  const out = [];
+  while (!ex.done) {
+    const c = ex.pull();
+    if (c) out.push(c);
+  }
+  return Buffer.concat(out);
+}
+
 test('a 16 MB string in user_metadata comes out whole, in CSV and NDJSON', () => {
   const big = 'a"b,\n'.repeat((16 * MiB) / 5);
   for (const format of ['csv', 'json']) {
@@ -60,13 +71,7 @@ test('a line that never ends is stopped by the record cap while it streams in', 
     assert.equal(lenient.pull(), undefined);
   }
   lenient.pushNdjson('"}\n{"user_id":"next"}\n');
-  lenient.finish();
-  const out = [];
-  while (!lenient.done) {
-    const c = lenient.pull();
-    if (c) out.push(c);
-  }
-  assert.equal(Buffer.concat(out).toString(), '{"user_id":"next"}\n');
+  assert.equal(finishAll(lenient).toString(), '{"user_id":"next"}\n');
   assert.deepEqual(lenient.errors.map((e) => [e.code, e.line]), [['record_too_large', 1]]);
   lenient.free();
 });
@@ -107,13 +112,7 @@ test('100 000 opening arrays end in a depth error inside wasm, never a stack ove
   for (const text of ['['.repeat(100_000), `{"user_id":"x","v":${'['.repeat(100_000)}}`, `{"v":${'{"a":'.repeat(50_000)}1${'}'.repeat(50_000)}}`]) {
     const ex = new Exporter({ fields: [{ name: 'user_id' }] }, { lenient: true });
     ex.pushNdjson(`{"user_id":"before"}\n${text}\n{"user_id":"after"}\n`);
-    ex.finish();
-    const out = [];
-    while (!ex.done) {
-      const c = ex.pull();
-      if (c) out.push(c);
-    }
-    assert.equal(Buffer.concat(out).toString(), '{"user_id":"before"}\n{"user_id":"after"}\n');
+    assert.equal(finishAll(ex).toString(), '{"user_id":"before"}\n{"user_id":"after"}\n');
     assert.deepEqual(ex.errors.map((e) => [e.code, e.line]), [['too_deep', 2]]);
     ex.free();
   }
