@@ -6,6 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
+# On a fresh machine this installs what is missing; elsewhere it only checks (seconds).
+bash .ci/setup.sh
 cargo test --release
 # The wasm suite alone (wasm-pack test would build every test target for wasm32, and the
 # property tests need proptest, which is host-only).
