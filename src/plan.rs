@@ -1,14 +1,17 @@
 //! The field paths of a request folded into a trie, so one walk of a record finds every value.
 
 use crate::request::{Request, Step};
+use crate::scan::fingerprint;
 
 /// No trie node: the walker is inside something no selected path needs.
 pub(crate) const NONE: u32 = u32::MAX;
 
 #[derive(Debug, Default)]
 pub(crate) struct Node {
-    /// Object members that lead on, by decoded key bytes.
-    pub keys: Vec<(Box<[u8]>, u32)>,
+    /// Object members that lead on: (fingerprint, decoded key bytes, child). The scanner has
+    /// the fingerprint of every key it reads anyway, so a lookup compares words, not bytes,
+    /// until it finds the one key that can match (memcmp was 5 % of the native profile).
+    pub keys: Vec<(u64, Box<[u8]>, u32)>,
     /// Array elements that lead on.
     pub indexes: Vec<(u32, u32)>,
     /// The capture slot of the path that ends here, if one does.
@@ -16,10 +19,11 @@ pub(crate) struct Node {
 }
 
 impl Node {
+    /// The child for the key `key`, whose [`fingerprint`] is `fp`, or NONE.
     #[inline]
-    pub fn key_child(&self, key: &[u8]) -> u32 {
-        for (k, child) in &self.keys {
-            if &**k == key {
+    pub fn key_child(&self, key: &[u8], fp: u64) -> u32 {
+        for (f, k, child) in &self.keys {
+            if *f == fp && &**k == key {
                 return *child;
             }
         }
@@ -79,7 +83,7 @@ impl Plan {
         let mut at = 0usize;
         for step in path {
             let found = match step {
-                Step::Key(k) => self.nodes[at].key_child(k.as_bytes()),
+                Step::Key(k) => self.nodes[at].key_child(k.as_bytes(), fingerprint(k.as_bytes())),
                 Step::Index(i) => self.nodes[at].index_child(*i),
             };
             at = if found != NONE {
@@ -88,7 +92,9 @@ impl Plan {
                 let child = self.nodes.len() as u32;
                 self.nodes.push(Node { slot: NONE, ..Node::default() });
                 match step {
-                    Step::Key(k) => self.nodes[at].keys.push((k.as_bytes().into(), child)),
+                    Step::Key(k) => {
+                        self.nodes[at].keys.push((fingerprint(k.as_bytes()), k.as_bytes().into(), child))
+                    }
                     Step::Index(i) => self.nodes[at].indexes.push((*i, child)),
                 }
                 child as usize

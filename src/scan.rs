@@ -88,7 +88,7 @@ impl Key {
 /// A cheap hash of a key (its first and last eight bytes and its length), to rule out most
 /// duplicate-key comparisons; equal fingerprints are still compared byte for byte.
 #[inline(always)]
-fn fingerprint(key: &[u8]) -> u64 {
+pub(crate) fn fingerprint(key: &[u8]) -> u64 {
     let n = key.len();
     // Fixed-size reads only: a variable-length copy into a word was a memcpy call per key.
     let (head, tail) = if n >= 8 {
@@ -387,7 +387,7 @@ impl Scanner {
             ));
         }
         let text = key.text(buf, &self.arena);
-        *cand = if node == NONE { NONE } else { plan.nodes[node as usize].key_child(text) };
+        *cand = if node == NONE { NONE } else { plan.nodes[node as usize].key_child(text, key.fingerprint) };
         self.keys.push(key);
         let pos = skip_ws(buf, end);
         if buf.get(pos) != Some(&b':') {
