@@ -28,13 +28,14 @@ const skipNative = argv.includes('--skip-native'); // reuse target/bench-data/na
 const CSV_PEERS = [
   'plain-js',
   'userexport-stream',
+  'userexport-memory',
   '@json2csv/plainjs',
   '@json2csv/node',
   'papaparse',
   'csv-stringify/sync',
   'csv-stringify/stream',
 ];
-const NDJSON_PEERS = ['plain-js', 'userexport-stream'];
+const NDJSON_PEERS = ['plain-js', 'userexport-stream', 'userexport-memory'];
 const OBJECT_PEERS = ['plain-js-objects', 'userexport-pushUsers'];
 
 function sh(cmd, args, opts = {}) {
@@ -118,6 +119,7 @@ for (const size of sizes) {
       const ref = r.fromObjects ? plainObjects : plain;
       r.size = size;
       r.ratio = r.cpuSeconds && ref?.cpuSeconds ? ref.cpuSeconds / r.cpuSeconds : undefined;
+      r.ofNative = r.cpuSeconds ? core.median_cpu_seconds / r.cpuSeconds : undefined;
       r.sameBytes = r.sha256 ? r.sha256 === core.sha256 : undefined;
     }
     rows.push(...group);
@@ -133,12 +135,12 @@ const lines = [
     .map((l) => l.toFixed(1))
     .join(' ')}; ${runs} run(s) per row, medians.`,
   '',
-  '| users | out | peer | MB/s in (CPU) | MB/s in (wall) | users/s (CPU) | × plain-JS | peak RSS MB | same bytes | output sha256 |',
-  '|---|---|---|---:|---:|---:|---:|---:|---|---|',
+  '| users | out | peer | MB/s in (CPU) | MB/s in (wall) | users/s (CPU) | × plain-JS | % of native | peak RSS MB | same bytes | output sha256 |',
+  '|---|---|---|---:|---:|---:|---:|---:|---:|---|---|',
 ];
 for (const r of rows) {
   if (r.failed || r.pending) {
-    lines.push(`| ${r.size} | ${r.format} | ${r.peer} | ${r.failed ? `**failed**: ${r.failed}` : `*pending*: ${r.pending}`} | | | | | | |`);
+    lines.push(`| ${r.size} | ${r.format} | ${r.peer} | ${r.failed ? `**failed**: ${r.failed}` : `*pending*: ${r.pending}`} | | | | | | | |`);
     continue;
   }
   const mb = r.inputBytes / 1e6;
@@ -146,7 +148,7 @@ for (const r of rows) {
     `| ${r.size} | ${r.format} | ${r.peer}${r.fromObjects ? ' (from objects)' : ''} | ${fmt(mb / r.cpuSeconds)} | ${fmt(mb / r.wallSeconds)} | ${fmt(
       r.users / r.cpuSeconds,
       0,
-    )} | ${fmt(r.ratio, 2)} | ${r.maxRssKiB ? fmt(r.maxRssKiB / 1024, 0) : '—'} | ${r.sameBytes ? 'yes' : '**NO**'} | \`${r.sha256.slice(0, 12)}…\` |`,
+    )} | ${fmt(r.ratio, 2)} | ${fmt(r.ofNative * 100, 0)} | ${r.maxRssKiB ? fmt(r.maxRssKiB / 1024, 0) : '—'} | ${r.sameBytes ? 'yes' : '**NO**'} | \`${r.sha256.slice(0, 12)}…\` |`,
   );
 }
 const table = lines.join('\n');
