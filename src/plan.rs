@@ -1,7 +1,7 @@
 //! The field paths of a request folded into a trie, so one walk of a record finds every value.
 
 use crate::request::{Request, Step};
-use crate::scan::fingerprint;
+use crate::scan::{fingerprint, fingerprint_bit};
 
 /// No trie node: the walker is inside something no selected path needs.
 pub(crate) const NONE: u32 = u32::MAX;
@@ -12,6 +12,9 @@ pub(crate) struct Node {
     /// the fingerprint of every key it reads anyway, so a lookup compares words, not bytes,
     /// until it finds the one key that can match (memcmp was 5 % of the native profile).
     pub keys: Vec<(u64, Box<[u8]>, u32)>,
+    /// One bit per key fingerprint in `keys` (the bit the scanner's duplicate filter uses):
+    /// most keys of a user lead nowhere, and this turns them away without the loop.
+    pub key_bits: u64,
     /// Array elements that lead on.
     pub indexes: Vec<(u32, u32)>,
     /// The capture slot of the path that ends here, if one does.
@@ -22,6 +25,9 @@ impl Node {
     /// The child for the key `key`, whose [`fingerprint`] is `fp`, or NONE.
     #[inline]
     pub fn key_child(&self, key: &[u8], fp: u64) -> u32 {
+        if self.key_bits & fingerprint_bit(fp) == 0 {
+            return NONE;
+        }
         for (f, k, child) in &self.keys {
             if *f == fp && &**k == key {
                 return *child;
@@ -93,7 +99,9 @@ impl Plan {
                 self.nodes.push(Node { slot: NONE, ..Node::default() });
                 match step {
                     Step::Key(k) => {
-                        self.nodes[at].keys.push((fingerprint(k.as_bytes()), k.as_bytes().into(), child))
+                        let fp = fingerprint(k.as_bytes());
+                        self.nodes[at].key_bits |= fingerprint_bit(fp);
+                        self.nodes[at].keys.push((fp, k.as_bytes().into(), child))
                     }
                     Step::Index(i) => self.nodes[at].indexes.push((*i, child)),
                 }
@@ -105,5 +113,38 @@ impl Plan {
             self.slot_count += 1;
         }
         self.nodes[at].slot
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::request::Step;
+
+    /// The fingerprint filter may only turn away keys that are not children: every child is
+    /// found, whatever its length (the fingerprint reads short and long keys differently).
+    #[test]
+    fn key_lookup_finds_every_child_and_nothing_else() {
+        let mut plan = Plan {
+            nodes: vec![Node { slot: NONE, ..Node::default() }],
+            field_slots: Vec::new(),
+            user_id_slot: NONE,
+            connection_slot: NONE,
+            slot_count: 0,
+        };
+        let keys: Vec<String> = (0..300).map(|i| format!("{}{i}", "k".repeat(i % 19))).collect();
+        for k in &keys {
+            plan.insert(&[Step::Key(k.clone())]);
+        }
+        let root = &plan.nodes[0];
+        for k in &keys {
+            let fp = fingerprint(k.as_bytes());
+            let child = root.key_child(k.as_bytes(), fp);
+            assert_ne!(child, NONE, "{k}");
+            assert_eq!(plan.nodes[child as usize].slot, keys.iter().position(|x| x == k).unwrap() as u32);
+        }
+        for other in ["", "k", "user_id", "kkkkkkkkkkkkkkkkkkkk0", "K0"] {
+            assert_eq!(root.key_child(other.as_bytes(), fingerprint(other.as_bytes())), NONE, "{other}");
+        }
     }
 }

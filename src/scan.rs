@@ -100,6 +100,12 @@ pub(crate) fn fingerprint(key: &[u8]) -> u64 {
     (head ^ tail.rotate_left(29) ^ n as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)
 }
 
+/// The bit of a 64-bit filter that a key with fingerprint `fp` sets.
+#[inline(always)]
+pub(crate) fn fingerprint_bit(fp: u64) -> u64 {
+    1u64 << (fp >> 58)
+}
+
 /// Reusable walker state, so a record costs no allocation once the buffers have grown.
 #[derive(Default)]
 pub(crate) struct Scanner {
@@ -176,6 +182,10 @@ fn is_ws(b: u8) -> bool {
 
 #[inline(always)]
 pub(crate) fn skip_ws(buf: &[u8], mut pos: usize) -> usize {
+    // Compact JSON, the common case, has no whitespace at all: one compare and out.
+    if buf.get(pos).is_some_and(|&b| b > b' ') {
+        return pos;
+    }
     while pos < buf.len() && is_ws(buf[pos]) {
         pos += 1;
     }
@@ -370,7 +380,7 @@ impl Scanner {
         let text = key.text(buf, &self.arena);
         let key = Key { fingerprint: fingerprint(text), ..key };
         let top = self.stack.last_mut().expect("inside an object");
-        let bit = 1u64 << (key.fingerprint >> 58);
+        let bit = fingerprint_bit(key.fingerprint);
         let maybe_repeated = top.key_bits & bit != 0;
         top.key_bits |= bit;
         let (mark, node) = (top.key_mark as usize, top.node);
