@@ -59,7 +59,7 @@ process.stdout.write(JSON.stringify({ out: out.toString('base64'), name: fileNam
 
 test('Node CJS consumer: require("userexport")', () => {
   writeFileSync(join(consumer, 'cjs.cjs'), `
-const { Exporter, fileName } = require('userexport');
+const { Exporter, fileName, exportStream } = require('userexport');
 const ex = new Exporter(process.argv[3], { tenant: 'acme' });
 ex.pushNdjson(require('node:fs').readFileSync(process.argv[2]));
 ex.finish();
@@ -70,10 +70,17 @@ try { new Exporter({ format: 'xml' }); } catch (e) { code = e.code + ' ' + e.sta
 const bad = new Exporter({});
 bad.pushUsers([{ v: NaN }]);
 try { bad.pull(); } catch (e) { code += ' ' + e.code + ' ' + e.index; }
-process.stdout.write(JSON.stringify({ out: Buffer.concat(chunks).toString('base64'), name: ex.fileName(true), code, done: ex.done }));
+(async () => {
+  // The streaming harness through require(), gzip input included.
+  const gz = require('node:zlib').gzipSync(require('node:fs').readFileSync(process.argv[2]));
+  const streamed = [];
+  for await (const c of exportStream(gz, process.argv[3], { tenant: 'acme' })) streamed.push(c);
+  process.stdout.write(JSON.stringify({ out: Buffer.concat(chunks).toString('base64'), streamed: Buffer.concat(streamed).toString('base64'), name: ex.fileName(true), code, done: ex.done }));
+})();
 `);
   const r = JSON.parse(execFileSync(process.execPath, ['cjs.cjs', join(ROOT, 'tests/fixtures/csv-sample/input.ndjson'), SAMPLE_REQ], { cwd: consumer }));
   assert.ok(Buffer.from(r.out, 'base64').equals(SAMPLE_OUT));
+  assert.ok(Buffer.from(r.streamed, 'base64').equals(SAMPLE_OUT));
   assert.equal(r.name, 'acme.csv.gz');
   assert.equal(r.code, 'invalid_request 400 unsupported_value 0');
   assert.equal(r.done, true);
