@@ -141,6 +141,21 @@ async function allUsers() {
 
 // ---- the peers ---------------------------------------------------------------------------
 
+/** The package's Exporter over NDJSON byte chunks: push each, pull what is ready, finish. */
+async function userexportRun(chunks) {
+  const { Exporter } = await import(PKG);
+  const ex = new Exporter({ ...JOB, format: format === 'csv' ? 'csv' : 'json' }, {});
+  for await (const chunk of chunks) {
+    ex.pushNdjson(chunk);
+    for (let c = ex.pull(); c; c = ex.pull()) sink(c);
+  }
+  ex.finish();
+  for (let c = ex.pull(); c; c = ex.pull()) sink(c);
+  const users = ex.stats.usersWritten;
+  ex.free?.();
+  return users;
+}
+
 const peers = {
   // stream → split → JSON.parse → pick → build, by hand.
   async 'plain-js'() {
@@ -163,34 +178,16 @@ const peers = {
   // 64 KiB pushes, 64 KiB pulls. Against the native row it is the price of wasm alone; against
   // userexport-stream, the price of Node's file reading.
   async 'userexport-memory'() {
-    const { Exporter } = await import(PKG);
     const data = readFileSync(file);
     startClock();
-    const ex = new Exporter({ ...JOB, format: format === 'csv' ? 'csv' : 'json' }, {});
-    for (let i = 0; i < data.length; i += CHUNK) {
-      ex.pushNdjson(data.subarray(i, i + CHUNK));
-      for (let c = ex.pull(); c; c = ex.pull()) sink(c);
-    }
-    ex.finish();
-    for (let c = ex.pull(); c; c = ex.pull()) sink(c);
-    const users = ex.stats.usersWritten;
-    ex.free?.();
-    return users;
+    return userexportRun(function* () {
+      for (let i = 0; i < data.length; i += CHUNK) yield data.subarray(i, i + CHUNK);
+    }());
   },
 
   // userexport in Node, streaming API: NDJSON bytes in (1 MiB reads), 64 KiB pulls out.
   async 'userexport-stream'() {
-    const { Exporter } = await import(PKG);
-    const ex = new Exporter({ ...JOB, format: format === 'csv' ? 'csv' : 'json' }, {});
-    for await (const chunk of createReadStream(file, { highWaterMark: READ_CHUNK })) {
-      ex.pushNdjson(chunk);
-      for (let c = ex.pull(); c; c = ex.pull()) sink(c);
-    }
-    ex.finish();
-    for (let c = ex.pull(); c; c = ex.pull()) sink(c);
-    const users = ex.stats.usersWritten;
-    ex.free?.();
-    return users;
+    return userexportRun(createReadStream(file, { highWaterMark: READ_CHUNK }));
   },
 
   async '@json2csv/plainjs'() {

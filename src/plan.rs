@@ -68,13 +68,7 @@ pub(crate) struct Plan {
 
 impl Plan {
     pub fn new(request: &Request) -> Plan {
-        let mut plan = Plan {
-            nodes: vec![Node { slot: NONE, ..Node::default() }],
-            field_slots: Vec::new(),
-            user_id_slot: NONE,
-            connection_slot: NONE,
-            slot_count: 0,
-        };
+        let mut plan = Plan::empty();
         for field in &request.fields {
             let slot = plan.insert(&field.path);
             plan.field_slots.push(slot);
@@ -83,6 +77,17 @@ impl Plan {
         plan.connection_slot =
             plan.insert(&[Step::Key("identities".into()), Step::Index(0), Step::Key("connection".into())]);
         plan
+    }
+
+    /// A trie of the record alone: no paths, no slots.
+    fn empty() -> Plan {
+        Plan {
+            nodes: vec![Node { slot: NONE, ..Node::default() }],
+            field_slots: Vec::new(),
+            user_id_slot: NONE,
+            connection_slot: NONE,
+            slot_count: 0,
+        }
     }
 
     fn insert(&mut self, path: &[Step]) -> u32 {
@@ -125,13 +130,7 @@ mod tests {
     /// found, whatever its length (the fingerprint reads short and long keys differently).
     #[test]
     fn key_lookup_finds_every_child_and_nothing_else() {
-        let mut plan = Plan {
-            nodes: vec![Node { slot: NONE, ..Node::default() }],
-            field_slots: Vec::new(),
-            user_id_slot: NONE,
-            connection_slot: NONE,
-            slot_count: 0,
-        };
+        let mut plan = Plan::empty();
         let keys: Vec<String> = (0..300).map(|i| format!("{}{i}", "k".repeat(i % 19))).collect();
         for k in &keys {
             plan.insert(&[Step::Key(k.clone())]);
