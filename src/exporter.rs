@@ -344,7 +344,13 @@ impl Exporter {
     /// In strict mode the first bad record fails the export: this returns its error, and so
     /// does every later call.
     pub fn pull(&mut self) -> Result<Pull<'_>> {
-        let want = self.options.chunk_size;
+        self.pull_at_most(self.options.chunk_size)
+    }
+
+    /// Like [`Exporter::pull`], but the chunk is at most `max` bytes (at least 1): for a host
+    /// that copies output into a buffer of its own size, with no copy in between.
+    pub fn pull_at_most(&mut self, max: usize) -> Result<Pull<'_>> {
+        let want = max.max(1);
         self.fill(want)?;
         let available = self.out.len() - self.out_pos;
         if available > 0 {

@@ -326,6 +326,28 @@ impl JsExporter {
         }
     }
 
+    /// Copies the next output bytes into `target` (at most its length) and returns how many:
+    /// the same stream as `pull()`, without a new array per chunk. 0 means more input is
+    /// needed, or the export is `done`. A zero-length `target` is refused.
+    #[wasm_bindgen(js_name = pullInto)]
+    pub fn pull_into(&mut self, target: &Uint8Array) -> Result<u32, JsValue> {
+        let room = target.length() as usize;
+        if room == 0 {
+            return Err(argument_error("pullInto needs a target of at least one byte"));
+        }
+        match self.inner.pull_at_most(room).map_err(|e| to_js(&e))? {
+            Pull::Data(bytes) => {
+                target.subarray(0, bytes.len() as u32).copy_from(bytes);
+                Ok(bytes.len() as u32)
+            }
+            Pull::NeedInput => Ok(0),
+            Pull::Done => {
+                self.done = true;
+                Ok(0)
+            }
+        }
+    }
+
     /// True once every byte of the export has been pulled.
     #[wasm_bindgen(getter)]
     pub fn done(&self) -> bool {

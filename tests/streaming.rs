@@ -130,6 +130,21 @@ fn every_pull_size_from_1_to_64() {
                 }
             }
             assert_eq!(got, want, "pull_into size {size}");
+            // The at-most form (what wasm's pullInto uses), with the default chunk size.
+            let mut ex = Exporter::new(request(body), opts(DEFAULT_CHUNK_SIZE));
+            ex.push_ndjson(&input).unwrap();
+            ex.finish().unwrap();
+            let mut got = Vec::new();
+            while let Pull::Data(chunk) = ex.pull_at_most(size).unwrap() {
+                assert!(
+                    !chunk.is_empty() && chunk.len() <= size,
+                    "chunk of {} for at most {size}",
+                    chunk.len()
+                );
+                got.extend_from_slice(chunk);
+            }
+            assert!(matches!(ex.pull_at_most(size).unwrap(), Pull::Done));
+            assert_eq!(got, want, "pull_at_most size {size}");
         }
     }
 }

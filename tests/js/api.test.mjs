@@ -29,6 +29,42 @@ function run(request, options, push) {
 
 // A strict export still hands out the users encoded before its bad record, then throws: what it
 // gives before the error does not depend on how the input was chunked.
+test('pullInto: the same bytes as pull() for every target size 1..64, split input, and no new arrays', () => {
+  const input = readFileSync(new URL('../fixtures/csv-sample/input.ndjson', import.meta.url));
+  const request = JSON.parse(readFileSync(new URL('../fixtures/csv-sample/request.json', import.meta.url), 'utf8'));
+  const want = run(request, {}, (ex) => ex.pushNdjson(input)).out;
+  for (let size = 1; size <= 64; size++) {
+    const ex = new Exporter(request, {});
+    const target = new Uint8Array(size + 3).subarray(3); // a view that does not start its buffer
+    const parts = [];
+    const drain = () => {
+      for (let n = ex.pullInto(target); n; n = ex.pullInto(target)) {
+        assert.ok(n <= size);
+        parts.push(Buffer.from(target.subarray(0, n)));
+      }
+    };
+    for (let i = 0; i < input.length; i += 97) {
+      ex.pushNdjson(input.subarray(i, i + 97));
+      drain();
+    }
+    ex.finish();
+    drain();
+    assert.equal(ex.done, true);
+    assert.equal(Buffer.concat(parts).toString('utf8'), want, `target size ${size}`);
+    ex.free();
+  }
+  const ex = new Exporter(request, {});
+  throwsCode(() => ex.pullInto(new Uint8Array(0)), 'invalid_argument');
+  // A strict export's error comes through pullInto as through pull().
+  const bad = new Exporter(request, {});
+  bad.pushNdjson('{"user_id":"a"}\n{"user_id":\n');
+  bad.finish();
+  const buf = new Uint8Array(1 << 16);
+  throwsCode(() => {
+    while (bad.pullInto(buf));
+  }, 'invalid_json', { line: 2 });
+});
+
 const pullAll = (ex) => () => {
   while (ex.pull() !== undefined);
 };

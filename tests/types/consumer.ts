@@ -13,7 +13,8 @@ export async function ok(): Promise<void> {
   ex.pushNdjson(new Uint8Array([10]));
   ex.finish();
   const chunk: Uint8Array | undefined = ex.pull();
-  const done: boolean = ex.done && ex.limitReached;
+  const written: number = ex.pullInto(new Uint8Array(1024));
+  const done: boolean = ex.done && ex.limitReached && written >= 0;
   const stats: ExportStats = ex.stats;
   const errors: ExportErrorFields[] = ex.errors;
   const code: ErrorCode | undefined = errors[0]?.code;
@@ -41,6 +42,8 @@ export function misuses(ex: Exporter): void {
   new Exporter({}, { chunk_size: 5 });
   // @ts-expect-error pull takes nothing and returns bytes
   const s: string = ex.pull();
+  // @ts-expect-error pullInto fills a Uint8Array, not a number of bytes
+  ex.pullInto(64);
   // @ts-expect-error stats are read-only counts, not a method
   ex.stats();
   // @ts-expect-error fileName format
