@@ -5,6 +5,10 @@ import init, { Exporter } from '../pkg/userexport.js';
 
 const PROGRESS_MS = 100; // the page promises an update at least every 250 ms: leave room for slow chunks
 const HEAD_BYTES = 1 << 20; // enough to tell NDJSON from a JSON text
+// One input buffer, refilled by a BYOB reader: a fresh Uint8Array per File.stream() chunk is
+// garbage V8 collects late (a dedicated worker's JS heap barely grows, so GC seldom runs), and
+// at 1.2 GB it piled up to 100+ MiB of dead ArrayBuffers.
+const READ_BYTES = 256 << 10;
 
 const ready = init();
 
@@ -92,26 +96,26 @@ async function runExport({ source, request, options, gzip, handle, onProgress })
         if (ex.limitReached) break;
       }
     } else {
-      const { stream, gzipped } = await openInput(source.blob, (n) => (bytesRead += n));
-      const reader = stream.getReader();
-      const head = await readHead(reader);
+      const { read, cancel, gzipped } = await openInput(source.blob, (n) => (bytesRead += n));
+      const head = await readHead(read);
       input = sniff(head.bytes, head.ended);
       if (gzipped) input += ' (gzip)';
       if (input.startsWith('NDJSON')) {
         if (head.bytes.length) ex.pushNdjson(head.bytes);
         await drain();
         while (!ex.limitReached) {
-          const { value, done } = await reader.read();
-          if (done) break;
-          ex.pushNdjson(value);
+          // pushNdjson copies the bytes into wasm memory, so the buffer can be refilled next.
+          const chunk = await read();
+          if (!chunk) break;
+          ex.pushNdjson(chunk);
           await drain();
         }
-        await reader.cancel().catch(() => {});
+        await cancel();
       } else {
         // A JSON array or page is one JSON text: the core needs all of it at once.
         const parts = [head.bytes];
-        for (let r = await reader.read(); !r.done; r = await reader.read()) {
-          parts.push(r.value);
+        for (let chunk = await read(); chunk; chunk = await read()) {
+          parts.push(chunk.slice());
           report(false);
         }
         ex.pushJson(new Uint8Array(await new Blob(parts).arrayBuffer()));
@@ -136,9 +140,37 @@ async function runExport({ source, request, options, gzip, handle, onProgress })
   }
 }
 
-/** The file's bytes, gunzipped when it starts with gzip's magic; `count` sees the raw bytes read. */
+/**
+ * The file's bytes, gunzipped when it starts with gzip's magic: `read()` resolves to the next
+ * chunk, or null at the end. A chunk is only valid until the next `read()` (the plain file is
+ * read into one reused buffer). `count` sees the raw bytes read.
+ */
 async function openInput(blob, count) {
   const magic = new Uint8Array(await blob.slice(0, 2).arrayBuffer());
+  const gzipped = magic[0] === 0x1f && magic[1] === 0x8b;
+  if (!gzipped) {
+    const byob = byobReader(blob.stream());
+    if (byob) {
+      let buffer = new ArrayBuffer(READ_BYTES);
+      let ended = false;
+      return {
+        gzipped,
+        async read() {
+          if (ended) return null;
+          const { value, done } = await byob.read(new Uint8Array(buffer));
+          // The read transferred the buffer: it comes back in `value` (empty at the end).
+          buffer = value?.buffer;
+          if (done) {
+            ended = true;
+            return null;
+          }
+          count(value.length);
+          return value;
+        },
+        cancel: () => byob.cancel().catch(() => {}),
+      };
+    }
+  }
   const counted = blob.stream().pipeThrough(
     new TransformStream({
       transform(chunk, controller) {
@@ -147,20 +179,36 @@ async function openInput(blob, count) {
       },
     }),
   );
-  const gzipped = magic[0] === 0x1f && magic[1] === 0x8b;
-  return { stream: gzipped ? counted.pipeThrough(new DecompressionStream('gzip')) : counted, gzipped };
+  const reader = (gzipped ? counted.pipeThrough(new DecompressionStream('gzip')) : counted).getReader();
+  return {
+    gzipped,
+    async read() {
+      const { value, done } = await reader.read();
+      return done ? null : value;
+    },
+    cancel: () => reader.cancel().catch(() => {}),
+  };
 }
 
-/** Reads until the first newline (or HEAD_BYTES, or the end). */
-async function readHead(reader) {
+/** A BYOB reader when the browser's Blob.stream() is a byte stream (the File API says it is). */
+function byobReader(stream) {
+  try {
+    return stream.getReader({ mode: 'byob' });
+  } catch {
+    return null;
+  }
+}
+
+/** Reads until the first newline (or HEAD_BYTES, or the end); copies, as `read` reuses its buffer. */
+async function readHead(read) {
   const parts = [];
   let size = 0;
   for (;;) {
-    const { value, done } = await reader.read();
-    if (done) return { bytes: concat(parts, size), ended: true };
-    parts.push(value);
-    size += value.length;
-    if (size >= HEAD_BYTES || value.includes(0x0a)) return { bytes: concat(parts, size), ended: false };
+    const chunk = await read();
+    if (!chunk) return { bytes: concat(parts, size), ended: true };
+    parts.push(chunk.slice());
+    size += chunk.length;
+    if (size >= HEAD_BYTES || chunk.includes(0x0a)) return { bytes: concat(parts, size), ended: false };
   }
 }
 
