@@ -9,8 +9,13 @@ const HEAD_BYTES = 1 << 20; // enough to tell NDJSON from a JSON text
 // garbage V8 collects late (a dedicated worker's JS heap barely grows, so GC seldom runs), and
 // at 1.2 GB it piled up to 100+ MiB of dead ArrayBuffers.
 const READ_BYTES = 256 << 10;
+const OUT_BYTES = 64 << 10; // the core's chunk size
 
 const ready = init();
+// Blob streams being read through a BYOB reader, held from here because Chromium does not keep
+// such a stream alive while a read is pending: a full GC collected it and the export awaiting
+// it, and the job hung at the first forced GC (tests/www/memory.test.mjs forces some).
+const reading = new Set();
 
 self.onmessage = async ({ data }) => {
   const { id, source, request, options, gzip } = data;
@@ -50,6 +55,7 @@ async function runExport({ source, request, options, gzip, handle, onProgress })
   let written = 0;
   let bytesRead = 0;
   let input = 'NDJSON';
+  let src = null;
   const total = source.kind === 'pages' ? source.total : source.blob.size;
   const report = (force) => {
     const now = performance.now();
@@ -72,8 +78,13 @@ async function runExport({ source, request, options, gzip, handle, onProgress })
     })();
   }
   const writer = compressor?.writable.getWriter();
+  // Output is copied into one reused buffer when the package has pullInto: pull() returns a
+  // fresh array per 64 KiB, garbage V8 lets pile up to its 64 MiB external-memory limit.
+  const out = ex.pullInto ? new Uint8Array(OUT_BYTES) : null;
+  const next = out ? () => out.subarray(0, ex.pullInto(out)) : () => ex.pull();
   const drain = async () => {
-    for (let chunk = ex.pull(); chunk; chunk = ex.pull()) {
+    for (let chunk = next(); chunk?.length; chunk = next()) {
+      // The compressor has consumed the chunk once write() resolves: `out` can be refilled.
       if (writer) await writer.write(chunk);
       else written += handle.write(chunk, { at: written });
     }
@@ -96,7 +107,8 @@ async function runExport({ source, request, options, gzip, handle, onProgress })
         if (ex.limitReached) break;
       }
     } else {
-      const { read, cancel, gzipped } = await openInput(source.blob, (n) => (bytesRead += n));
+      src = await openInput(source.blob, (n) => (bytesRead += n));
+      const { read, gzipped } = src;
       const head = await readHead(read);
       input = sniff(head.bytes, head.ended);
       if (gzipped) input += ' (gzip)';
@@ -110,7 +122,6 @@ async function runExport({ source, request, options, gzip, handle, onProgress })
           ex.pushNdjson(chunk);
           await drain();
         }
-        await cancel();
       } else {
         // A JSON array or page is one JSON text: the core needs all of it at once.
         const parts = [head.bytes];
@@ -136,6 +147,8 @@ async function runExport({ source, request, options, gzip, handle, onProgress })
     compressed?.catch(() => {});
     throw e;
   } finally {
+    // Stops reading a file left unread (a limit reached, a bad record).
+    await src?.cancel();
     ex.free();
   }
 }
@@ -149,10 +162,12 @@ async function openInput(blob, count) {
   const magic = new Uint8Array(await blob.slice(0, 2).arrayBuffer());
   const gzipped = magic[0] === 0x1f && magic[1] === 0x8b;
   if (!gzipped) {
-    const byob = byobReader(blob.stream());
+    const stream = blob.stream();
+    const byob = byobReader(stream);
     if (byob) {
       let buffer = new ArrayBuffer(READ_BYTES);
       let ended = false;
+      reading.add(stream);
       return {
         gzipped,
         async read() {
@@ -162,12 +177,18 @@ async function openInput(blob, count) {
           buffer = value?.buffer;
           if (done) {
             ended = true;
+            reading.delete(stream);
             return null;
           }
           count(value.length);
           return value;
         },
-        cancel: () => byob.cancel().catch(() => {}),
+        cancel() {
+          if (ended) return Promise.resolve();
+          ended = true;
+          reading.delete(stream);
+          return byob.cancel().catch(() => {});
+        },
       };
     }
   }

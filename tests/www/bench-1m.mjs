@@ -1,7 +1,7 @@
 // Measures the export page on a million users (~1.2 GB of NDJSON, generated in the temp folder,
 // never committed): wall time in Chromium, the peak memory (RSS) of Chromium's processes by type,
 // and the export worker's own heap (V8 heap and ArrayBuffer backing stores, read over CDP).
-// Not part of `npm test`. Run: node tests/www/bench-1m.mjs [csv|json] [--gzip] [--users N]
+// Not part of `npm test`. Run: node tests/www/bench-1m.mjs [csv|json] [--gzip] [--users N] [--collect]
 //   [--max-worker-mib M]: exit 1 if the worker's peak heap + backing stores exceed M MiB
 //   [--max-rss-growth-mib M]: exit 1 if the renderer's peak RSS grows more than M MiB over idle
 // (a smaller N shows that memory does not grow with the file).
@@ -47,11 +47,14 @@ function chromiumRss() {
     try {
       const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
       if (!cmd.startsWith('/usr/lib/chromium/chromium')) continue;
-      const kb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]);
+      const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+      const kb = Number(/VmRSS:\s+(\d+)/.exec(status)[1]);
       const type = /--type=([a-z-]+)/.exec(cmd)?.[1] ?? 'browser';
       total += kb * 1024;
       largest = Math.max(largest, kb * 1024);
       byType[type] = (byType[type] ?? 0) + kb * 1024;
+      // Anonymous memory apart: file pages (shared libraries, the OPFS file) are the kernel's cache.
+      byType[`${type} (anon)`] = (byType[`${type} (anon)`] ?? 0) + Number(/RssAnon:\s+(\d+)/.exec(status)[1]) * 1024;
     } catch {
       // the process ended while being read
     }
@@ -70,7 +73,8 @@ const p = await openPage();
 let failures = 0;
 try {
   const { page, context } = p;
-  const heap = await watchWorkerHeap(context, page);
+  // --collect: force a GC in the worker each second to see what it retains (perturbs the peaks).
+  const heap = await watchWorkerHeap(context, page, { collectEveryMs: process.argv.includes('--collect') ? 1000 : 0 });
   await page.getByLabel('Users file').setInputFiles(file);
   await configure(page, { tenant: 'bench', format, defaults: true, gzip });
   const idle = chromiumRss();
@@ -101,8 +105,10 @@ try {
   for (const t of Object.keys(peak.byType)) console.log(`  ${t}: idle ${mb(idle.byType[t] ?? 0)}, peak ${mb(peak.byType[t])} (+${mb(peak.byType[t] - (idle.byType[t] ?? 0))})`);
   console.log(
     `export worker (${worker.samples} samples): peak V8 heap used ${mb(worker.used)}, heap reserved ${mb(worker.total)}, ` +
-      `ArrayBuffer backing stores (wasm memory included) ${mb(worker.backing)}, heap + backing stores ${mb(worker.sum)}`,
+      `ArrayBuffer backing stores ${mb(worker.backing)}, heap + backing stores ${mb(worker.sum)}; ` +
+      `page's main thread heap + backing stores ${mb(worker.page)}`,
   );
+  if (worker.collections) console.log(`export worker after ${worker.collections} forced GCs: live heap + backing stores ${mb(worker.live)} at most`);
   if (status !== 'completed') failures++;
   if (MAX_WORKER_MIB !== undefined && mib(worker.sum) > MAX_WORKER_MIB) {
     console.log(`FAIL: worker heap + backing stores ${mb(worker.sum)} > ${MAX_WORKER_MIB} MiB`);
