@@ -17,8 +17,8 @@ const MiB = 2 ** 20;
 // arrays (File.stream()'s default reader) peaked at 110 MiB at 300k users, pull()'s fresh output
 // arrays at 35 MiB.
 const PEAK_BOUND = 16 * MiB;
-// pull() returns a fresh array per 64 KiB of output, and V8 lets those pile up to its 64 MiB
-// external-memory limit (62 MiB here): flat memory needs the wasm API's pullInto(buffer).
+// pull() returns a fresh array per 64 KiB of output, and V8 lets those pile up (62 MiB here):
+// flat memory needs the wasm API's pullInto(buffer).
 const needsPullInto = typeof Exporter.prototype.pullInto === 'function' ? false : 'the package has no Exporter.pullInto yet';
 const LIVE_BOUND = 4 * MiB;
 
