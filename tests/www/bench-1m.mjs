@@ -1,15 +1,15 @@
 // Measures the export page on a million users (~1.2 GB of NDJSON, generated in the temp folder,
-// never committed): wall time in Chromium, the peak memory (RSS) of Chromium's processes by type,
+// never committed): wall time in Chromium, the peak memory (RSS) of its Chromium by process type,
 // and the export worker's own heap (V8 heap and ArrayBuffer backing stores, read over CDP).
 // Not part of `npm test`. Run: node tests/www/bench-1m.mjs [csv|json] [--gzip] [--users N] [--collect]
 //   [--max-worker-mib M]: exit 1 if the worker's peak heap + backing stores exceed M MiB
 //   [--max-rss-growth-mib M]: exit 1 if the renderer's peak RSS grows more than M MiB over idle
 // (a smaller N shows that memory does not grow with the file).
-import { createWriteStream, existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { createWriteStream, existsSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openPage, configure, root } from './helpers.mjs';
-import { watchWorkerHeap } from './worker-heap.mjs';
+import { watchWorkerHeap, chromiumRss as rssOf } from './worker-heap.mjs';
 
 const arg = (name) => {
   const at = process.argv.indexOf(name);
@@ -38,30 +38,6 @@ async function generate() {
   await new Promise((r) => out.end(r));
 }
 
-/** RSS (bytes) of Debian's chromium processes: summed, the largest, and per process type. */
-function chromiumRss() {
-  let total = 0;
-  let largest = 0;
-  const byType = {};
-  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-    try {
-      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-      if (!cmd.startsWith('/usr/lib/chromium/chromium')) continue;
-      const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-      const kb = Number(/VmRSS:\s+(\d+)/.exec(status)[1]);
-      const type = /--type=([a-z-]+)/.exec(cmd)?.[1] ?? 'browser';
-      total += kb * 1024;
-      largest = Math.max(largest, kb * 1024);
-      byType[type] = (byType[type] ?? 0) + kb * 1024;
-      // Anonymous memory apart: file pages (shared libraries, the OPFS file) are the kernel's cache.
-      byType[`${type} (anon)`] = (byType[`${type} (anon)`] ?? 0) + Number(/RssAnon:\s+(\d+)/.exec(status)[1]) * 1024;
-    } catch {
-      // the process ended while being read
-    }
-  }
-  return { total, largest, byType };
-}
-
 if (!existsSync(file) || statSync(file).size < USERS * 1000) {
   console.log(`generating ${file} …`);
   await generate();
@@ -73,6 +49,12 @@ const p = await openPage();
 let failures = 0;
 try {
   const { page, context } = p;
+  // Only this Chromium: other jobs on the machine may run their own.
+  const chromiumRss = () => {
+    const r = rssOf(p.profile);
+    for (const [t, v] of Object.entries(r.anonByType)) r.byType[`${t} (anon)`] = v;
+    return r;
+  };
   // --collect: force a GC in the worker each second to see what it retains (perturbs the peaks).
   const heap = await watchWorkerHeap(context, page, { collectEveryMs: process.argv.includes('--collect') ? 1000 : 0 });
   await page.getByLabel('Users file').setInputFiles(file);

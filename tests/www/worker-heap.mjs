@@ -1,7 +1,9 @@
-// Reads the export worker's memory over the Chrome DevTools Protocol while a job runs: V8 heap
-// used/reserved and ArrayBuffer backing stores (Uint8Arrays; wasm memory is not among them),
-// which is what the page's code holds, unlike process RSS that also counts Chromium's caches,
-// allocator slack and the wasm heap. Used by bench-1m.mjs and the flat-memory test.
+// Memory of the export page while a job runs. The worker's, over the Chrome DevTools Protocol:
+// V8 heap used/reserved and ArrayBuffer backing stores (Uint8Arrays; wasm memory is not among
+// them), what the page's code holds. And the RSS of the test's own Chromium by process type,
+// which also counts Chromium's caches, allocator slack and the wasm heap.
+// Used by bench-1m.mjs and tests/www/memory.test.mjs.
+import { readdirSync, readFileSync } from 'node:fs';
 
 /**
  * Attaches to every dedicated worker the page starts and samples `Runtime.getHeapUsage` every
@@ -73,4 +75,38 @@ export async function watchWorkerHeap(context, page, { everyMs = 50, collectEver
       return { ...peak };
     },
   };
+}
+
+/**
+ * RSS (bytes) of one Chromium: the browser started on `profile` and its descendants (zygotes,
+ * renderers, GPU, utilities), summed by process type, with the anonymous part apart (file pages
+ * such as shared libraries are the kernel's cache). Other Chromiums on the machine don't count.
+ */
+export function chromiumRss(profile) {
+  const procs = [];
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      if (!cmd.startsWith('/usr/lib/chromium/chromium')) continue;
+      const ppid = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[1];
+      procs.push({ pid, ppid, cmd, status: readFileSync(`/proc/${pid}/status`, 'utf8') });
+    } catch {
+      // the process ended while being read
+    }
+  }
+  const ours = new Set(procs.filter((p) => p.cmd.includes(`--user-data-dir=${profile}\0`)).map((p) => p.pid));
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const p of procs) if (!ours.has(p.pid) && ours.has(p.ppid)) grew = ours.add(p.pid);
+  }
+  const out = { total: 0, largest: 0, byType: {}, anonByType: {} };
+  for (const p of procs.filter((p) => ours.has(p.pid))) {
+    const kb = (key) => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(p.status)?.[1] ?? 0) * 1024;
+    const type = /--type=([a-z-]+)/.exec(p.cmd)?.[1] ?? 'browser';
+    out.total += kb('VmRSS');
+    out.largest = Math.max(out.largest, kb('VmRSS'));
+    out.byType[type] = (out.byType[type] ?? 0) + kb('VmRSS');
+    out.anonByType[type] = (out.anonByType[type] ?? 0) + kb('RssAnon');
+  }
+  return out;
 }
