@@ -160,7 +160,8 @@ async function runExport({ source, request, options, gzip, handle, onProgress })
  * pullInto into one buffer).
  */
 function release(array) {
-  array.buffer.transfer?.(0);
+  // Only an array that is its buffer's sole view: never a view into wasm memory.
+  if (array.byteOffset === 0 && array.byteLength === array.buffer.byteLength) array.buffer.transfer?.(0);
 }
 
 /**
