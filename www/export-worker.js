@@ -5,8 +5,16 @@ import init, { Exporter } from '../pkg/userexport.js';
 
 const PROGRESS_MS = 100; // the page promises an update at least every 250 ms: leave room for slow chunks
 const HEAD_BYTES = 1 << 20; // enough to tell NDJSON from a JSON text
+// One input buffer, refilled by a BYOB reader: a fresh Uint8Array per File.stream() chunk is
+// garbage V8 collects late (a dedicated worker's JS heap barely grows, so GC seldom runs), and
+// at 1.2 GB it piled up to 100+ MiB of dead ArrayBuffers.
+const READ_BYTES = 256 << 10;
 
 const ready = init();
+// Blob streams being read through a BYOB reader, held from here because Chromium does not keep
+// such a stream alive while a read is pending: a full GC collected it and the export awaiting
+// it, and the job hung at the first forced GC (tests/www/memory.test.mjs forces some).
+const reading = new Set();
 
 self.onmessage = async ({ data }) => {
   const { id, source, request, options, gzip } = data;
@@ -46,6 +54,7 @@ async function runExport({ source, request, options, gzip, handle, onProgress })
   let written = 0;
   let bytesRead = 0;
   let input = 'NDJSON';
+  let src = null;
   const total = source.kind === 'pages' ? source.total : source.blob.size;
   const report = (force) => {
     const now = performance.now();
@@ -70,8 +79,14 @@ async function runExport({ source, request, options, gzip, handle, onProgress })
   const writer = compressor?.writable.getWriter();
   const drain = async () => {
     for (let chunk = ex.pull(); chunk; chunk = ex.pull()) {
+      // pull() copies each chunk out of wasm memory. Not released after the compressor:
+      // detaching what CompressionStream was given hid the memory from V8 without freeing it
+      // (the renderer grew 350 MiB at a million users, gzip).
       if (writer) await writer.write(chunk);
-      else written += handle.write(chunk, { at: written });
+      else {
+        written += handle.write(chunk, { at: written });
+        release(chunk);
+      }
     }
     report(false);
   };
@@ -92,26 +107,26 @@ async function runExport({ source, request, options, gzip, handle, onProgress })
         if (ex.limitReached) break;
       }
     } else {
-      const { stream, gzipped } = await openInput(source.blob, (n) => (bytesRead += n));
-      const reader = stream.getReader();
-      const head = await readHead(reader);
+      src = await openInput(source.blob, (n) => (bytesRead += n));
+      const { read, gzipped } = src;
+      const head = await readHead(read);
       input = sniff(head.bytes, head.ended);
       if (gzipped) input += ' (gzip)';
       if (input.startsWith('NDJSON')) {
         if (head.bytes.length) ex.pushNdjson(head.bytes);
         await drain();
         while (!ex.limitReached) {
-          const { value, done } = await reader.read();
-          if (done) break;
-          ex.pushNdjson(value);
+          // pushNdjson copies the bytes into wasm memory, so the buffer can be refilled next.
+          const chunk = await read();
+          if (!chunk) break;
+          ex.pushNdjson(chunk);
           await drain();
         }
-        await reader.cancel().catch(() => {});
       } else {
         // A JSON array or page is one JSON text: the core needs all of it at once.
         const parts = [head.bytes];
-        for (let r = await reader.read(); !r.done; r = await reader.read()) {
-          parts.push(r.value);
+        for (let chunk = await read(); chunk; chunk = await read()) {
+          parts.push(chunk.slice());
           report(false);
         }
         ex.pushJson(new Uint8Array(await new Blob(parts).arrayBuffer()));
@@ -132,13 +147,62 @@ async function runExport({ source, request, options, gzip, handle, onProgress })
     compressed?.catch(() => {});
     throw e;
   } finally {
+    // Stops reading a file left unread (a limit reached, a bad record).
+    await src?.cancel();
     ex.free();
   }
 }
 
-/** The file's bytes, gunzipped when it starts with gzip's magic; `count` sees the raw bytes read. */
+/**
+ * Frees an array's memory now instead of at V8's next GC, by detaching its buffer: for pull()'s
+ * copies once the sync handle has written them. A worker's JS heap barely grows, so GCs are rare
+ * and these piled up (59–75 MiB at a million users; 0 with this, renderer RSS as with a wasm
+ * pullInto into one buffer).
+ */
+function release(array) {
+  // Only an array that is its buffer's sole view: never a view into wasm memory.
+  if (array.byteOffset === 0 && array.byteLength === array.buffer.byteLength) array.buffer.transfer?.(0);
+}
+
+/**
+ * The file's bytes, gunzipped when it starts with gzip's magic: `read()` resolves to the next
+ * chunk, or null at the end. A chunk is only valid until the next `read()` (the plain file is
+ * read into one reused buffer). `count` sees the raw bytes read.
+ */
 async function openInput(blob, count) {
   const magic = new Uint8Array(await blob.slice(0, 2).arrayBuffer());
+  const gzipped = magic[0] === 0x1f && magic[1] === 0x8b;
+  if (!gzipped) {
+    const stream = blob.stream();
+    const byob = byobReader(stream);
+    if (byob) {
+      let buffer = new ArrayBuffer(READ_BYTES);
+      let ended = false;
+      reading.add(stream);
+      return {
+        gzipped,
+        async read() {
+          if (ended) return null;
+          const { value, done } = await byob.read(new Uint8Array(buffer));
+          // The read transferred the buffer: it comes back in `value` (empty at the end).
+          buffer = value?.buffer;
+          if (done) {
+            ended = true;
+            reading.delete(stream);
+            return null;
+          }
+          count(value.length);
+          return value;
+        },
+        cancel() {
+          if (ended) return Promise.resolve();
+          ended = true;
+          reading.delete(stream);
+          return byob.cancel().catch(() => {});
+        },
+      };
+    }
+  }
   const counted = blob.stream().pipeThrough(
     new TransformStream({
       transform(chunk, controller) {
@@ -147,20 +211,36 @@ async function openInput(blob, count) {
       },
     }),
   );
-  const gzipped = magic[0] === 0x1f && magic[1] === 0x8b;
-  return { stream: gzipped ? counted.pipeThrough(new DecompressionStream('gzip')) : counted, gzipped };
+  const reader = (gzipped ? counted.pipeThrough(new DecompressionStream('gzip')) : counted).getReader();
+  return {
+    gzipped,
+    async read() {
+      const { value, done } = await reader.read();
+      return done ? null : value;
+    },
+    cancel: () => reader.cancel().catch(() => {}),
+  };
 }
 
-/** Reads until the first newline (or HEAD_BYTES, or the end). */
-async function readHead(reader) {
+/** A BYOB reader when the browser's Blob.stream() is a byte stream (the File API says it is). */
+function byobReader(stream) {
+  try {
+    return stream.getReader({ mode: 'byob' });
+  } catch {
+    return null;
+  }
+}
+
+/** Reads until the first newline (or HEAD_BYTES, or the end); copies, as `read` reuses its buffer. */
+async function readHead(read) {
   const parts = [];
   let size = 0;
   for (;;) {
-    const { value, done } = await reader.read();
-    if (done) return { bytes: concat(parts, size), ended: true };
-    parts.push(value);
-    size += value.length;
-    if (size >= HEAD_BYTES || value.includes(0x0a)) return { bytes: concat(parts, size), ended: false };
+    const chunk = await read();
+    if (!chunk) return { bytes: concat(parts, size), ended: true };
+    parts.push(chunk.slice());
+    size += chunk.length;
+    if (size >= HEAD_BYTES || chunk.includes(0x0a)) return { bytes: concat(parts, size), ended: false };
   }
 }
 

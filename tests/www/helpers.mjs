@@ -44,6 +44,7 @@ export async function openPage({ viewport = { width: 1100, height: 900 }, clock 
     page,
     context,
     url,
+    profile,
     problems,
     requests,
     async reload() {
