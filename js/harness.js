@@ -86,7 +86,8 @@ function splitOptions(options = {}) {
   if (inputFormat !== 'ndjson' && inputFormat !== 'json') {
     throw Object.assign(new TypeError('options.inputFormat must be "ndjson" or "json"'), { code: 'invalid_argument' });
   }
-  return { gzip, inputFormat, onEnd, exporterOptions };
+  // Gzip is the Exporter's own (compressed inside wasm): no CompressionStream needed.
+  return { gzip, inputFormat, onEnd, exporterOptions: { ...exporterOptions, gzip } };
 }
 
 function push(ex, item, inputFormat) {
@@ -108,7 +109,7 @@ function push(ex, item, inputFormat) {
  */
 export function makeHarness(Exporter, ready = async () => {}) {
   function exportStream(source, request, options) {
-    const { gzip, inputFormat, onEnd, exporterOptions } = splitOptions(options);
+    const { inputFormat, onEnd, exporterOptions } = splitOptions(options);
     let ex = null;
     let iter = null;
     let finished = false;
@@ -180,11 +181,11 @@ export function makeHarness(Exporter, ready = async () => {}) {
       },
       { highWaterMark: 0 },
     );
-    return gzip ? out.pipeThrough(new CompressionStream('gzip')) : out;
+    return out;
   }
 
   function createExportTransform(request, options) {
-    const { gzip, inputFormat, onEnd, exporterOptions } = splitOptions(options);
+    const { inputFormat, onEnd, exporterOptions } = splitOptions(options);
     let ex = null;
     const free = () => {
       if (ex) {
@@ -223,8 +224,7 @@ export function makeHarness(Exporter, ready = async () => {}) {
         free();
       },
     });
-    if (!gzip) return transform;
-    return { writable: transform.writable, readable: transform.readable.pipeThrough(new CompressionStream('gzip')) };
+    return transform;
   }
 
   async function exportToBlob(source, request, options = {}) {

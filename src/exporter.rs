@@ -7,6 +7,7 @@ use std::collections::VecDeque;
 
 use crate::error::{Error, ErrorCode, Location, Result};
 use crate::format::{encoder_for, Encoder, Value};
+use crate::gzip::Gzip;
 use crate::json_out::decode_string;
 use crate::plan::{Plan, NONE};
 use crate::request::Request;
@@ -31,6 +32,9 @@ pub struct Options {
     pub chunk_size: usize,
     /// Longest NDJSON line accepted, in bytes. Default: [`DEFAULT_MAX_RECORD_BYTES`].
     pub max_record_bytes: usize,
+    /// Pull the output gzipped (a `<tenant>.csv.gz` / `.json.gz`, as Auth0 serves it):
+    /// gunzipped, exactly the bytes of the plain export. Default: `false`.
+    pub gzip: bool,
 }
 
 impl Default for Options {
@@ -40,6 +44,7 @@ impl Default for Options {
             lenient: false,
             chunk_size: DEFAULT_CHUNK_SIZE,
             max_record_bytes: DEFAULT_MAX_RECORD_BYTES,
+            gzip: false,
         }
     }
 }
@@ -57,7 +62,7 @@ pub struct Stats {
     pub users_filtered: u64,
     /// Bytes pushed in.
     pub bytes_in: u64,
-    /// Bytes pulled out.
+    /// Bytes pulled out (compressed bytes when the output is gzipped).
     pub bytes_out: u64,
     /// NDJSON lines seen so far (complete lines, plus a last line without `\n`).
     pub lines: u64,
@@ -153,6 +158,8 @@ pub struct Exporter {
     scratch: Vec<u8>,
     out: Vec<u8>,
     out_pos: usize,
+    /// With `Options::gzip`: the compressor between `out` and the pulls.
+    gzip: Option<Gzip>,
     header_written: bool,
     input: Input,
     finished: bool,
@@ -176,6 +183,7 @@ impl Exporter {
             scratch: Vec::new(),
             out: Vec::new(),
             out_pos: 0,
+            gzip: options.gzip.then(Gzip::new),
             header_written: false,
             input: Input::None,
             finished: false,
@@ -350,22 +358,60 @@ impl Exporter {
     /// Like [`Exporter::pull`], but the chunk is at most `max` bytes (at least 1): for a host
     /// that copies output into a buffer of its own size, with no copy in between.
     pub fn pull_at_most(&mut self, max: usize) -> Result<Pull<'_>> {
-        let want = max.max(1);
-        self.fill(want)?;
-        let available = self.out.len() - self.out_pos;
-        if available > 0 {
-            let n = available.min(want);
-            let start = self.out_pos;
-            self.out_pos += n;
-            self.stats.bytes_out += n as u64;
-            return Ok(Pull::Data(&self.out[start..start + n]));
+        let max = max.max(1);
+        if self.gzip.is_some() {
+            return self.pull_gzip(max);
         }
-        Ok(if self.is_done() { Pull::Done } else { Pull::NeedInput })
+        Ok(match self.take_plain(max)? {
+            Some((start, end)) => {
+                self.stats.bytes_out += (end - start) as u64;
+                Pull::Data(&self.out[start..end])
+            }
+            None if self.plain_done() => Pull::Done,
+            None => Pull::NeedInput,
+        })
+    }
+
+    /// Encodes until `max` bytes wait (or the input runs out) and takes at most `max` of them:
+    /// their range in `out`, or None when nothing waits.
+    fn take_plain(&mut self, max: usize) -> Result<Option<(usize, usize)>> {
+        self.fill(max)?;
+        let n = (self.out.len() - self.out_pos).min(max);
+        if n == 0 {
+            return Ok(None);
+        }
+        let start = self.out_pos;
+        self.out_pos += n;
+        Ok(Some((start, start + n)))
+    }
+
+    /// The plain output, 64 KiB at a time, through the compressor.
+    fn pull_gzip(&mut self, max: usize) -> Result<Pull<'_>> {
+        loop {
+            let gz = self.gzip.as_ref().expect("the gzip stage");
+            if gz.has_waiting() {
+                break;
+            }
+            if gz.is_finished() {
+                return Ok(Pull::Done);
+            }
+            match self.take_plain(DEFAULT_CHUNK_SIZE)? {
+                Some((start, end)) => self.gzip.as_mut().expect("the gzip stage").write(&self.out[start..end]),
+                None if self.plain_done() => self.gzip.as_mut().expect("the gzip stage").finish(),
+                None => return Ok(Pull::NeedInput),
+            }
+        }
+        let bytes = self.gzip.as_mut().expect("the gzip stage").take(max);
+        self.stats.bytes_out += bytes.len() as u64;
+        Ok(Pull::Data(bytes))
     }
 
     /// Pulls output into a caller's buffer (csv-core style): returns the bytes written and
     /// where the export stands. Any buffer size works, even one byte.
     pub fn pull_into(&mut self, buf: &mut [u8]) -> Result<(usize, Status)> {
+        if self.gzip.is_some() {
+            return self.pull_gzip_into(buf);
+        }
         self.fill(buf.len().max(1))?;
         let available = self.out.len() - self.out_pos;
         let n = available.min(buf.len());
@@ -374,7 +420,7 @@ impl Exporter {
         self.stats.bytes_out += n as u64;
         let status = if self.out_pos < self.out.len() {
             Status::HasOutput
-        } else if self.is_done() {
+        } else if self.plain_done() {
             Status::Done
         } else {
             match self.fill(1) {
@@ -384,13 +430,33 @@ impl Exporter {
             }
             if self.out_pos < self.out.len() {
                 Status::HasOutput
-            } else if self.is_done() {
+            } else if self.plain_done() {
                 Status::Done
             } else {
                 Status::NeedInput
             }
         };
         Ok((n, status))
+    }
+
+    /// `pull_into` through the compressor: fills `buf` while output comes, so `HasOutput`
+    /// still comes with a full buffer.
+    fn pull_gzip_into(&mut self, buf: &mut [u8]) -> Result<(usize, Status)> {
+        let mut n = 0;
+        while n < buf.len() {
+            match self.pull_gzip(buf.len() - n) {
+                Ok(Pull::Data(bytes)) => {
+                    buf[n..n + bytes.len()].copy_from_slice(bytes);
+                    n += bytes.len();
+                }
+                Ok(Pull::Done) => return Ok((n, Status::Done)),
+                Ok(Pull::NeedInput) => return Ok((n, Status::NeedInput)),
+                // The bytes copied count; the error comes with the next call.
+                Err(_) if n > 0 => break,
+                Err(e) => return Err(e),
+            }
+        }
+        Ok((n, Status::HasOutput))
     }
 
     /// Pulls everything there is now into one vector (convenient for small exports and tests).
@@ -402,7 +468,8 @@ impl Exporter {
         Ok(all)
     }
 
-    fn is_done(&self) -> bool {
+    /// Every plain byte has been taken (by the caller, or by the compressor).
+    fn plain_done(&self) -> bool {
         self.failed.is_none()
             && self.out_pos == self.out.len()
             && self.header_written

@@ -9,6 +9,7 @@
 mod error;
 mod exporter;
 pub mod format;
+mod gzip;
 mod json_out;
 mod plan;
 mod request;

@@ -105,6 +105,9 @@ export interface ExportOptions {
   chunkSize?: number;
   /** Longest record accepted, in bytes. Default 32 MiB. */
   maxRecordBytes?: number;
+  /** Pull the output gzipped (`fileName(true)` names it): compressed inside wasm, so no
+   *  CompressionStream and no garbage per chunk. Gunzipped, exactly the plain export. Default false. */
+  gzip?: boolean;
 }
 export interface ExportStats {
   usersRead: number; usersWritten: number; usersSkipped: number; usersFiltered: number;
@@ -193,6 +196,8 @@ pub struct JsExporter {
     pending_high: Option<JsString>,
     scratch: Vec<u8>,
     done: bool,
+    /// Whether the output is gzipped (names the file).
+    gzip: bool,
 }
 
 #[wasm_bindgen(js_class = Exporter)]
@@ -234,10 +239,16 @@ impl JsExporter {
                 core.lenient =
                     l.as_bool().ok_or_else(|| argument_error("options.lenient must be a boolean"))?;
             }
+            let g = get(&options, "gzip");
+            if !g.is_undefined() {
+                core.gzip = g.as_bool().ok_or_else(|| argument_error("options.gzip must be a boolean"))?;
+            }
             core.chunk_size = size_option(&options, "chunkSize", core.chunk_size)?;
             core.max_record_bytes = size_option(&options, "maxRecordBytes", core.max_record_bytes)?;
         }
+        let gzip = core.gzip;
         Ok(JsExporter {
+            gzip,
             inner: crate::Exporter::new(request, core),
             tenant,
             pending_high: None,
@@ -366,10 +377,11 @@ impl JsExporter {
         self.inner.request().format.as_str().to_string()
     }
 
-    /// The export's file name, `<tenant>.csv` or `<tenant>.json` (`.gz` appended with gzip).
+    /// The export's file name, `<tenant>.csv` or `<tenant>.json`, with `.gz` when `gzip` (by
+    /// default: when this export's output is gzipped).
     #[wasm_bindgen(js_name = fileName)]
     pub fn file_name(&self, gzip: Option<bool>) -> String {
-        file_name(&self.tenant, self.inner.request().format, gzip.unwrap_or(false)).expect("tenant checked")
+        file_name(&self.tenant, self.inner.request().format, gzip.unwrap_or(self.gzip)).expect("tenant checked")
     }
 
     /// Counts so far.

@@ -218,3 +218,68 @@ fn a_16_mb_string_is_pulled_whole_in_small_chunks() {
     }
     assert_eq!(total, "user_id,user_metadata.note\n".len() + "\"'big\",\"'\"\n".len() + big.len());
 }
+
+fn gunzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(bytes).read_to_end(&mut out).expect("a whole gzip stream");
+    out
+}
+
+#[test]
+fn gzip_output_gunzips_to_the_plain_bytes_at_every_pull_size_and_split() {
+    let input = sample();
+    for body in BODIES {
+        let want = run(body, opts(DEFAULT_CHUNK_SIZE), &[&input]).0;
+        for size in [1, 2, 3, 7, 64, 1000, DEFAULT_CHUNK_SIZE] {
+            let gz = run(body, Options { gzip: true, ..opts(size) }, &[&input]).0;
+            assert_eq!(gz[..3], [0x1f, 0x8b, 8], "a gzip member, deflate");
+            assert_eq!(gunzip(&gz), want, "gzip, pull size {size}");
+        }
+        for i in 0..=input.len() {
+            let gz = run(body, Options { gzip: true, ..opts(64) }, &[&input[..i], &input[i..]]).0;
+            assert_eq!(gunzip(&gz), want, "gzip, split at {i}");
+        }
+        for size in 1..=64 {
+            let mut ex = Exporter::new(request(body), Options { gzip: true, ..opts(DEFAULT_CHUNK_SIZE) });
+            ex.push_ndjson(&input).unwrap();
+            ex.finish().unwrap();
+            let mut buf = vec![0u8; size];
+            let mut got = Vec::new();
+            loop {
+                let (n, status) = ex.pull_into(&mut buf).unwrap();
+                got.extend_from_slice(&buf[..n]);
+                match status {
+                    Status::HasOutput => assert_eq!(n, size, "a full buffer while output remains"),
+                    Status::Done => break,
+                    Status::NeedInput => panic!("input was finished"),
+                }
+            }
+            assert_eq!(gunzip(&got), want, "gzip pull_into size {size}");
+        }
+    }
+}
+
+#[test]
+fn gzip_keeps_limits_and_strict_errors() {
+    let body = r#"{"format":"json","limit":2,"fields":[{"name":"user_id"}]}"#;
+    let mut ex = Exporter::new(request(body), Options { gzip: true, lenient: true, ..Options::default() });
+    ex.push_ndjson(&sample()).unwrap();
+    // No finish(): the limit alone ends the export, gzip trailer included.
+    let out = ex.pull_to_end().unwrap();
+    assert!(matches!(ex.pull().unwrap(), Pull::Done));
+    assert_eq!(gunzip(&out), b"{\"user_id\":\"auth0|1\"}\n{\"user_id\":\"auth0|2\"}\n");
+    assert_eq!(ex.stats().bytes_out, out.len() as u64, "bytes_out counts the compressed bytes");
+
+    let mut ex = Exporter::new(request(BODIES[0]), Options { gzip: true, ..Options::default() });
+    ex.push_ndjson(&sample()).unwrap();
+    ex.finish().unwrap();
+    let err = loop {
+        match ex.pull() {
+            Ok(Pull::Data(_)) => {}
+            Ok(other) => panic!("a strict export with a bad line ended with {:?}", matches!(other, Pull::Done)),
+            Err(e) => break e,
+        }
+    };
+    assert_eq!((err.code(), err.line()), (ErrorCode::InvalidJson, Some(4)));
+}

@@ -5,6 +5,7 @@ import init, { Exporter } from '../pkg/userexport.js';
 
 const PROGRESS_MS = 100; // the page promises an update at least every 250 ms: leave room for slow chunks
 const HEAD_BYTES = 1 << 20; // enough to tell NDJSON from a JSON text
+const OUT_BYTES = 1 << 16; // one pullInto buffer, reused for the whole export
 // One input buffer, refilled by a BYOB reader: a fresh Uint8Array per File.stream() chunk is
 // garbage V8 collects late (a dedicated worker's JS heap barely grows, so GC seldom runs), and
 // at 1.2 GB it piled up to 100+ MiB of dead ArrayBuffers.
@@ -48,7 +49,9 @@ async function exportsDir() {
 }
 
 async function runExport({ source, request, options, gzip, handle, onProgress }) {
-  const ex = new Exporter(request, options);
+  // Gzip happens inside wasm: with CompressionStream, its output chunks were left to V8's rare
+  // GCs in a worker whose JS heap barely grows (65 MiB of them at a million users).
+  const ex = new Exporter(request, { ...options, gzip });
   const started = performance.now();
   let lastReport = 0;
   let written = 0;
@@ -64,30 +67,11 @@ async function runExport({ source, request, options, gzip, handle, onProgress })
     onProgress({ done, total, stats: ex.stats, elapsedMs: now - started, input });
   };
 
-  // Output side: exporter chunks, gzipped on the way when asked, appended to the OPFS file.
-  let compressor = null;
-  let compressed = null;
-  if (gzip) {
-    compressor = new CompressionStream('gzip');
-    const reader = compressor.readable.getReader();
-    compressed = (async () => {
-      for (let r = await reader.read(); !r.done; r = await reader.read()) {
-        written += handle.write(r.value, { at: written });
-      }
-    })();
-  }
-  const writer = compressor?.writable.getWriter();
+  // Output side: the exporter's bytes (gzipped by it when asked) copied into one reused buffer
+  // and appended to the OPFS file: no array per chunk, so nothing waits for a GC.
+  const out = new Uint8Array(OUT_BYTES);
   const drain = async () => {
-    for (let chunk = ex.pull(); chunk; chunk = ex.pull()) {
-      // pull() copies each chunk out of wasm memory. Not released after the compressor:
-      // detaching what CompressionStream was given hid the memory from V8 without freeing it
-      // (the renderer grew 350 MiB at a million users, gzip).
-      if (writer) await writer.write(chunk);
-      else {
-        written += handle.write(chunk, { at: written });
-        release(chunk);
-      }
-    }
+    for (let n = ex.pullInto(out); n; n = ex.pullInto(out)) written += handle.write(out.subarray(0, n), { at: written });
     report(false);
   };
 
@@ -134,34 +118,15 @@ async function runExport({ source, request, options, gzip, handle, onProgress })
     }
     ex.finish();
     while (!ex.done) await drain();
-    if (writer) {
-      await writer.close();
-      await compressed;
-    }
     report(true);
     // The wasm heap never shrinks: its size now is the most it needed (flat memory, visible).
     const wasmMemory = (await ready).memory.buffer.byteLength;
     return { stats: ex.stats, errors: ex.errors, bytes: written, input, fileName: ex.fileName(gzip), wasmMemory };
-  } catch (e) {
-    writer?.abort(e).catch(() => {});
-    compressed?.catch(() => {});
-    throw e;
   } finally {
     // Stops reading a file left unread (a limit reached, a bad record).
     await src?.cancel();
     ex.free();
   }
-}
-
-/**
- * Frees an array's memory now instead of at V8's next GC, by detaching its buffer: for pull()'s
- * copies once the sync handle has written them. A worker's JS heap barely grows, so GCs are rare
- * and these piled up (59–75 MiB at a million users; 0 with this, renderer RSS as with a wasm
- * pullInto into one buffer).
- */
-function release(array) {
-  // Only an array that is its buffer's sole view: never a view into wasm memory.
-  if (array.byteOffset === 0 && array.byteLength === array.buffer.byteLength) array.buffer.transfer?.(0);
 }
 
 /**
