@@ -17,7 +17,7 @@ export interface ExportSummary {
 }
 
 export interface ExportStreamOptions extends ExportOptions {
-  /** gzip the output (`CompressionStream`); gunzipped it equals the plain export. */
+  /** gzip the output (inside wasm, level 3); gunzipped it equals the plain export. */
   gzip?: boolean;
   /** How byte/string input is read: NDJSON (default) or JSON text (a user, an array, a Management API page). */
   inputFormat?: 'ndjson' | 'json';
