@@ -1,5 +1,5 @@
 // The runtime-neutral streaming harness around the wasm Exporter (Web APIs only: streams,
-// CompressionStream, Blob), bound to each runtime's initialised glue by the pkg/ entries.
+// DecompressionStream, Blob), bound to each runtime's initialised glue by the pkg/ entries.
 
 const GZIP_MAGIC = [0x1f, 0x8b];
 const USER_BATCH = 512;

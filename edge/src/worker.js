@@ -394,14 +394,14 @@ async function ndjsonReader(body) {
 }
 
 /**
- * Source NDJSON -> wasm Exporter -> gzip -> R2, one chunk at a time: the encoder holds one record
- * and one output chunk, gzip its window, the R2 writer one part.
+ * Source NDJSON -> wasm Exporter (which gzips) -> R2, one chunk at a time: the encoder holds one
+ * record and one output chunk, the compressor its window, the R2 writer one part.
  */
 async function exportToR2(source, rec, lenient, bucket, partBytes, onProgress) {
-  const ex = new Exporter(rec.request, { tenant: rec.tenant, connection: rec.connection, lenient });
-  const gzip = new CompressionStream('gzip');
-  const writer = gzip.writable.getWriter();
-  const upload = writeR2(bucket, `${rec.id}/${rec.file}`, gzip.readable, partBytes, { contentType: 'application/gzip' });
+  const ex = new Exporter(rec.request, { tenant: rec.tenant, connection: rec.connection, lenient, gzip: true });
+  const gzipped = new TransformStream();
+  const writer = gzipped.writable.getWriter();
+  const upload = writeR2(bucket, `${rec.id}/${rec.file}`, gzipped.readable, partBytes, { contentType: 'application/gzip' });
   const drain = async () => {
     for (let c = ex.pull(); c !== undefined; c = ex.pull()) {
       await writer.ready;
