@@ -1,4 +1,5 @@
-//! Fuzz target: NDJSON bytes pushed whole and in random chunks must give identical output and errors.
+//! Fuzz target: NDJSON bytes pushed whole and in random chunks must give identical output and
+//! errors; gzipped (for seeds with bit 1 set), the same error or bytes that gunzip to the plain ones.
 #![no_main]
 
 #[path = "common.rs"]
@@ -19,7 +20,7 @@ fuzz_target!(|data: &[u8]| {
     }
     let input = &data[2..];
 
-    let run = |chunks: &mut dyn Iterator<Item = &[u8]>| {
+    let run_with = |options: &userexport::Options, chunks: &mut dyn Iterator<Item = &[u8]>| {
         let mut ex = Exporter::new(request.clone(), options.clone());
         let mut out = Vec::new();
         let mut err = None;
@@ -40,6 +41,7 @@ fuzz_target!(|data: &[u8]| {
         }
         (out, err, ex.skipped().to_vec(), ex.stats().users_written)
     };
+    let run = |chunks: &mut dyn Iterator<Item = &[u8]>| run_with(&options, chunks);
 
     let whole = run(&mut std::iter::once(input));
     // Chunk boundaries from a tiny LCG seeded by the input, so splits land inside UTF-8,
@@ -59,5 +61,17 @@ fuzz_target!(|data: &[u8]| {
     assert_eq!(whole.2, chunked.2, "chunked skipped list differs");
     if whole.1.is_none() {
         common::check_output(&request, &whole.0, whole.3);
+    }
+    if seed & 2 == 2 {
+        let gz_options = userexport::Options { gzip: true, ..options.clone() };
+        let gz = run_with(&gz_options, &mut cuts.iter().copied());
+        assert_eq!(whole.1, gz.1, "gzip error differs");
+        assert_eq!(whole.2, gz.2, "gzip skipped list differs");
+        if whole.1.is_none() {
+            let mut plain = Vec::new();
+            std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&gz.0[..]), &mut plain)
+                .expect("a whole gzip stream");
+            assert_eq!(whole.0, plain, "gunzipped output differs");
+        }
     }
 });
