@@ -50,7 +50,12 @@ pub fn starts_formula(cell: &str) -> bool {
 }
 
 pub fn is_bare_number(cell: &str) -> bool {
-    cell.starts_with('-') && serde_json::from_str::<serde_json::Number>(cell).is_ok()
+    cell.starts_with('-')
+        && match serde_json::from_str::<serde_json::Number>(cell) {
+            Ok(_) => true,
+            // Numbers keep their text by decision: -1e400 is valid JSON serde_json cannot hold.
+            Err(e) => e.to_string().starts_with("number out of range"),
+        }
 }
 
 /// Pulls everything, in pulls of the exporter's own chunk size; errors end the pull.
