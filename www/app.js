@@ -15,6 +15,7 @@ const PRESET = [
 ].map(([name, export_as]) => ({ name, export_as }));
 
 const state = { source: null, fields: [], jobs: [] };
+const JOBS_LOCK = 'userexport-jobs';
 const workers = new Map();
 const rows = new Map();
 
@@ -411,6 +412,30 @@ async function tick() {
 }
 
 // ---- Start -----------------------------------------------------------------------------------
+
+/**
+ * One tab owns the jobs list and the stored files: a second tab would overwrite the list with its
+ * own and delete the other's files as orphans. The first tab holds a Web Lock for its lifetime;
+ * resolves false (and the page waits) when another tab holds it.
+ */
+function ownTheJobs() {
+  if (!navigator.locks) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    navigator.locks.request(JOBS_LOCK, { ifAvailable: true }, (lock) => {
+      resolve(lock !== null);
+      return lock ? new Promise(() => {}) : undefined;
+    });
+  });
+}
+
+if (!(await ownTheJobs())) {
+  $('other-tab').hidden = false;
+  document.querySelector('main').inert = true;
+  document.body.dataset.ready = 'other-tab';
+  // When the other tab closes, this one starts over as the owner.
+  navigator.locks.request(JOBS_LOCK, () => location.reload());
+  await new Promise(() => {});
+}
 
 state.jobs = await store.loadJobs();
 for (const rec of state.jobs) {
