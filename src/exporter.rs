@@ -396,7 +396,9 @@ impl Exporter {
                 return Ok(Pull::Done);
             }
             match self.take_plain(DEFAULT_CHUNK_SIZE)? {
-                Some((start, end)) => self.gzip.as_mut().expect("the gzip stage").write(&self.out[start..end]),
+                Some((start, end)) => {
+                    self.gzip.as_mut().expect("the gzip stage").write(&self.out[start..end])
+                }
                 None if self.plain_done() => self.gzip.as_mut().expect("the gzip stage").finish(),
                 None => return Ok(Pull::NeedInput),
             }

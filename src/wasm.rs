@@ -381,7 +381,8 @@ impl JsExporter {
     /// default: when this export's output is gzipped).
     #[wasm_bindgen(js_name = fileName)]
     pub fn file_name(&self, gzip: Option<bool>) -> String {
-        file_name(&self.tenant, self.inner.request().format, gzip.unwrap_or(self.gzip)).expect("tenant checked")
+        file_name(&self.tenant, self.inner.request().format, gzip.unwrap_or(self.gzip))
+            .expect("tenant checked")
     }
 
     /// Counts so far.

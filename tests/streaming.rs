@@ -107,6 +107,23 @@ fn input_split_at_every_byte() {
     }
 }
 
+/// Pushes all of `input`, finishes, and pulls it into a `size`-byte buffer (the caller's-buffer form).
+fn pull_into_all(mut ex: Exporter, input: &[u8], size: usize) -> Vec<u8> {
+    ex.push_ndjson(input).unwrap();
+    ex.finish().unwrap();
+    let mut buf = vec![0u8; size];
+    let mut got = Vec::new();
+    loop {
+        let (n, status) = ex.pull_into(&mut buf).unwrap();
+        got.extend_from_slice(&buf[..n]);
+        match status {
+            Status::HasOutput => assert_eq!(n, size, "a full buffer while output remains"),
+            Status::Done => return got,
+            Status::NeedInput => panic!("input was finished"),
+        }
+    }
+}
+
 #[test]
 fn every_pull_size_from_1_to_64() {
     let input = sample();
@@ -115,20 +132,7 @@ fn every_pull_size_from_1_to_64() {
         for size in 1..=64 {
             assert_eq!(run(body, opts(size), &[&input]).0, want, "pull size {size}");
             // The caller's-buffer form.
-            let mut ex = Exporter::new(request(body), opts(DEFAULT_CHUNK_SIZE));
-            ex.push_ndjson(&input).unwrap();
-            ex.finish().unwrap();
-            let mut buf = vec![0u8; size];
-            let mut got = Vec::new();
-            loop {
-                let (n, status) = ex.pull_into(&mut buf).unwrap();
-                got.extend_from_slice(&buf[..n]);
-                match status {
-                    Status::HasOutput => assert_eq!(n, size, "a full buffer while output remains"),
-                    Status::Done => break,
-                    Status::NeedInput => panic!("input was finished"),
-                }
-            }
+            let got = pull_into_all(Exporter::new(request(body), opts(DEFAULT_CHUNK_SIZE)), &input, size);
             assert_eq!(got, want, "pull_into size {size}");
             // The at-most form (what wasm's pullInto uses), with the default chunk size.
             let mut ex = Exporter::new(request(body), opts(DEFAULT_CHUNK_SIZE));
@@ -241,21 +245,8 @@ fn gzip_output_gunzips_to_the_plain_bytes_at_every_pull_size_and_split() {
             assert_eq!(gunzip(&gz), want, "gzip, split at {i}");
         }
         for size in 1..=64 {
-            let mut ex = Exporter::new(request(body), Options { gzip: true, ..opts(DEFAULT_CHUNK_SIZE) });
-            ex.push_ndjson(&input).unwrap();
-            ex.finish().unwrap();
-            let mut buf = vec![0u8; size];
-            let mut got = Vec::new();
-            loop {
-                let (n, status) = ex.pull_into(&mut buf).unwrap();
-                got.extend_from_slice(&buf[..n]);
-                match status {
-                    Status::HasOutput => assert_eq!(n, size, "a full buffer while output remains"),
-                    Status::Done => break,
-                    Status::NeedInput => panic!("input was finished"),
-                }
-            }
-            assert_eq!(gunzip(&got), want, "gzip pull_into size {size}");
+            let ex = Exporter::new(request(body), Options { gzip: true, ..opts(DEFAULT_CHUNK_SIZE) });
+            assert_eq!(gunzip(&pull_into_all(ex, &input, size)), want, "gzip pull_into size {size}");
         }
     }
 }
@@ -277,7 +268,9 @@ fn gzip_keeps_limits_and_strict_errors() {
     let err = loop {
         match ex.pull() {
             Ok(Pull::Data(_)) => {}
-            Ok(other) => panic!("a strict export with a bad line ended with {:?}", matches!(other, Pull::Done)),
+            Ok(other) => {
+                panic!("a strict export with a bad line ended with {:?}", matches!(other, Pull::Done))
+            }
             Err(e) => break e,
         }
     };
