@@ -252,7 +252,7 @@ impl Exporter {
         let mut chunk = chunk;
         if n.discarding {
             // Only the end of the over-long line matters; keep nothing else of it.
-            let Some(i) = chunk.iter().position(|&b| b == b'\n') else { return Ok(()) };
+            let Some(i) = find_byte(chunk, b'\n') else { return Ok(()) };
             n.discarding = false;
             chunk = &chunk[i..];
         }
@@ -409,56 +409,28 @@ impl Exporter {
     }
 
     /// Pulls output into a caller's buffer (csv-core style): returns the bytes written and
-    /// where the export stands. Any buffer size works, even one byte.
+    /// where the export stands. Any buffer size works, even one byte. `HasOutput` comes with
+    /// a full buffer; an error after some bytes were copied comes with the next call.
     pub fn pull_into(&mut self, buf: &mut [u8]) -> Result<(usize, Status)> {
-        if self.gzip.is_some() {
-            return self.pull_gzip_into(buf);
-        }
-        self.fill(buf.len().max(1))?;
-        let available = self.out.len() - self.out_pos;
-        let n = available.min(buf.len());
-        buf[..n].copy_from_slice(&self.out[self.out_pos..self.out_pos + n]);
-        self.out_pos += n;
-        self.stats.bytes_out += n as u64;
-        let status = if self.out_pos < self.out.len() {
-            Status::HasOutput
-        } else if self.plain_done() {
-            Status::Done
-        } else {
-            match self.fill(1) {
-                // The bytes just copied count; the error comes with the next call.
-                Err(_) if n > 0 => return Ok((n, Status::HasOutput)),
-                r => r?,
-            }
-            if self.out_pos < self.out.len() {
-                Status::HasOutput
-            } else if self.plain_done() {
-                Status::Done
-            } else {
-                Status::NeedInput
-            }
-        };
-        Ok((n, status))
-    }
-
-    /// `pull_into` through the compressor: fills `buf` while output comes, so `HasOutput`
-    /// still comes with a full buffer.
-    fn pull_gzip_into(&mut self, buf: &mut [u8]) -> Result<(usize, Status)> {
         let mut n = 0;
         while n < buf.len() {
-            match self.pull_gzip(buf.len() - n) {
+            match self.pull_at_most(buf.len() - n) {
                 Ok(Pull::Data(bytes)) => {
                     buf[n..n + bytes.len()].copy_from_slice(bytes);
                     n += bytes.len();
                 }
                 Ok(Pull::Done) => return Ok((n, Status::Done)),
                 Ok(Pull::NeedInput) => return Ok((n, Status::NeedInput)),
-                // The bytes copied count; the error comes with the next call.
                 Err(_) if n > 0 => break,
                 Err(e) => return Err(e),
             }
         }
         Ok((n, Status::HasOutput))
+    }
+
+    /// Whether the output is gzipped ([`Options::gzip`]).
+    pub fn is_gzipped(&self) -> bool {
+        self.gzip.is_some()
     }
 
     /// Pulls everything there is now into one vector (convenient for small exports and tests).

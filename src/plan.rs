@@ -80,7 +80,7 @@ impl Plan {
     }
 
     /// A trie of the record alone: no paths, no slots.
-    fn empty() -> Plan {
+    pub(crate) fn empty() -> Plan {
         Plan {
             nodes: vec![Node { slot: NONE, ..Node::default() }],
             field_slots: Vec::new(),

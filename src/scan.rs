@@ -624,10 +624,9 @@ mod tests {
     use super::{find_byte, Scan, Scanner};
     use crate::error::ErrorCode;
     use crate::plan::Plan;
-    use crate::request::{Format, Request};
 
     fn duplicate(record: &str) -> bool {
-        let plan = Plan::new(&Request::new(Format::Json, None, Some(Vec::new())).expect("a request"));
+        let plan = Plan::empty();
         match Scanner::default().scan(&plan, record.as_bytes(), 0) {
             Scan::Ok(_) => false,
             Scan::Bad(f, _) => f.code == ErrorCode::DuplicateKey,

@@ -196,8 +196,6 @@ pub struct JsExporter {
     pending_high: Option<JsString>,
     scratch: Vec<u8>,
     done: bool,
-    /// Whether the output is gzipped (names the file).
-    gzip: bool,
 }
 
 #[wasm_bindgen(js_class = Exporter)]
@@ -246,9 +244,7 @@ impl JsExporter {
             core.chunk_size = size_option(&options, "chunkSize", core.chunk_size)?;
             core.max_record_bytes = size_option(&options, "maxRecordBytes", core.max_record_bytes)?;
         }
-        let gzip = core.gzip;
         Ok(JsExporter {
-            gzip,
             inner: crate::Exporter::new(request, core),
             tenant,
             pending_high: None,
@@ -381,7 +377,7 @@ impl JsExporter {
     /// default: when this export's output is gzipped).
     #[wasm_bindgen(js_name = fileName)]
     pub fn file_name(&self, gzip: Option<bool>) -> String {
-        file_name(&self.tenant, self.inner.request().format, gzip.unwrap_or(self.gzip))
+        file_name(&self.tenant, self.inner.request().format, gzip.unwrap_or(self.inner.is_gzipped()))
             .expect("tenant checked")
     }
 
