@@ -17,9 +17,7 @@ export interface ExportSummary {
 }
 
 export interface ExportStreamOptions extends ExportOptions {
-  /** gzip the output (inside wasm, level 3); gunzipped it equals the plain export. */
-  gzip?: boolean;
-  /** How byte/string input is read: NDJSON (default) or JSON text (a user, an array, a Management API page). */
+  /** How byte/string input is read: NDJSON (default) or one JSON text (a user, an array, a Management API page), in as many chunks as it comes. */
   inputFormat?: 'ndjson' | 'json';
   /** Called once, when every byte has been produced. */
   onEnd?: (summary: ExportSummary) => void;

@@ -81,26 +81,52 @@ function replay(head, iter) {
   };
 }
 
-function splitOptions(options = {}) {
-  const { gzip = false, inputFormat = 'ndjson', onEnd, ...exporterOptions } = options ?? {};
+function splitOptions(options) {
+  // Everything else (gzip included: compressed inside wasm) is the Exporter's own option.
+  const { inputFormat = 'ndjson', onEnd, ...exporterOptions } = options ?? {};
   if (inputFormat !== 'ndjson' && inputFormat !== 'json') {
     throw Object.assign(new TypeError('options.inputFormat must be "ndjson" or "json"'), { code: 'invalid_argument' });
   }
-  // Gzip is the Exporter's own (compressed inside wasm): no CompressionStream needed.
-  return { gzip, inputFormat, onEnd, exporterOptions: { ...exporterOptions, gzip } };
+  return { inputFormat, onEnd, exporterOptions };
 }
 
-function push(ex, item, inputFormat) {
-  if (typeof item === 'string' || isBytes(item)) {
-    if (inputFormat === 'json') ex.pushJson(item);
-    else ex.pushNdjson(item);
-  } else if (item && item.batch) {
-    ex.pushUsers(item.batch, item.first);
-  } else if (Array.isArray(item) && item.length && (typeof item[0] === 'string' || isBytes(item[0]))) {
-    for (const chunk of item) push(ex, chunk, inputFormat);
-  } else {
-    ex.pushUsers(item);
+/**
+ * Feeds a source's items to `ex`. NDJSON chunks go in as they come; a JSON text is one document
+ * however many chunks it arrives in, so its pieces are pushed as one text when the input ends.
+ */
+function feeder(ex, inputFormat) {
+  const pieces = [];
+  const push = (item) => {
+    if (typeof item === 'string' || isBytes(item)) {
+      if (inputFormat === 'json') pieces.push(item);
+      else ex.pushNdjson(item);
+    } else if (item && item.batch) {
+      ex.pushUsers(item.batch, item.first);
+    } else if (Array.isArray(item) && item.length && (typeof item[0] === 'string' || isBytes(item[0]))) {
+      for (const chunk of item) push(chunk);
+    } else {
+      ex.pushUsers(item);
+    }
+  };
+  const finish = () => {
+    if (pieces.length) ex.pushJson(pieces.length === 1 ? pieces[0] : joinPieces(pieces));
+    ex.finish();
+  };
+  return { push, finish };
+}
+
+/** Pieces of one text (strings and/or bytes) as one string, or as one byte array. */
+function joinPieces(pieces) {
+  if (pieces.every((p) => typeof p === 'string')) return pieces.join('');
+  const encoder = new TextEncoder();
+  const arrays = pieces.map((p) => (typeof p === 'string' ? encoder.encode(p) : p instanceof ArrayBuffer ? new Uint8Array(p) : p));
+  const whole = new Uint8Array(arrays.reduce((n, a) => n + a.length, 0));
+  let at = 0;
+  for (const a of arrays) {
+    whole.set(a, at);
+    at += a.length;
   }
+  return whole;
 }
 
 /**
@@ -111,6 +137,7 @@ export function makeHarness(Exporter, ready = async () => {}) {
   function exportStream(source, request, options) {
     const { inputFormat, onEnd, exporterOptions } = splitOptions(options);
     let ex = null;
+    let feed = null;
     let iter = null;
     let finished = false;
     const free = () => {
@@ -122,6 +149,7 @@ export function makeHarness(Exporter, ready = async () => {}) {
     const started = (async () => {
       await ready();
       ex = new Exporter(request, exporterOptions);
+      feed = feeder(ex, inputFormat);
       try {
         iter = await gunzipIfNeeded(iterate(source));
       } catch (e) {
@@ -156,16 +184,16 @@ export function makeHarness(Exporter, ready = async () => {}) {
               if (finished) continue;
               if (ex.limitReached) {
                 await iter.return?.();
-                ex.finish();
+                feed.finish();
                 finished = true;
                 continue;
               }
               const { value, done } = await iter.next();
               if (done) {
-                ex.finish();
+                feed.finish();
                 finished = true;
               } else {
-                push(ex, value, inputFormat);
+                feed.push(value);
               }
             }
           } catch (e) {
@@ -187,6 +215,7 @@ export function makeHarness(Exporter, ready = async () => {}) {
   function createExportTransform(request, options) {
     const { inputFormat, onEnd, exporterOptions } = splitOptions(options);
     let ex = null;
+    let feed = null;
     const free = () => {
       if (ex) {
         ex.free();
@@ -200,11 +229,12 @@ export function makeHarness(Exporter, ready = async () => {}) {
       async start() {
         await ready();
         ex = new Exporter(request, exporterOptions);
+        feed = feeder(ex, inputFormat);
       },
       transform(chunk, controller) {
         try {
           if (ex.limitReached) return;
-          push(ex, chunk, inputFormat);
+          feed.push(chunk);
           drain(controller);
         } catch (e) {
           free();
@@ -213,7 +243,7 @@ export function makeHarness(Exporter, ready = async () => {}) {
       },
       flush(controller) {
         try {
-          ex.finish();
+          feed.finish();
           drain(controller);
           onEnd?.({ stats: ex.stats, errors: ex.errors });
         } finally {
@@ -229,9 +259,8 @@ export function makeHarness(Exporter, ready = async () => {}) {
 
   async function exportToBlob(source, request, options = {}) {
     await ready();
-    const { gzip } = splitOptions(options);
     const probe = new Exporter(request, splitOptions(options).exporterOptions);
-    const fileName = probe.fileName(gzip);
+    const fileName = probe.fileName();
     const format = probe.format;
     probe.free();
     let summary = null;
@@ -239,7 +268,7 @@ export function makeHarness(Exporter, ready = async () => {}) {
     const chunks = [];
     const reader = stream.getReader();
     for (let r = await reader.read(); !r.done; r = await reader.read()) chunks.push(r.value);
-    const type = gzip ? 'application/gzip' : format === 'csv' ? 'text/csv;charset=utf-8' : 'application/x-ndjson';
+    const type = options.gzip ? 'application/gzip' : format === 'csv' ? 'text/csv;charset=utf-8' : 'application/x-ndjson';
     return { blob: new Blob(chunks, { type }), fileName, stats: summary?.stats, errors: summary?.errors ?? [] };
   }
 

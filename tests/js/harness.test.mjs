@@ -149,3 +149,24 @@ test('backpressure: a slow consumer is never ahead of by more than a chunk, and 
   await reader.cancel('enough');
   assert.equal(frees, before + 1, 'cancel frees the exporter');
 });
+
+test('inputFormat "json": one JSON text in many chunks (split inside UTF-8 too) is one document', async () => {
+  const users = SAMPLE_IN.toString('utf8').trimEnd().split('\n').map((l) => JSON.parse(l));
+  const text = Buffer.from(JSON.stringify({ start: 0, limit: 50, length: users.length, users }));
+  const ex = new Exporter(SAMPLE_REQ, {});
+  ex.pushJson(text);
+  ex.finish();
+  const parts = [];
+  for (let c = ex.pull(); c; c = ex.pull()) parts.push(c);
+  const want = Buffer.concat(parts);
+  const opts = { inputFormat: 'json' };
+  for (const size of [1, 7, 4096, text.length]) {
+    assert.deepEqual(await bytesOf(exportStream(streamOf(text, size), SAMPLE_REQ, opts)), want, `stream, ${size}-byte chunks`);
+    const t = createExportTransform(SAMPLE_REQ, opts);
+    assert.deepEqual(await bytesOf(streamOf(text, size).pipeThrough(t)), want, `transform, ${size}-byte chunks`);
+  }
+  // Strings and bytes mixed, as a source may hand them out.
+  const cut = text.indexOf('[') + 1; // an ASCII prefix
+  const mixed = [text.subarray(0, cut).toString('utf8'), text.subarray(cut)];
+  assert.deepEqual(await bytesOf(exportStream(mixed, SAMPLE_REQ, opts)), want);
+});
