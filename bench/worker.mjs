@@ -5,7 +5,7 @@
 // hashing is measured and taken off, so the hash costs no peer anything.
 
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, readFileSync } from 'node:fs';
+import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import { pipeline } from 'node:stream/promises';
 import { Readable, Writable } from 'node:stream';
@@ -353,7 +353,7 @@ async function main() {
   const wallMs = performance.now() - start.wall - out.hashMs;
   const cpu = process.cpuUsage(start.cpu);
   const cpuMs = (cpu.user + cpu.system) / 1000 - out.hashMs;
-  const inputBytes = (await import('node:fs')).statSync(file).size;
+  const inputBytes = statSync(file).size;
   console.log(
     JSON.stringify({
       peer,

@@ -1,7 +1,7 @@
 // Builds the npm package's pkg/: wasm-pack's web glue, the CJS glue, and one entry per runtime.
 // Run by `npm run build`. Needs wasm-pack and wasm-bindgen on PATH (.ci/setup.sh installs them).
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { homedir } from 'node:os';
 import { gzipSync } from 'node:zlib';

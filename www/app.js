@@ -1,6 +1,6 @@
 // The export page's logic: the form builds Auth0's export request, checks it with the wasm
 // Exporter before anything runs, starts one Web Worker per job and shows the jobs table.
-import init, { Exporter } from '../pkg/userexport.js';
+import init, { Exporter, fileName } from '../pkg/userexport.js';
 import { sampleNdjson } from './sample.js';
 import { fetchUsers } from './auth0.js';
 import * as store from './jobs.js';
@@ -209,7 +209,6 @@ $('export-form').addEventListener('submit', async (e) => {
   const req = request();
   const opts = options();
   const gzip = $('gzip').checked;
-  const probe = new Exporter(req, opts);
   const rec = {
     id: store.newJobId(),
     status: 'pending',
@@ -218,11 +217,10 @@ $('export-form').addEventListener('submit', async (e) => {
     fields: req.fields,
     connection: opts.connection,
     created_at: new Date().toISOString(),
-    fileName: probe.fileName(gzip),
+    fileName: fileName(opts.tenant, req.format, { gzip }),
     source: state.source.label,
     lenient: opts.lenient,
   };
-  probe.free();
   state.jobs.unshift(rec);
   await store.saveJobs(state.jobs);
   render();

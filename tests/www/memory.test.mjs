@@ -12,10 +12,10 @@ import { watchWorkerHeap, chromiumRss } from './worker-heap.mjs';
 
 const USERS = 300_000;
 const MiB = 2 ** 20;
-// Measured at 100k–1M users: worker peak 3–8 MiB, live after a GC ≤ 1 MiB, renderer anonymous
-// RSS +8 to +16 MiB at 100k–300k. Reading the file as File.stream()'s fresh chunks, the worker
-// peaked at 75–105 MiB here (renderer +127 MiB); pull()'s output arrays left to the GC, 47–62 MiB
-// (renderer +60 MiB).
+// Measured at 100k–1M users: worker peak 2–8 MiB, live after a GC ≤ 1 MiB, renderer anonymous
+// RSS +8 to +20 MiB at 100k–300k (www/README.md has the table). Reading the file as
+// File.stream()'s fresh chunks, the worker peaked at 75–105 MiB here (renderer +127 MiB);
+// pull()'s output arrays left to the GC, 47–62 MiB (renderer +60 MiB).
 const PEAK_BOUND = 16 * MiB;
 const LIVE_BOUND = 4 * MiB;
 // RSS is noisy, but a leak hidden from V8 (detaching buffers Blink still holds) grew it by 100+.
