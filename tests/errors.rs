@@ -119,14 +119,8 @@ fn strict_failure_stops_the_export() {
     let mut ex = Exporter::new(request(BODY), Options::default());
     ex.push_ndjson(b"{\"user_id\":\"a\"}\n{bad}\n{\"user_id\":\"c\"}\n").unwrap();
     ex.finish().unwrap();
-    let mut out = Vec::new();
-    let err = loop {
-        match ex.pull() {
-            Ok(Pull::Data(d)) => out.extend_from_slice(d),
-            Ok(other) => panic!("expected an error, got {other:?}"),
-            Err(e) => break e,
-        }
-    };
+    let (out, err) = drain(&mut ex);
+    let err = err.expect("the bad record stops the export");
     assert_eq!(err.line(), Some(2));
     assert!(!out.windows(3).any(|w| w == b"\"c\""), "nothing after the bad record is written");
     // Every later call fails the same way; pushes too.

@@ -1,17 +1,8 @@
 //! Every input the fuzz targets (fuzz/) found failing, kept as a plain test so it never comes back.
 
-use userexport::{Exporter, Field, Format, Options, Pull, Request, Status};
-
-fn drain(ex: &mut Exporter) -> (Vec<u8>, Option<userexport::Error>) {
-    let mut out = Vec::new();
-    loop {
-        match ex.pull() {
-            Ok(Pull::Data(d)) => out.extend_from_slice(d),
-            Ok(_) => return (out, None),
-            Err(e) => return (out, Some(e)),
-        }
-    }
-}
+mod common;
+use common::drain;
+use userexport::{Exporter, Field, Format, Options, Request, Status};
 
 /// fuzz encoders crash-4ca143fc: a column named "\0…" went into the header bare, so a parsed
 /// header cell started with NUL (an ASVS 5.0 §1.2.10 formula trigger).

@@ -205,18 +205,23 @@ fn fields(format: &str) -> String {
     format!(r#"{{"format":"{format}","fields":[{{"name":"user_id"}},{}]}}"#, f.join(","))
 }
 
+/// The users as NDJSON in random spellings; with `crlf`, each line ends in LF or CRLF at random.
+fn ndjson_input(users: &[Vec<(String, V)>], seed: u64, crlf: bool) -> String {
+    let mut input = String::new();
+    let mut sp = Spelling::Random(seed | 1);
+    for u in users {
+        write(&V::Obj(u.clone()), &mut input, &mut sp);
+        input.push_str(if crlf && sp.one_in(2) { "\r\n" } else { "\n" });
+    }
+    input
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
 
     #[test]
     fn csv_reads_back_with_the_csv_crate(users in proptest::collection::vec(user(), 1..6), seed in any::<u64>()) {
-        let mut input = String::new();
-        let mut sp = Spelling::Random(seed | 1);
-        for u in &users {
-            write(&V::Obj(u.clone()), &mut input, &mut sp);
-            input.push_str(if sp.one_in(2) { "\n" } else { "\r\n" });
-        }
-        let out = ndjson(&fields("csv"), &input).unwrap();
+        let out = ndjson(&fields("csv"), &ndjson_input(&users, seed, true)).unwrap();
         let mut rdr = csv::ReaderBuilder::new().has_headers(false).from_reader(out.as_bytes());
         let rows: Vec<csv::StringRecord> = rdr.records().map(|r| r.unwrap()).collect();
         prop_assert_eq!(rows.len(), users.len() + 1);
@@ -240,13 +245,7 @@ proptest! {
 
     #[test]
     fn ndjson_lines_parse_back_to_the_selected_values(users in proptest::collection::vec(user(), 1..6), seed in any::<u64>()) {
-        let mut input = String::new();
-        let mut sp = Spelling::Random(seed | 1);
-        for u in &users {
-            write(&V::Obj(u.clone()), &mut input, &mut sp);
-            input.push('\n');
-        }
-        let out = ndjson(&fields("json"), &input).unwrap();
+        let out = ndjson(&fields("json"), &ndjson_input(&users, seed, false)).unwrap();
         let lines: Vec<&str> = out.split_terminator('\n').collect();
         prop_assert_eq!(lines.len(), users.len());
         for (line, u) in lines.iter().zip(&users) {

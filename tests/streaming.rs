@@ -265,14 +265,6 @@ fn gzip_keeps_limits_and_strict_errors() {
     let mut ex = Exporter::new(request(BODIES[0]), Options { gzip: true, ..Options::default() });
     ex.push_ndjson(&sample()).unwrap();
     ex.finish().unwrap();
-    let err = loop {
-        match ex.pull() {
-            Ok(Pull::Data(_)) => {}
-            Ok(other) => {
-                panic!("a strict export with a bad line ended with {:?}", matches!(other, Pull::Done))
-            }
-            Err(e) => break e,
-        }
-    };
+    let err = drain(&mut ex).1.expect("a strict export with a bad line ends with its error");
     assert_eq!((err.code(), err.line()), (ErrorCode::InvalidJson, Some(4)));
 }

@@ -436,16 +436,15 @@ if (!(await ownTheJobs())) {
 }
 
 state.jobs = await store.loadJobs();
-for (const rec of state.jobs) {
-  // A worker dies with its page: a job that was running when the page closed cannot finish.
-  if (rec.status === 'pending' || rec.status === 'processing') {
-    rec.status = 'failed';
-    rec.status_details = 'The page was closed or reloaded while this export ran; start it again.';
-    delete rec.percentage_done;
-    delete rec.time_left_seconds;
-  }
+// A worker dies with its page: a job that was running when the page closed cannot finish.
+const interrupted = state.jobs.filter((rec) => rec.status === 'pending' || rec.status === 'processing');
+for (const rec of interrupted) {
+  rec.status = 'failed';
+  rec.status_details = 'The page was closed or reloaded while this export ran; start it again.';
+  delete rec.percentage_done;
+  delete rec.time_left_seconds;
 }
-await store.saveJobs(state.jobs);
+if (interrupted.length) await store.saveJobs(state.jobs);
 renderFields();
 check();
 await tick();

@@ -2,6 +2,7 @@
 // through the wasm Exporter and writes the output in chunks to origin-private storage (OPFS), so
 // memory stays flat whatever the file's size. Talks to the page by postMessage only.
 import init, { Exporter } from '../pkg/userexport.js';
+import { exportsDir } from './jobs.js';
 
 const PROGRESS_MS = 100; // the page promises an update at least every 250 ms: leave room for slow chunks
 const HEAD_BYTES = 1 << 20; // enough to tell NDJSON from a JSON text
@@ -44,9 +45,6 @@ function post(id, type, payload) {
   self.postMessage({ id, type, ...payload });
 }
 
-async function exportsDir() {
-  return (await navigator.storage.getDirectory()).getDirectoryHandle('exports', { create: true });
-}
 
 async function runExport({ source, request, options, gzip, handle, onProgress }) {
   // Gzip happens inside wasm: with CompressionStream, its output chunks were left to V8's rare

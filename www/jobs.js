@@ -26,13 +26,18 @@ async function root() {
   return navigator.storage.getDirectory();
 }
 
+/** The folder of the jobs' output files (the export worker writes into it too). */
+export async function exportsDir() {
+  return (await root()).getDirectoryHandle('exports', { create: true });
+}
+
 export async function exportFile(id) {
-  const dir = await (await root()).getDirectoryHandle('exports', { create: true });
+  const dir = await exportsDir();
   return (await dir.getFileHandle(id)).getFile();
 }
 
 export async function deleteExportFile(id) {
-  const dir = await (await root()).getDirectoryHandle('exports', { create: true });
+  const dir = await exportsDir();
   await dir.removeEntry(id).catch(() => {});
 }
 
@@ -42,7 +47,7 @@ export async function deleteExportFile(id) {
  * moment, so this runs on every tick and simply retries).
  */
 export async function removeOrphans(jobs, running) {
-  const dir = await (await root()).getDirectoryHandle('exports', { create: true });
+  const dir = await exportsDir();
   for await (const name of dir.keys()) {
     if (running.has(name) || jobs.some((j) => j.id === name && j.status === 'completed')) continue;
     await dir.removeEntry(name).catch(() => {});

@@ -1,7 +1,7 @@
 //! Shared helpers for the integration tests: run an export whole, and read CSV with the `csv` crate.
 #![allow(dead_code)]
 
-use userexport::{Error, Exporter, Options, Request};
+use userexport::{Error, Exporter, Options, Pull, Request};
 
 /// The real Auth0 user recorded in go-auth0's test data (spec §6, "U1").
 pub const U1: &str = r#"{"blocked":false,"created_at":"2023-01-25T17:48:14.784Z","email":"chuck436@example.com","email_verified":true,"family_name":"Sanchez","given_name":"Chuck","identities":[{"connection":"Username-Password-Authentication","user_id":"63d16b5edf1ce171262c71b5","provider":"auth0","isSocial":false}],"name":"chuck436@example.com","nickname":"Chucky","picture":"https://example-picture-url.jpg","updated_at":"2023-01-25T17:48:14.784Z","user_id":"auth0|63d16b5edf1ce171262c71b5","user_metadata":{"favourite_attack":"roundhouse_kick"},"username":"test-user215","app_metadata":{"facts":["count_to_infinity_twice","kill_two_stones_with_one_bird","can_hear_sign_language"]}}"#;
@@ -43,4 +43,16 @@ pub fn lenient(body: &str, input: &[u8]) -> (String, Vec<Error>) {
 pub fn read_csv(bytes: &[u8]) -> Vec<Vec<String>> {
     let mut rdr = csv::ReaderBuilder::new().has_headers(false).flexible(false).from_reader(bytes);
     rdr.records().map(|r| r.expect("valid CSV").iter().map(str::to_string).collect()).collect()
+}
+
+/// Pulls until the export stops: everything pulled, and the error that stopped it, if any.
+pub fn drain(ex: &mut Exporter) -> (Vec<u8>, Option<Error>) {
+    let mut out = Vec::new();
+    loop {
+        match ex.pull() {
+            Ok(Pull::Data(d)) => out.extend_from_slice(d),
+            Ok(_) => return (out, None),
+            Err(e) => return (out, Some(e)),
+        }
+    }
 }
