@@ -26,16 +26,18 @@ export function cliExport(input, request, { tenant, connection, lenient } = {}) 
 
 /**
  * The official SDK, unpatched: its documented `fetch` option sends what it would send to
- * https://<tenant>.<domain>/api/v2/… to the local Worker instead.
+ * https://<tenant>.<domain>/… (the API and /oauth/token) to the local Worker instead. `auth` is
+ * `{token}` or `{clientId, clientSecret}`; `seen` collects every URL the SDK asks for.
  */
-export function sdkClient(edge, tenant, token, domain = 'userexport.test') {
+export function sdkClient(edge, tenant, auth, { domain = 'userexport.test', seen = [] } = {}) {
   const local = new URL(edge.url);
   return new ManagementClient({
     domain: `${tenant}.${domain}`,
-    token,
+    ...(typeof auth === 'string' ? { token: auth } : auth),
     maxRetries: 0,
     fetch: (input, init) => {
       const u = new URL(input instanceof Request ? input.url : String(input));
+      seen.push(u.pathname);
       u.protocol = local.protocol;
       u.host = local.host;
       return input instanceof Request ? fetch(new Request(u, input), init) : fetch(u, init);
