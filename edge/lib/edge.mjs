@@ -125,6 +125,7 @@ export async function startEdge({
   devHs256Secret,
   anonRate = UNLIMITED,
   tokenLifetime,
+  publicUrl,
 } = {}) {
   let offsetMs = 0;
   const clients = {};
@@ -141,7 +142,9 @@ export async function startEdge({
   }
   const listen = port || (await freePort());
   const url = `http://127.0.0.1:${listen}`;
-  const bindings = { TENANT_DOMAIN: domain, TENANTS: config, PUBLIC_URL: url, ANON_RATE_LIMIT: anonRate };
+  const bindings = { TENANT_DOMAIN: domain, TENANTS: config, ANON_RATE_LIMIT: anonRate };
+  // Links point at this server unless the caller says otherwise (null: no PUBLIC_URL at all).
+  if (publicUrl !== null) bindings.PUBLIC_URL = publicUrl ?? url;
   if (partBytes) bindings.R2_PART_BYTES = String(partBytes);
   if (devHs256Secret) bindings.DEV_HS256_SECRET = devHs256Secret;
   if (tokenLifetime) bindings.TOKEN_LIFETIME_SECONDS = String(tokenLifetime);
@@ -195,6 +198,11 @@ export async function startEdge({
       const json = await res.json();
       if (res.status !== 200) throw new Error(`token for ${tenant}: ${res.status} ${JSON.stringify(json)}`);
       return json.access_token;
+    },
+    /** Claims signed by the tenant's own current key (its Durable Object), to test what the Worker accepts. */
+    async sign(tenant, claims) {
+      const ns = await mf.getDurableObjectNamespace('JOBS');
+      return ns.get(ns.idFromName(tenant)).issueToken(claims);
     },
     async scheduled() {
       const worker = await mf.getWorker();

@@ -135,9 +135,14 @@ test('400s: the core validation messages, an unknown connection, bad JSON, a bad
   r = await api(edge, 'POST', JOBS, { token: acme, body: { connection_id: 'con_0000000000000001' } });
   assert.equal(r.text, '{"statusCode":400,"error":"Bad Request","message":"The connection does not exist.","errorCode":"invalid_body"}');
 
-  r = await api(edge, 'GET', '/api/v2/jobs/job_123', { token: acme });
-  assert.equal(r.status, 400);
-  assert.equal(r.json.errorCode, 'invalid_uri');
+  // Ids that are not job ids, escapes that decode to nothing valid: 400, never 500.
+  for (const id of ['job_123', '%ZZ', 'job_%E0%A4%A', '%C0%AF', 'job_000000000000000%00', '..%2F..%2Fetc']) {
+    for (const suffix of ['', '/errors']) {
+      r = await api(edge, 'GET', `/api/v2/jobs/${id}${suffix}`, { token: acme });
+      assert.equal(r.status, 400, id + suffix);
+      assert.equal(r.json.errorCode, 'invalid_uri');
+    }
+  }
 });
 
 test('the created job: Auth0 key order, id pattern, ISO created_at; form bodies and an empty body work', async () => {

@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { request as httpRequest } from 'node:http';
 import { ManagementClient } from 'auth0';
 import { ROOT } from '../lib/edge.mjs';
 
@@ -83,4 +84,25 @@ export async function runJob(edge, token, body, onPoll = () => {}) {
     return r.json.status === 'completed' || r.json.status === 'failed' ? r : null;
   });
   return { created: created.json, job: done.json };
+}
+
+/** A request through node:http, which sends the Host header it is given (fetch would not). */
+export function rawRequest(edge, { method = 'GET', path, headers = {}, body }) {
+  const u = new URL(edge.url);
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: u.hostname, port: u.port, method, path, headers }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        let json;
+        try {
+          json = JSON.parse(text);
+        } catch {}
+        resolve({ status: res.statusCode, headers: res.headers, text, json });
+      });
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
 }
