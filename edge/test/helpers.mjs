@@ -28,20 +28,23 @@ export function cliExport(input, request, { tenant, connection, lenient } = {}) 
 /**
  * The official SDK, unpatched: its documented `fetch` option sends what it would send to
  * https://<tenant>.<domain>/… (the API and /oauth/token) to the local Worker instead. `auth` is
- * `{token}` or `{clientId, clientSecret}`; `seen` collects every URL the SDK asks for.
+ * a token or `{clientId, clientSecret}`; `seen` collects every path the SDK asks for, `tokens`
+ * every access token /oauth/token gave it.
  */
-export function sdkClient(edge, tenant, auth, { domain = 'userexport.test', seen = [] } = {}) {
+export function sdkClient(edge, tenant, auth, { domain = 'userexport.test', seen = [], tokens = [] } = {}) {
   const local = new URL(edge.url);
   return new ManagementClient({
     domain: `${tenant}.${domain}`,
     ...(typeof auth === 'string' ? { token: auth } : auth),
     maxRetries: 0,
-    fetch: (input, init) => {
+    fetch: async (input, init) => {
       const u = new URL(input instanceof Request ? input.url : String(input));
       seen.push(u.pathname);
       u.protocol = local.protocol;
       u.host = local.host;
-      return input instanceof Request ? fetch(new Request(u, input), init) : fetch(u, init);
+      const res = await (input instanceof Request ? fetch(new Request(u, input), init) : fetch(u, init));
+      if (u.pathname === '/oauth/token' && res.ok) tokens.push((await res.clone().json()).access_token);
+      return res;
     },
   });
 }
