@@ -78,11 +78,11 @@ test('401 without a token, with a malformed header, a bad signature, a garbage o
   assert.equal(r.json.message, 'Invalid token');
 
   // A day (the token's lifetime) and the 30 s of clock skew later, the token has expired.
-  edge.clock.advance(86_400_000 + 31_000);
+  await edge.clock.advance(86_400_000 + 31_000);
   try {
     r = await api(edge, 'GET', '/api/v2/jobs/job_0000000000000000', { token: acme });
   } finally {
-    edge.clock.advance(-(86_400_000 + 31_000));
+    await edge.clock.advance(-(86_400_000 + 31_000));
   }
   assert.equal(r.status, 401);
   assert.equal(r.json.message, 'Expired token received for JSON Web Token validation');
@@ -266,7 +266,7 @@ test('links: tampered refused, expired after 60 s refused, every GET signs a fre
   assert.equal(ok.status, 200);
   assert.ok(gunzipSync(Buffer.from(await ok.arrayBuffer())).equals(expected));
 
-  edge.clock.advance(61_000);
+  await edge.clock.advance(61_000);
   const late = await fetch(good);
   assert.equal(late.status, 403);
   assert.match(await late.text(), /<Code>AccessDenied<\/Code><Message>Request has expired<\/Message>/);
@@ -285,12 +285,12 @@ test('after 24 hours a job and its file are gone: on GET, and through the schedu
   assert.ok(await exports.head(`${a.created.id}/globex.json.gz`));
   assert.ok(await exports.head(`${b.created.id}/globex.csv.gz`));
 
-  edge.clock.advance(24 * 3600_000 - 120_000);
+  await edge.clock.advance(24 * 3600_000 - 120_000);
   assert.equal((await api(edge, 'GET', `/api/v2/jobs/${a.created.id}`, { token: globex })).status, 200);
   await edge.scheduled();
   assert.ok(await edge.inspect('globex', b.created.id), 'a job younger than 24 h survives the purge');
 
-  edge.clock.advance(121_000);
+  await edge.clock.advance(121_000);
   // globex's first token is past its day now too: a fresh one, as a client would get.
   globex = await edge.token({ tenant: 'globex', scope: 'read:users create:users' });
   const gone = await api(edge, 'GET', `/api/v2/jobs/${a.created.id}`, { token: globex });

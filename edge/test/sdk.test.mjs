@@ -116,7 +116,7 @@ test('clientId and clientSecret, unchanged: the SDK gets RS256 tokens from /oaut
 
   // Past the SDK's renewal point, and on the Worker's clock past the token's expiry and skew.
   await new Promise((r) => setTimeout(r, 2_500));
-  edge.clock.advance(43_000);
+  await edge.clock.advance(43_000);
   const stale = await api(edge, 'GET', `/api/v2/jobs/${created.id}`, { token: tokens[0] });
   assert.equal(stale.status, 401);
   assert.equal(stale.json.message, 'Expired token received for JSON Web Token validation');
