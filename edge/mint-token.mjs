@@ -7,7 +7,7 @@ const args = Object.fromEntries(
 const secret = process.env.DEV_HS256_SECRET;
 if (!args.tenant || !secret) {
   console.error('usage: DEV_HS256_SECRET=… node edge/mint-token.mjs --tenant NAME [--scope "read:users"] [--domain D] [--expires-in SECONDS]\n' +
-    '  HS256 is a local-development switch: a deployed Worker issues RS256 tokens at /oauth/token.');
+    '  HS256 is a local-development switch: a deployed Worker hands out RS256 tokens at /oauth/token.');
   process.exit(2);
 }
 const iat = Math.floor(Date.now() / 1000);

@@ -1,4 +1,4 @@
-// Bearer tokens as Auth0 issues them: RS256 from the tenant's JWKS (jose), iss/aud/exp required, nbf/iat honoured.
+// Bearer tokens as Auth0 makes them: RS256 from the tenant's JWKS (jose), iss/aud/exp required, nbf/iat honoured.
 import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, errors, jwtVerify } from 'jose';
 import { CLOCK_SKEW_SECONDS, issuerOf, tenantOfAudience } from './config.js';
 import { apiError, unauthorized } from './http.js';

@@ -1,4 +1,4 @@
-// Tokens as Auth0 issues them (RS256, JWKS, claims, rotation), the client-credentials grant, link keys, public origins, body limits and rate limits, in workerd.
+// Tokens as Auth0 makes them (RS256, JWKS, claims, rotation), the client-credentials grant, link keys, public origins, body limits and rate limits, in workerd.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
