@@ -1,13 +1,11 @@
 // Bearer tokens as Auth0 makes them: RS256 from the tenant's JWKS (jose), iss/aud/exp required, nbf/iat honoured.
 import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, errors, jwtVerify } from 'jose';
-import { CLOCK_SKEW_SECONDS, issuerOf, tenantOfAudience } from './config.js';
+import { CLOCK_SKEW_SECONDS, issuerOf, jobsStub, tenantOfAudience } from './config.js';
 import { apiError, unauthorized } from './http.js';
 
 const INVALID = 'Invalid token';
 const BAD_SIGNATURE = 'Invalid signature received for JSON Web Token validation';
 const EXPIRED = 'Expired token received for JSON Web Token validation';
-
-export const jobsStub = (env, tenant) => env.JOBS.get(env.JOBS.idFromName(tenant));
 
 /** What a token's header and claims say before anything is checked, or null when it is no JWT. */
 function peek(token) {

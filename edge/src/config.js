@@ -90,6 +90,9 @@ function parseMaybe(v) {
   }
 }
 
+/** The tenant's Durable Object: its jobs, its signing keys and its link key. */
+export const jobsStub = (env, tenant) => env.JOBS.get(env.JOBS.idFromName(tenant));
+
 /** The clock: Date.now(), unless a CLOCK service (dev and tests) says what time it is. */
 export async function now(env) {
   if (!env.CLOCK) return Date.now();

@@ -1,8 +1,7 @@
 // The export-jobs endpoints: create (validated by the package's wasm core), poll, and the errors report.
 import { Exporter } from 'userexport';
-import { tenantConfig } from './config.js';
+import { jobsStub, tenantConfig } from './config.js';
 import { apiError, isForm, json, readText } from './http.js';
-import { jobsStub } from './auth.js';
 import { signedLocation } from './links.js';
 
 export const JOB_ID = /^job_[A-Za-z0-9]{16}$/;

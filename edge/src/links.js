@@ -1,7 +1,6 @@
 // Download links: signed for 60 seconds by the tenant's own link key (never a token key), on a configured origin only.
-import { LINK_SECONDS, publicOrigin, tenantConfig } from './config.js';
+import { LINK_SECONDS, jobsStub, publicOrigin, tenantConfig } from './config.js';
 import { s3Error } from './http.js';
-import { jobsStub } from './auth.js';
 import { b64url, fromB64url } from './keys.js';
 
 const LINK_PATH = /^\/download\/(job_[A-Za-z0-9]{16})\/(([a-z0-9_-]{1,64})\.(?:csv|json)\.gz)$/;

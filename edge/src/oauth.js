@@ -1,7 +1,6 @@
 // POST /oauth/token: the client-credentials grant for each tenant's machine-to-machine clients.
-import { audienceOf, issuerOf, tenantConfig, tenantOfAudience, tokenSeconds } from './config.js';
+import { audienceOf, issuerOf, jobsStub, tenantConfig, tenantOfAudience, tokenSeconds } from './config.js';
 import { isForm, json, oauthError, readText } from './http.js';
-import { jobsStub } from './auth.js';
 
 const enc = new TextEncoder();
 

@@ -1,6 +1,6 @@
 // The tenant's signing keys through Auth0's Management API paths: list, rotate, revoke.
+import { jobsStub } from './config.js';
 import { apiError, json } from './http.js';
-import { jobsStub } from './auth.js';
 
 export const SIGNING_KEY_SCOPES = {
   list: { anyOf: ['read:signing_keys'] },

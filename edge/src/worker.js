@@ -1,6 +1,6 @@
 // The userexport Worker: Auth0's user-export jobs API, its token endpoint and JWKS, and signed downloads; routes only.
-import { authenticate, jobsStub } from './auth.js';
-import { now, tenantConfig, tenants } from './config.js';
+import { authenticate } from './auth.js';
+import { jobsStub, now, tenantConfig, tenants } from './config.js';
 import { apiError, json } from './http.js';
 import { JOB_ID, createJob, getJob, getJobErrors } from './jobs.js';
 import { download } from './links.js';
