@@ -111,8 +111,8 @@ struct NdjsonInput {
 
 enum Stage {
     Single,
-    /// A record the host could not turn into JSON; its message.
-    Unsupported(String),
+    /// A record the host could not turn into JSON; why.
+    Unsupported(ErrorCode, String),
     Elements {
         index: u64,
         in_page: bool,
@@ -131,6 +131,8 @@ struct JsonDoc {
     bad_utf8: Option<usize>,
     /// Index of this text's first user (0 unless the host numbers a split batch).
     base: u64,
+    /// The users are picked records (`Exporter::push_picked`), read with the picked plan.
+    picked: bool,
 }
 
 enum Input {
@@ -152,6 +154,8 @@ enum Input {
 pub struct Exporter {
     request: Request,
     plan: Plan,
+    /// The plan of picked records, made on the first `push_picked`.
+    picked_plan: Option<Plan>,
     encoder: Box<dyn Encoder>,
     options: Options,
     scanner: Scanner,
@@ -177,6 +181,7 @@ impl Exporter {
         Exporter {
             request,
             plan,
+            picked_plan: None,
             encoder,
             options: Options { chunk_size: options.chunk_size.max(1), ..options },
             scanner: Scanner::default(),
@@ -197,6 +202,11 @@ impl Exporter {
     /// The request being exported.
     pub fn request(&self) -> &Request {
         &self.request
+    }
+
+    /// The host options of this export.
+    pub fn options(&self) -> &Options {
+        &self.options
     }
 
     /// The counts so far.
@@ -283,6 +293,22 @@ impl Exporter {
     /// Like [`Exporter::push_json`], but errors number the users from `first_index`: for a
     /// host that pushes one batch in parts and wants indexes into the whole batch.
     pub fn push_json_from(&mut self, text: &[u8], first_index: u64) -> Result<()> {
+        self.push_text(text, first_index, false)
+    }
+
+    /// Pushes users a host has already narrowed to the selected values: a JSON array of *picked
+    /// records*, objects whose member `"i"` is the value of field `i` (left out when absent) and,
+    /// with a connection filter, member `"n"` (n = the field count) the user's
+    /// `identities[0].connection`. This is how a host that holds users as objects of its own
+    /// (JS objects in the wasm build) reads only the paths the request selects.
+    pub fn push_picked(&mut self, text: &[u8], first_index: u64) -> Result<()> {
+        if self.picked_plan.is_none() {
+            self.picked_plan = Some(Plan::picked(&self.request, self.options.connection.is_some()));
+        }
+        self.push_text(text, first_index, true)
+    }
+
+    fn push_text(&mut self, text: &[u8], first_index: u64, picked: bool) -> Result<()> {
         if !self.check_push(text.len())? {
             return Ok(());
         }
@@ -308,6 +334,7 @@ impl Exporter {
             pos,
             stage,
             base: first_index,
+            picked,
         };
         self.push_doc(doc)
     }
@@ -315,12 +342,12 @@ impl Exporter {
     /// Queues, in input order, a user the host could not turn into JSON (a JS value with NaN,
     /// ±Infinity, a BigInt or a cycle): it fails a strict export and is skipped and reported
     /// by a lenient one, as `unsupported_value` at `index`, when the pulls reach it.
-    pub fn push_unsupported(&mut self, index: u64, message: impl Into<String>) -> Result<()> {
+    pub fn push_unsupported(&mut self, index: u64, code: ErrorCode, message: impl Into<String>) -> Result<()> {
         if !self.check_push(0)? {
             return Ok(());
         }
-        let stage = Stage::Unsupported(message.into());
-        self.push_doc(JsonDoc { text: Vec::new(), pos: 0, stage, bad_utf8: None, base: index })
+        let stage = Stage::Unsupported(code, message.into());
+        self.push_doc(JsonDoc { text: Vec::new(), pos: 0, stage, bad_utf8: None, base: index, picked: false })
     }
 
     fn push_doc(&mut self, doc: JsonDoc) -> Result<()> {
@@ -577,7 +604,7 @@ impl Exporter {
             return self.bad_record(e.at(loc, None));
         }
         let bad_utf8 = first_bad_utf8(line, 0);
-        match self.record(line, start, bad_utf8, true) {
+        match self.record(line, start, bad_utf8, true, false) {
             Ok(_) => Ok(()),
             Err(bad) => self.bad_record(bad.error.at(loc, bad.user_id)),
         }
@@ -591,8 +618,8 @@ impl Exporter {
                 Stage::Done => {
                     docs.pop_front();
                 }
-                Stage::Unsupported(ref mut message) => {
-                    let e = Error::new(ErrorCode::UnsupportedValue, std::mem::take(message));
+                Stage::Unsupported(code, ref mut message) => {
+                    let e = Error::new(code, std::mem::take(message));
                     let loc = Location::Index(doc.base);
                     doc.stage = Stage::Done;
                     self.stats.users_read += 1;
@@ -601,7 +628,7 @@ impl Exporter {
                 Stage::Single => {
                     doc.stage = Stage::Done;
                     let loc = Location::Index(doc.base);
-                    match self.record(text, doc.pos, doc.bad_utf8, true) {
+                    match self.record(text, doc.pos, doc.bad_utf8, true, doc.picked) {
                         Ok(_) => {}
                         Err(bad) => self.bad_record(bad.error.at(loc, bad.user_id))?,
                     }
@@ -619,7 +646,7 @@ impl Exporter {
                         self.bad_record(structure_error(text, pos, "a user after ','").at(loc, None))?;
                         continue;
                     }
-                    let end = match self.record(text, pos, doc.bad_utf8, false) {
+                    let end = match self.record(text, pos, doc.bad_utf8, false, doc.picked) {
                         Ok(end) => end,
                         Err(bad) => {
                             self.bad_record(bad.error.at(loc, bad.user_id))?;
@@ -681,11 +708,16 @@ impl Exporter {
         start: usize,
         bad_utf8: Option<usize>,
         whole: bool,
+        picked: bool,
     ) -> std::result::Result<usize, BadRecord> {
         self.stats.users_read += 1;
         let is_object = buf.get(start) == Some(&b'{');
-        let scanned = self.scanner.scan(&self.plan, buf, start);
-        let id = self.user_id(buf);
+        let plan = match (picked, &self.picked_plan) {
+            (true, Some(p)) => p,
+            _ => &self.plan,
+        };
+        let scanned = self.scanner.scan(plan, buf, start);
+        let id = self.user_id(buf, plan);
         let (mut fault, end) = match scanned {
             Scan::Ok(end) => (None, Some(end)),
             Scan::Bad(f, end) => (Some(f), Some(end)),
@@ -721,7 +753,7 @@ impl Exporter {
             return Err(BadRecord { error: e, end: Some(end), user_id: None });
         }
         if let Some(connection) = &self.options.connection {
-            let matches = match self.capture(self.plan.connection_slot) {
+            let matches = match self.capture(plan.connection_slot) {
                 Some(Capture { kind: Kind::String { escaped }, start, end }) => {
                     let raw = &buf[start..end];
                     if escaped {
@@ -739,8 +771,7 @@ impl Exporter {
                 return Ok(end);
             }
         }
-        let values: Vec<Option<Value<'_>>> = self
-            .plan
+        let values: Vec<Option<Value<'_>>> = plan
             .field_slots
             .iter()
             .map(|&slot| self.capture(slot).map(|c| Value { kind: c.kind, raw: &buf[c.start..c.end] }))
@@ -762,8 +793,8 @@ impl Exporter {
     }
 
     /// The record's top-level `user_id`, if the walk got to it and it is a string or number.
-    fn user_id(&self, buf: &[u8]) -> Option<String> {
-        let c = self.capture(self.plan.user_id_slot)?;
+    fn user_id(&self, buf: &[u8], plan: &Plan) -> Option<String> {
+        let c = self.capture(plan.user_id_slot)?;
         let raw = &buf[c.start..c.end];
         let mut text = Vec::new();
         match c.kind {

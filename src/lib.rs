@@ -6,6 +6,7 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+mod describe;
 mod error;
 mod exporter;
 pub mod format;
@@ -19,6 +20,7 @@ mod tenant;
 #[cfg(target_arch = "wasm32")]
 mod wasm;
 
+pub use describe::{dashboard_preset, describe, is_gzip, mime_type, Description, GZIP_MAGIC};
 pub use error::{Error, ErrorCode, Location, Result};
 pub use exporter::{Exporter, Options, Pull, Stats, Status, DEFAULT_CHUNK_SIZE, DEFAULT_MAX_RECORD_BYTES};
 pub use json_out::write_json_string;
@@ -26,5 +28,6 @@ pub use request::{
     parse_path, Field, Format, Request, Step, DASHBOARD_PRESET, DATE_ATTRIBUTES, DEFAULT_FIELDS,
     MAX_CSV_FIELDS, MAX_NAME_CHARS,
 };
+pub use plan::connection_path;
 pub use scan::MAX_DEPTH;
 pub use tenant::{check_tenant, file_name};

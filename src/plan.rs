@@ -3,6 +3,11 @@
 use crate::request::{Request, Step};
 use crate::scan::{fingerprint, fingerprint_bit};
 
+/// Where the connection filter looks: the primary identity's connection, `identities[0].connection`.
+pub fn connection_path() -> [Step; 3] {
+    [Step::Key("identities".into()), Step::Index(0), Step::Key("connection".into())]
+}
+
 /// No trie node: the walker is inside something no selected path needs.
 pub(crate) const NONE: u32 = u32::MAX;
 
@@ -74,8 +79,25 @@ impl Plan {
             plan.field_slots.push(slot);
         }
         plan.user_id_slot = plan.insert(&[Step::Key("user_id".into())]);
-        plan.connection_slot =
-            plan.insert(&[Step::Key("identities".into()), Step::Index(0), Step::Key("connection".into())]);
+        plan.connection_slot = plan.insert(&connection_path());
+        plan
+    }
+
+    /// The plan of a picked record (see `Exporter::push_picked`): field `i` is the member `"i"`, the
+    /// connection (when filtered) the member after the last field, the user_id that of its field.
+    pub fn picked(request: &Request, with_connection: bool) -> Plan {
+        let mut plan = Plan::empty();
+        let n = request.fields.len();
+        for i in 0..n {
+            let slot = plan.insert(&[Step::Key(i.to_string())]);
+            plan.field_slots.push(slot);
+        }
+        if let Some(i) = request.fields.iter().position(|f| matches!(f.path.as_slice(), [Step::Key(k)] if k == "user_id")) {
+            plan.user_id_slot = plan.field_slots[i];
+        }
+        if with_connection {
+            plan.connection_slot = plan.insert(&[Step::Key(n.to_string())]);
+        }
         plan
     }
 
