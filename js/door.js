@@ -1,9 +1,11 @@
 // The JS half of the wasm door (bound by src/wasm.rs): what must run as JS to be fast or exact.
 //
 // pushUsers reads JS objects only along the selected paths (COMPATIBILITY.md, "JS objects"): a
-// picker built once per export walks each user's selected paths and hands the wasm one compact
-// JSON text per batch, `[{"0":v0,"2":v2,…},…]`, where key i is field i's value and absent
-// fields are left out. The wasm then encodes those values; keys no field selects are never read.
+// picker built once per export walks each user's selected paths and writes each value as a typed
+// cell (absent, null, false, true, text, number, JSON) into one batch: a tag array, a length
+// array and one string of all texts, which crosses to the wasm as UTF-8 in one encodeInto. The
+// wasm encodes the cells without parsing anything but whole objects; keys no field selects are
+// never read. Cell tags are those of the core's `Cell` (src/cells.rs).
 
 // Property reads go through a generated function where the platform allows it: constant keys give
 // V8 monomorphic loads (2-3x faster than a loop over path steps). Workers and pages with a strict
@@ -20,7 +22,8 @@ function generationAllowed() {
   return canGenerate;
 }
 
-const isEnumerable = Function.prototype.call.bind(Object.prototype.propertyIsEnumerable);
+const propertyIsEnumerable = Object.prototype.propertyIsEnumerable;
+const isEnumerable = (o, key) => propertyIsEnumerable.call(o, key);
 
 /** What JSON.stringify makes of a value met as an array element: absent things become null. */
 const elementValue = (v) => (v === undefined || typeof v === 'function' || typeof v === 'symbol' ? null : v);
@@ -52,54 +55,48 @@ function walk(root, path) {
   return v;
 }
 
-/** Boxed primitives are written as the primitive, so no key step enters them. */
-const isBoxed = (v) => v instanceof String || v instanceof Number || v instanceof Boolean;
+/** Boxed primitives are written as the primitive, so no key step enters them (a plain object's
+ *  constructor answers first: one load instead of three instanceof). */
+const isBoxed = (v) => v.constructor !== Object && (v instanceof String || v instanceof Number || v instanceof Boolean);
 
 /**
- * A picker for `paths` (arrays of keys and indexes): `pick(user)` returns the compact object of
- * the user's selected values, or throws a `Bad` naming the field whose value JSON cannot carry.
+ * A picker for `paths` (arrays of keys and indexes): `pick(user)` writes the user's selected
+ * values as cells of the current batch, or throws a `Bad` naming the field JSON cannot carry.
  */
 export function make_picker(paths, names) {
-  const fields = paths.map((path, i) => ({ path, name: names[i], key: String(i) }));
-  if (generationAllowed()) return generatedPicker(fields);
+  if (generationAllowed()) return generatedPicker(paths, names);
   return function pick(user) {
     const root = checkUser(user);
-    const out = {};
-    for (let i = 0; i < fields.length; i++) {
-      const v = walk(root, fields[i].path);
-      if (v !== undefined) out[fields[i].key] = checked(v, fields[i].name);
-    }
-    return out;
+    for (let i = 0; i < paths.length; i++) put(walk(root, paths[i]), names[i]);
   };
 }
 
-function generatedPicker(fields) {
-  // Each step is the interpreted walk() unrolled with its key as a constant. The fast tests come
-  // first; toJSON, boxed primitives and non-enumerable members are handled exactly but rarely seen.
-  const lines = ['const r = checkUser(u); const o = {}; let v, k;'];
-  fields.forEach((f, i) => {
+function generatedPicker(paths, names) {
+  // Each path is walk() unrolled with its keys as constants, which gives V8 monomorphic loads.
+  // toJSON, boxed primitives and non-enumerable members are handled exactly; the tests that find
+  // them come after the common ones.
+  const lines = ['const r = checkUser(u); let v, k;'];
+  paths.forEach((path, i) => {
     lines.push('v = r; k = "";');
-    f.path.forEach((step, s) => {
+    path.forEach((step, s) => {
       if (s > 0) lines.push('if (v !== null && typeof v === "object" && typeof v.toJSON === "function") v = v.toJSON(k);');
       if (typeof step === 'number') {
         lines.push(`v = Array.isArray(v) && ${step} < v.length ? elementValue(v[${step}]) : undefined; k = "${step}";`);
       } else {
         const key = JSON.stringify(step);
         lines.push(
-          `if (v !== null && typeof v === "object" && !Array.isArray(v) && !isBoxed(v) && isEnumerable(v, ${key})) {` +
+          `if (v !== null && typeof v === "object" && !Array.isArray(v) && isEnumerable(v, ${key}) && !isBoxed(v)) {` +
             ` v = v[${key}]; if (typeof v === "function" || typeof v === "symbol") v = undefined; } else v = undefined; k = ${key};`,
         );
       }
-      if (s < f.path.length - 1) lines.push('if (v !== undefined) {');
+      if (s < path.length - 1) lines.push('if (v !== undefined) {');
     });
-    lines.push(`if (v !== undefined) o[${i}] = checked(v, names[${i}]);`);
-    for (let s = 1; s < f.path.length; s++) lines.push('}');
+    for (let s = 1; s < path.length; s++) lines.push('}');
+    lines.push(`put(v, names[${i}]);`);
   });
-  lines.push('return o;');
-  const names = fields.map((f) => f.name);
   // eslint-disable-next-line no-new-func -- generated once per export from the request's own paths
-  const make = new Function('checkUser', 'viaToJson', 'elementValue', 'isBoxed', 'isEnumerable', 'checked', 'names', `return function pick(u) {\n${lines.join('\n')}\n};`);
-  return make(checkUser, viaToJson, elementValue, isBoxed, isEnumerable, checked, names);
+  const make = new Function('checkUser', 'elementValue', 'isBoxed', 'isEnumerable', 'put', 'names', `return function pick(u) {\n${lines.join('\n')}\n};`);
+  return make(checkUser, elementValue, isBoxed, isEnumerable, put, names);
 }
 
 class Bad {
@@ -118,130 +115,127 @@ function checkUser(user) {
   return u;
 }
 
-/** A selected value JSON can carry as it is, or a Bad naming the field. */
-function checked(v, name) {
+// ---- the batch being written ---------------------------------------------------------------
+
+const ABSENT = 0, NULL = 1, FALSE = 2, TRUE = 3, TEXT = 4, NUMBER = 5, JSON_TEXT = 6, BAD = 7;
+let tags = new Uint8Array(1 << 12);
+let lens = new Uint32Array(1 << 12);
+let text = '';
+let at = 0;
+let bads = [];
+
+/** Writes one selected value (undefined: absent) as the next cell. */
+function put(v, name) {
   switch (typeof v) {
+    case 'undefined':
+      tags[at] = ABSENT;
+      lens[at++] = 0;
+      return;
     case 'string':
-      // One-byte strings answer at once; only two-byte strings are scanned.
       if (!wellFormed(v)) throw new Bad(`the field ${JSON.stringify(name)} holds a lone surrogate, which UTF-8 and JSON cannot carry`, 'lone_surrogate');
-      return v;
-    case 'number':
+      tags[at] = TEXT;
+      lens[at++] = v.length;
+      text += v;
+      return;
+    case 'number': {
       if (!Number.isFinite(v)) throw new Bad(`the field ${JSON.stringify(name)} is ${v}: JSON has no NaN or Infinity`);
-      return v;
+      const s = String(v); // JSON.stringify's text for every finite number
+      tags[at] = NUMBER;
+      lens[at++] = s.length;
+      text += s;
+      return;
+    }
+    case 'boolean':
+      tags[at] = v ? TRUE : FALSE;
+      lens[at++] = 0;
+      return;
     case 'bigint':
       throw new Bad(`the field ${JSON.stringify(name)} is a BigInt: JSON numbers cannot carry it exactly; convert it to a string or a number first`);
-    case 'object':
-      if (v !== null) objects.push(v, name);
-      return v;
     default:
-      return v;
+      if (v === null) {
+        tags[at] = NULL;
+        lens[at++] = 0;
+        return;
+      }
+      putJson(v, name);
   }
 }
 
-// Objects picked whole in the current batch, with their field names: JSON.stringify writes a NaN
-// inside them as null, so when the batch's text has a null they are walked for one.
-let objects = [];
+/** An object (or anything with a toJSON) as JSON.stringify writes it, checked for what it would hide. */
+function putJson(v, name) {
+  let s;
+  try {
+    s = JSON.stringify(v);
+  } catch (e) {
+    const m = String(e && e.message);
+    if (e instanceof TypeError && /circular|cyclic/i.test(m)) throw new Bad(`the field ${JSON.stringify(name)} holds a cycle (an object that contains itself), which JSON cannot write`);
+    if (e instanceof TypeError && /bigint/i.test(m)) throw new Bad(`the field ${JSON.stringify(name)} holds a BigInt: JSON numbers cannot carry it exactly; convert it to a string or a number first`);
+    throw new Bad(`reading the field ${JSON.stringify(name)} threw: ${e}`);
+  }
+  if (s === undefined) {
+    // A toJSON that gives undefined (or a function): JSON.stringify leaves the member out.
+    tags[at] = ABSENT;
+    lens[at++] = 0;
+    return;
+  }
+  // JSON.stringify writes NaN and Infinity as null: only a text with a null can hide one.
+  if (s.includes('null') && nonFinite(v, '')) throw new Bad(`the field ${JSON.stringify(name)} holds a NaN or an Infinity: JSON has none`);
+  tags[at] = JSON_TEXT;
+  lens[at++] = s.length;
+  text += s;
+}
+
+function grow(cells) {
+  if (tags.length >= cells) return;
+  const size = Math.max(cells, tags.length * 2);
+  const t = new Uint8Array(size);
+  t.set(tags.subarray(0, at));
+  const l = new Uint32Array(size);
+  l.set(lens.subarray(0, at));
+  tags = t;
+  lens = l;
+}
+
+// The texts go to the wasm as UTF-8 in one reused buffer: TextEncoder's encodeInto is the
+// engine's fast path, where handing over a string would copy it char by char.
+const encoder = new TextEncoder();
+let utf8 = new Uint8Array(1 << 16);
 
 /**
- * The users of `batch` (an array, or one user) as one JSON text of picked objects, or, when one of
- * them cannot be written, an array with per user either its picked JSON text or `{index, code,
- * message}` — so the wasm can take the good ones and report the bad ones in order.
+ * Picks `users` (an array, or one user) into one batch of `width` cells per user: returns
+ * `[tags, lens, bytes, bad, ascii]`: lens count UTF-16 units (the same as bytes when `ascii`),
+ * `bad` the `{code, message}` of each user marked bad, in order. The arrays are views of
+ * buffers reused by the next call.
  */
-export function pick_batch(users, pick, names) {
-  currentNames = names;
+export function pick_batch(users, pick, width) {
   const batch = Array.isArray(users) ? users : [users];
-  objects = [];
-  const picked = new Array(batch.length);
-  let bad = false;
+  grow(batch.length * width);
+  at = 0;
+  text = '';
+  bads = [];
   for (let i = 0; i < batch.length; i++) {
+    const mark = at;
+    const textMark = text.length;
     try {
-      picked[i] = pick(batch[i]);
+      pick(batch[i]);
     } catch (e) {
-      picked[i] = problem(e, i);
-      bad = true;
-    }
-  }
-  if (!bad) {
-    try {
-      const text = JSON.stringify(picked);
-      if (!(objects.length && text.includes('null') && objects.some((o, j) => j % 2 === 0 && nonFinite(o, '')))) {
-        objects = [];
-        return text;
+      at = mark;
+      if (text.length !== textMark) text = text.slice(0, textMark);
+      tags[at] = BAD;
+      lens[at++] = 0;
+      for (let c = 1; c < width; c++) {
+        tags[at] = ABSENT;
+        lens[at++] = 0;
       }
-    } catch {
-      // A BigInt or a cycle inside a picked object: found user by user below.
+      bads.push(e instanceof Bad ? { code: e.code, message: e.message } : { code: 'unsupported_value', message: `reading the user threw: ${e}` });
     }
   }
-  objects = [];
-  return picked.map((p, i) => (p instanceof Problem ? p.toJs(i) : one(p, i)));
+  if (utf8.length < text.length * 3) utf8 = new Uint8Array(Math.max(text.length * 3, utf8.length * 2));
+  const written = encoder.encodeInto(text, utf8).written;
+  const result = [tags.subarray(0, at), lens.subarray(0, at), utf8.subarray(0, written), bads, written === text.length];
+  text = '';
+  return result;
 }
-
-class Problem {
-  constructor(code, message) {
-    this.code = code;
-    this.message = message;
-  }
-  toJs(index) {
-    return { index, code: this.code, message: this.message };
-  }
-}
-
-function problem(e, index) {
-  if (e instanceof Bad) return new Problem(e.code, e.message);
-  return new Problem('unsupported_value', `reading user ${index} threw: ${e}`);
-}
-
-/** One picked user's JSON text, or the reason it has none. */
-function one(picked, index) {
-  objects = [];
-  let text;
-  try {
-    text = JSON.stringify(picked);
-  } catch (e) {
-    const text = String(e && e.message);
-    if (e instanceof TypeError && /circular|cyclic/i.test(text)) {
-      return { index, code: 'unsupported_value', message: `the field ${fieldOf(picked, cycleIn)} holds a cycle (an object that contains itself), which JSON cannot write` };
-    }
-    if (e instanceof TypeError && /bigint/i.test(text)) {
-      return { index, code: 'unsupported_value', message: `the field ${fieldOf(picked, bigIntIn)} holds a BigInt: JSON numbers cannot carry it exactly; convert it to a string or a number first` };
-    }
-    return { index, code: 'unsupported_value', message: `writing user ${index} threw: ${e}` };
-  }
-  if (text.includes('null')) {
-    for (const [k, v] of Object.entries(picked)) {
-      if (v !== null && typeof v === 'object' && nonFinite(v, k)) {
-        return { index, code: 'unsupported_value', message: `the field ${fieldName(k)} holds a NaN or an Infinity: JSON has none` };
-      }
-    }
-  }
-  return text;
-}
-
-// The field names of the batch being picked, for messages about a picked object.
-let currentNames = [];
-const fieldName = (key) => JSON.stringify(currentNames[Number(key)] ?? key);
-
-function fieldOf(picked, test) {
-  for (const [k, v] of Object.entries(picked)) if (test(v)) return fieldName(k);
-  return 'of the user';
-}
-
-const bigIntIn = (v) => {
-  try {
-    JSON.stringify(v);
-    return false;
-  } catch (e) {
-    return /bigint/i.test(String(e && e.message));
-  }
-};
-const cycleIn = (v) => {
-  try {
-    JSON.stringify(v);
-    return false;
-  } catch (e) {
-    return /circular|cyclic/i.test(String(e && e.message));
-  }
-};
 
 /** True when JSON.stringify would write a NaN or an Infinity somewhere in `value` as null. */
 function nonFinite(value, key) {

@@ -5,6 +5,7 @@
 
 use std::collections::VecDeque;
 
+use crate::cells::{Cell, CellBatch, CellCursor};
 use crate::error::{Error, ErrorCode, Location, Result};
 use crate::format::{encoder_for, Encoder, Value};
 use crate::gzip::Gzip;
@@ -113,6 +114,8 @@ enum Stage {
     Single,
     /// A record the host could not turn into JSON; why.
     Unsupported(ErrorCode, String),
+    /// Users the host read value by value, and how far they are read.
+    Cells(Box<(CellBatch, CellCursor)>),
     Elements {
         index: u64,
         in_page: bool,
@@ -131,8 +134,6 @@ struct JsonDoc {
     bad_utf8: Option<usize>,
     /// Index of this text's first user (0 unless the host numbers a split batch).
     base: u64,
-    /// The users are picked records (`Exporter::push_picked`), read with the picked plan.
-    picked: bool,
 }
 
 enum Input {
@@ -154,8 +155,8 @@ enum Input {
 pub struct Exporter {
     request: Request,
     plan: Plan,
-    /// The plan of picked records, made on the first `push_picked`.
-    picked_plan: Option<Plan>,
+    /// A plan with no paths: whole values in host cells are checked with it.
+    bare_plan: Plan,
     encoder: Box<dyn Encoder>,
     options: Options,
     scanner: Scanner,
@@ -181,7 +182,7 @@ impl Exporter {
         Exporter {
             request,
             plan,
-            picked_plan: None,
+            bare_plan: Plan::empty(),
             encoder,
             options: Options { chunk_size: options.chunk_size.max(1), ..options },
             scanner: Scanner::default(),
@@ -293,33 +294,41 @@ impl Exporter {
     /// Like [`Exporter::push_json`], but errors number the users from `first_index`: for a
     /// host that pushes one batch in parts and wants indexes into the whole batch.
     pub fn push_json_from(&mut self, text: &[u8], first_index: u64) -> Result<()> {
-        self.push_text(text, first_index, false)
+        self.push_text(std::borrow::Cow::Borrowed(text), first_index)
     }
 
-    /// Pushes users a host has already narrowed to the selected values: a JSON array of *picked
-    /// records*, objects whose member `"i"` is the value of field `i` (left out when absent) and,
-    /// with a connection filter, member `"n"` (n = the field count) the user's
-    /// `identities[0].connection`. This is how a host that holds users as objects of its own
-    /// (JS objects in the wasm build) reads only the paths the request selects.
-    pub fn push_picked(&mut self, text: &[u8], first_index: u64) -> Result<()> {
-        if self.picked_plan.is_none() {
-            self.picked_plan = Some(Plan::picked(&self.request, self.options.connection.is_some()));
+    /// Pushes users a host has read itself, value by value ([`CellBatch`]): a host that holds
+    /// users as objects of its own (JS objects in the wasm build) reads only the selected paths
+    /// and hands over their values, so nothing but whole objects is parsed again. `first_index`
+    /// numbers the batch's first user in errors.
+    pub fn push_cells(&mut self, batch: CellBatch, first_index: u64) -> Result<()> {
+        let width = self.request.fields.len() + usize::from(self.options.connection.is_some());
+        if batch.width != width {
+            return Err(Error::new(
+                ErrorCode::InvalidState,
+                format!("a cell batch for this export needs {width} cells per user, not {}", batch.width),
+            ));
         }
-        self.push_text(text, first_index, true)
+        batch.check().map_err(|m| Error::new(ErrorCode::InvalidState, m))?;
+        if !self.check_push(batch.text.len())? {
+            return Ok(());
+        }
+        let stage = Stage::Cells(Box::new((batch, CellCursor::default())));
+        self.push_doc(JsonDoc { text: Vec::new(), pos: 0, stage, bad_utf8: None, base: first_index })
     }
 
-    fn push_text(&mut self, text: &[u8], first_index: u64, picked: bool) -> Result<()> {
+    fn push_text(&mut self, text: std::borrow::Cow<'_, [u8]>, first_index: u64) -> Result<()> {
         if !self.check_push(text.len())? {
             return Ok(());
         }
         let mut pos = if text.starts_with(BOM) { BOM.len() } else { 0 };
-        pos = skip_ws(text, pos);
+        pos = skip_ws(&text, pos);
         let stage = match text.get(pos) {
             Some(b'[') => {
                 pos += 1;
                 Stage::Elements { index: 0, in_page: false, after_comma: false }
             }
-            Some(b'{') => match page_users(text, pos, &self.plan, &mut self.scanner) {
+            Some(b'{') => match page_users(&text, pos, &self.plan, &mut self.scanner) {
                 Some(users) => {
                     pos = users + 1;
                     Stage::Elements { index: 0, in_page: true, after_comma: false }
@@ -329,12 +338,11 @@ impl Exporter {
             _ => Stage::Single,
         };
         let doc = JsonDoc {
-            bad_utf8: first_bad_utf8(text, pos),
-            text: text.to_vec(),
+            bad_utf8: first_bad_utf8(&text, pos),
+            text: text.into_owned(),
             pos,
             stage,
             base: first_index,
-            picked,
         };
         self.push_doc(doc)
     }
@@ -347,7 +355,7 @@ impl Exporter {
             return Ok(());
         }
         let stage = Stage::Unsupported(code, message.into());
-        self.push_doc(JsonDoc { text: Vec::new(), pos: 0, stage, bad_utf8: None, base: index, picked: false })
+        self.push_doc(JsonDoc { text: Vec::new(), pos: 0, stage, bad_utf8: None, base: index })
     }
 
     fn push_doc(&mut self, doc: JsonDoc) -> Result<()> {
@@ -604,7 +612,7 @@ impl Exporter {
             return self.bad_record(e.at(loc, None));
         }
         let bad_utf8 = first_bad_utf8(line, 0);
-        match self.record(line, start, bad_utf8, true, false) {
+        match self.record(line, start, bad_utf8, true) {
             Ok(_) => Ok(()),
             Err(bad) => self.bad_record(bad.error.at(loc, bad.user_id)),
         }
@@ -625,10 +633,18 @@ impl Exporter {
                     self.stats.users_read += 1;
                     self.bad_record(e.at(loc, None))?;
                 }
+                Stage::Cells(ref mut cells) => {
+                    let (batch, cursor) = &mut **cells;
+                    if cursor.user == batch.users() {
+                        doc.stage = Stage::Done;
+                        continue;
+                    }
+                    self.cells_user(batch, cursor, doc.base)?;
+                }
                 Stage::Single => {
                     doc.stage = Stage::Done;
                     let loc = Location::Index(doc.base);
-                    match self.record(text, doc.pos, doc.bad_utf8, true, doc.picked) {
+                    match self.record(text, doc.pos, doc.bad_utf8, true) {
                         Ok(_) => {}
                         Err(bad) => self.bad_record(bad.error.at(loc, bad.user_id))?,
                     }
@@ -646,7 +662,7 @@ impl Exporter {
                         self.bad_record(structure_error(text, pos, "a user after ','").at(loc, None))?;
                         continue;
                     }
-                    let end = match self.record(text, pos, doc.bad_utf8, false, doc.picked) {
+                    let end = match self.record(text, pos, doc.bad_utf8, false) {
                         Ok(end) => end,
                         Err(bad) => {
                             self.bad_record(bad.error.at(loc, bad.user_id))?;
@@ -708,14 +724,10 @@ impl Exporter {
         start: usize,
         bad_utf8: Option<usize>,
         whole: bool,
-        picked: bool,
     ) -> std::result::Result<usize, BadRecord> {
         self.stats.users_read += 1;
         let is_object = buf.get(start) == Some(&b'{');
-        let plan = match (picked, &self.picked_plan) {
-            (true, Some(p)) => p,
-            _ => &self.plan,
-        };
+        let plan = &self.plan;
         let scanned = self.scanner.scan(plan, buf, start);
         let id = self.user_id(buf, plan);
         let (mut fault, end) = match scanned {
@@ -784,6 +796,115 @@ impl Exporter {
         Ok(end)
     }
 
+    /// Writes (or filters, or reports) the next user of a cell batch and moves past it.
+    fn cells_user(&mut self, batch: &CellBatch, cursor: &mut CellCursor, base: u64) -> Result<()> {
+        let w = batch.width;
+        let row = cursor.user;
+        let tags = &batch.tags[row * w..(row + 1) * w];
+        let lens = &batch.lens[row * w..(row + 1) * w];
+        let start = cursor.text_at;
+        cursor.user += 1;
+        cursor.text_at += lens.iter().map(|&l| l as usize).sum::<usize>();
+        self.stats.users_read += 1;
+        let loc = Location::Index(base + row as u64);
+        if tags[0] == Cell::Bad as u8 {
+            let (code, message) = batch.bad[cursor.bad_at].clone();
+            cursor.bad_at += 1;
+            return self.bad_record(Error::new(code, message).at(loc, None));
+        }
+        let mut values: Vec<Option<Value<'_>>> = Vec::with_capacity(w);
+        let mut at = start;
+        let mut fault = None;
+        for (i, (&tag, &len)) in tags.iter().zip(lens).enumerate() {
+            let raw = &batch.text[at..at + len as usize];
+            at += len as usize;
+            let kind = match Cell::from_tag(tag).expect("checked batch") {
+                Cell::Absent | Cell::Bad => {
+                    values.push(None);
+                    continue;
+                }
+                // The encoders copy a literal's text, as they would from JSON.
+                Cell::Null => {
+                    values.push(Some(Value { kind: Kind::Null, raw: b"null" }));
+                    continue;
+                }
+                Cell::False => {
+                    values.push(Some(Value { kind: Kind::False, raw: b"false" }));
+                    continue;
+                }
+                Cell::True => {
+                    values.push(Some(Value { kind: Kind::True, raw: b"true" }));
+                    continue;
+                }
+                Cell::Text => Kind::Text,
+                Cell::Number => Kind::Number,
+                Cell::Json => match self.scanner.scan(&self.bare_plan, raw, 0) {
+                    Scan::Ok(end) if end == raw.len() => match raw.first() {
+                        Some(b'{') => Kind::Object,
+                        Some(b'[') => Kind::Array,
+                        Some(b'"') => {
+                            let inner = &raw[1..raw.len() - 1];
+                            values.push(Some(Value { kind: Kind::String { escaped: inner.contains(&b'\\') }, raw: inner }));
+                            continue;
+                        }
+                        Some(b'n') => Kind::Null,
+                        Some(b't') => Kind::True,
+                        Some(b'f') => Kind::False,
+                        _ => Kind::Number,
+                    },
+                    Scan::Ok(_) => {
+                        fault.get_or_insert((i, Error::new(ErrorCode::InvalidJson, "text after the value")));
+                        Kind::Null
+                    }
+                    Scan::Bad(f, _) | Scan::Broken(f) => {
+                        fault.get_or_insert((i, Error::new(f.code, f.message)));
+                        Kind::Null
+                    }
+                },
+            };
+            values.push(Some(Value { kind, raw }));
+        }
+        let user_id = self.plan_user_id_field().and_then(|i| match values[i] {
+            Some(Value { kind: Kind::Text | Kind::Number, raw }) => String::from_utf8(raw.to_vec()).ok(),
+            _ => None,
+        });
+        if let Some((i, e)) = fault {
+            let name = &self.request.fields.get(i).map_or("identities[0].connection", |f| f.name.as_str());
+            let e = Error::new(e.code(), format!("the field {name:?}: {}", e.message()));
+            return self.bad_record(e.at(loc, user_id));
+        }
+        if let Some(connection) = &self.options.connection {
+            let matches = match values.pop().flatten() {
+                Some(Value { kind: Kind::Text, raw }) => raw == connection.as_bytes(),
+                Some(Value { kind: Kind::String { escaped }, raw }) => {
+                    self.scratch.clear();
+                    if escaped {
+                        decode_string(raw, &mut self.scratch);
+                    } else {
+                        self.scratch.extend_from_slice(raw);
+                    }
+                    self.scratch == connection.as_bytes()
+                }
+                _ => false,
+            };
+            if !matches {
+                self.stats.users_filtered += 1;
+                return Ok(());
+            }
+        }
+        self.encoder.record(&values, &mut self.out, &mut self.scratch);
+        self.stats.users_written += 1;
+        if self.request.limit.is_some_and(|l| self.stats.users_written >= l) {
+            self.limit_reached = true;
+        }
+        Ok(())
+    }
+
+    /// The index of the field that is the top-level `user_id`, if one is.
+    fn plan_user_id_field(&self) -> Option<usize> {
+        self.request.fields.iter().position(|f| matches!(f.path.as_slice(), [crate::request::Step::Key(k)] if k == "user_id"))
+    }
+
     fn capture(&self, slot: u32) -> Option<Capture> {
         if slot == NONE {
             None
@@ -799,7 +920,7 @@ impl Exporter {
         let mut text = Vec::new();
         match c.kind {
             Kind::String { escaped: true } => decode_string(raw, &mut text),
-            Kind::String { escaped: false } | Kind::Number => text.extend_from_slice(raw),
+            Kind::String { escaped: false } | Kind::Number | Kind::Text => text.extend_from_slice(raw),
             _ => return None,
         }
         String::from_utf8(text).ok()

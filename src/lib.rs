@@ -6,6 +6,7 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+mod cells;
 mod describe;
 mod error;
 mod exporter;
@@ -20,6 +21,7 @@ mod tenant;
 #[cfg(target_arch = "wasm32")]
 mod wasm;
 
+pub use cells::{Cell, CellBatch};
 pub use describe::{dashboard_preset, describe, is_gzip, mime_type, Description, GZIP_MAGIC};
 pub use error::{Error, ErrorCode, Location, Result};
 pub use exporter::{Exporter, Options, Pull, Stats, Status, DEFAULT_CHUNK_SIZE, DEFAULT_MAX_RECORD_BYTES};

@@ -83,24 +83,6 @@ impl Plan {
         plan
     }
 
-    /// The plan of a picked record (see `Exporter::push_picked`): field `i` is the member `"i"`, the
-    /// connection (when filtered) the member after the last field, the user_id that of its field.
-    pub fn picked(request: &Request, with_connection: bool) -> Plan {
-        let mut plan = Plan::empty();
-        let n = request.fields.len();
-        for i in 0..n {
-            let slot = plan.insert(&[Step::Key(i.to_string())]);
-            plan.field_slots.push(slot);
-        }
-        if let Some(i) = request.fields.iter().position(|f| matches!(f.path.as_slice(), [Step::Key(k)] if k == "user_id")) {
-            plan.user_id_slot = plan.field_slots[i];
-        }
-        if with_connection {
-            plan.connection_slot = plan.insert(&[Step::Key(n.to_string())]);
-        }
-        plan
-    }
-
     /// A trie of the record alone: no paths, no slots.
     pub(crate) fn empty() -> Plan {
         Plan {

@@ -9,12 +9,13 @@ use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use crate::{check_tenant, describe, file_name, Error, Format, Options, Pull, Request, Step};
+use crate::{check_tenant, describe, file_name, CellBatch, Error, Format, Options, Pull, Request, Step};
 
 #[wasm_bindgen(module = "/js/door.js")]
 extern "C" {
     fn make_picker(paths: &Array, names: &Array) -> Function;
-    fn pick_batch(users: &JsValue, pick: &Function, names: &Array) -> JsValue;
+    /// The batch as cells: `[tags, lens (UTF-16 units), UTF-8 text, bad users, ascii]`.
+    fn pick_batch(users: &JsValue, pick: &Function, width: u32) -> JsValue;
     fn well_formed(s: &JsString) -> bool;
     fn escape_lone_surrogates(s: &JsString) -> JsString;
 }
@@ -354,8 +355,11 @@ impl JsExporter {
     pub fn new(request: JsValue, options: JsValue) -> Result<JsExporter, JsValue> {
         let request = read_request(&request)?;
         let HostOptions { core, tenant } = read_options(&options)?;
+        // One name per cell of a pushUsers batch: the fields, then the connection when filtering.
         let names: Array = request.fields.iter().map(|f| JsValue::from_str(&f.name)).collect();
-        names.push(&JsValue::from_str("identities[0].connection"));
+        if core.connection.is_some() {
+            names.push(&JsValue::from_str("identities[0].connection"));
+        }
         Ok(JsExporter {
             inner: crate::Exporter::new(request, core),
             tenant,
@@ -371,27 +375,27 @@ impl JsExporter {
     #[wasm_bindgen(js_name = pushUsers, skip_typescript)]
     pub fn push_users(&mut self, users: JsValue, first_index: Option<f64>) -> Result<(), JsValue> {
         let base = first_index.filter(|n| *n >= 0.0 && n.fract() == 0.0).unwrap_or(0.0) as u64;
-        let filtered = self.inner.options().connection.is_some();
-        let picker =
-            self.picker.get_or_insert_with(|| make_picker(&picker_paths(self.inner.request(), filtered), &self.names));
-        let picked = pick_batch(&users, picker, &self.names);
-        if let Some(text) = picked.as_string() {
-            return self.inner.push_picked(text.as_bytes(), base).map_err(|e| to_js(&e));
+        let width = self.names.length();
+        let paths = || picker_paths(self.inner.request(), self.inner.options().connection.is_some());
+        let picker = self.picker.get_or_insert_with(|| make_picker(&paths(), &self.names));
+        let picked: Array = pick_batch(&users, picker, width).unchecked_into();
+        let tags: Uint8Array = picked.get(0).unchecked_into();
+        let lens: js_sys::Uint32Array = picked.get(1).unchecked_into();
+        let bytes: Uint8Array = picked.get(2).unchecked_into();
+        let bad: Vec<BadUser> = serde_wasm_bindgen::from_value(picked.get(3)).map_err(|e| argument_error(&e.to_string()))?;
+        let text = bytes.to_vec();
+        let mut lens = lens.to_vec();
+        if !picked.get(4).is_truthy() {
+            utf16_lengths_to_utf8(&mut lens, &text);
         }
-        // Some user cannot be written: take them one by one so the bad ones land in order.
-        let items: Array = picked.unchecked_into();
-        for (i, item) in items.iter().enumerate() {
-            let index = base + i as u64;
-            let result = match item.as_string() {
-                Some(text) => self.inner.push_picked(format!("[{text}]").as_bytes(), index),
-                None => {
-                    let bad: BadUser = serde_wasm_bindgen::from_value(item).map_err(|e| argument_error(&e.to_string()))?;
-                    self.inner.push_unsupported(index, bad.code(), bad.message)
-                }
-            };
-            result.map_err(|e| to_js(&e))?;
-        }
-        Ok(())
+        let batch = CellBatch {
+            width: width as usize,
+            tags: tags.to_vec(),
+            lens,
+            text,
+            bad: bad.into_iter().map(|b| (b.code(), b.message)).collect(),
+        };
+        self.inner.push_cells(batch, base).map_err(|e| to_js(&e))
     }
 
     /// Pushes a JSON text (string or UTF-8 bytes): one user, an array of users, or a Management API page.
@@ -517,6 +521,28 @@ impl JsExporter {
     pub fn errors(&self) -> JsValue {
         let fields: Vec<ErrorFields<'_>> = self.inner.skipped().iter().map(ErrorFields::from).collect();
         to_js_value(&fields)
+    }
+}
+
+/// Turns the UTF-16 lengths of the text cells into UTF-8 byte lengths, walking `text` once (only
+/// for batches with non-ASCII text: for ASCII the two are the same).
+fn utf16_lengths_to_utf8(lens: &mut [u32], text: &[u8]) {
+    let mut at = 0usize;
+    for len in lens.iter_mut().filter(|l| **l > 0) {
+        let mut units = *len;
+        let start = at;
+        while units > 0 && at < text.len() {
+            let b = text[at];
+            let (bytes, n) = match b {
+                0x00..=0x7f => (1, 1),
+                0xc0..=0xdf => (2, 1),
+                0xe0..=0xef => (3, 1),
+                _ => (4, 2),
+            };
+            at += bytes;
+            units = units.saturating_sub(n);
+        }
+        *len = (at - start) as u32;
     }
 }
 
