@@ -864,11 +864,11 @@ impl Exporter {
             };
             values.push(Some(Value { kind, raw }));
         }
-        let user_id = self.plan_user_id_field().and_then(|i| match values[i] {
-            Some(Value { kind: Kind::Text | Kind::Number, raw }) => String::from_utf8(raw.to_vec()).ok(),
-            _ => None,
-        });
         if let Some((i, e)) = fault {
+            let user_id = self.plan_user_id_field().and_then(|i| match values[i] {
+                Some(Value { kind: Kind::Text | Kind::Number, raw }) => String::from_utf8(raw.to_vec()).ok(),
+                _ => None,
+            });
             let name = &self.request.fields.get(i).map_or("identities[0].connection", |f| f.name.as_str());
             let e = Error::new(e.code(), format!("the field {name:?}: {}", e.message()));
             return self.bad_record(e.at(loc, user_id));
