@@ -60,8 +60,10 @@ mod tests {
 
     #[test]
     fn describes_each_format_and_container() {
-        let csv = Request::from_json(r#"{"format":"csv","fields":[{"name":"email","export_as":"E"},{"name":"name"}]}"#)
-            .unwrap();
+        let csv = Request::from_json(
+            r#"{"format":"csv","fields":[{"name":"email","export_as":"E"},{"name":"name"}]}"#,
+        )
+        .unwrap();
         let d = describe(&csv, "acme", false).unwrap();
         assert_eq!(d.file_name, "acme.csv");
         assert_eq!(d.mime_type, "text/csv;charset=utf-8");

@@ -261,7 +261,8 @@ fn read_request(request: &JsValue) -> Result<Request, JsValue> {
     if request.is_undefined() || request.is_null() {
         return Request::from_json("{}").map_err(|e| to_js(&e));
     }
-    let body = json_value(request).map_err(|_| to_js(&Error::request("The request body cannot be written as JSON.")))?;
+    let body = json_value(request)
+        .map_err(|_| to_js(&Error::request("The request body cannot be written as JSON.")))?;
     Request::from_value(&body).map_err(|e| to_js(&e))
 }
 
@@ -376,13 +377,16 @@ impl JsExporter {
     pub fn push_users(&mut self, users: JsValue, first_index: Option<f64>) -> Result<(), JsValue> {
         let base = first_index.filter(|n| *n >= 0.0 && n.fract() == 0.0).unwrap_or(0.0) as u64;
         let width = self.names.length();
-        let paths = || picker_paths(self.inner.request(), self.inner.options().connection.is_some());
+        let paths = || {
+            picker_paths(self.inner.request(), self.inner.cell_width() > self.inner.request().fields.len())
+        };
         let picker = self.picker.get_or_insert_with(|| make_picker(&paths(), &self.names));
         let picked: Array = pick_batch(&users, picker, width).unchecked_into();
         let tags: Uint8Array = picked.get(0).unchecked_into();
         let lens: js_sys::Uint32Array = picked.get(1).unchecked_into();
         let bytes: Uint8Array = picked.get(2).unchecked_into();
-        let bad: Vec<BadUser> = serde_wasm_bindgen::from_value(picked.get(3)).map_err(|e| argument_error(&e.to_string()))?;
+        let bad: Vec<BadUser> =
+            serde_wasm_bindgen::from_value(picked.get(3)).map_err(|e| argument_error(&e.to_string()))?;
         let text = bytes.to_vec();
         let mut lens = lens.to_vec();
         if !picked.get(4).is_truthy() {
@@ -585,7 +589,11 @@ impl JsExporter {
     /// The UTF-8 bytes of a string / Uint8Array / ArrayBuffer argument, in a reused buffer.
     /// A lone surrogate in a string becomes its `\uXXXX` escape, which the core rejects as
     /// `lone_surrogate` at the right line (wasm-bindgen would quietly write U+FFFD instead).
-    fn input_bytes(&mut self, input: JsValue, pending: Option<&mut Option<JsString>>) -> Result<Vec<u8>, JsValue> {
+    fn input_bytes(
+        &mut self,
+        input: JsValue,
+        pending: Option<&mut Option<JsString>>,
+    ) -> Result<Vec<u8>, JsValue> {
         let mut buf = std::mem::take(&mut self.scratch);
         buf.clear();
         if let Some(s) = input.dyn_ref::<JsString>() {

@@ -1,7 +1,10 @@
 //! Users a host has already read value by value (JS objects in the wasm build): one batch of
 //! typed cells, so the core encodes them without parsing any JSON but the whole objects in them.
 
-use crate::error::ErrorCode;
+use crate::error::{Error, ErrorCode, Location, Result};
+use crate::format::Value;
+use crate::record::Records;
+use crate::scan::{Kind, Scan};
 
 /// What one cell of a [`CellBatch`] holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,7 +94,10 @@ impl CellBatch {
             total += len as usize;
         }
         if total != self.text.len() {
-            return Err(format!("the cells' lengths add up to {total} bytes, the text has {}", self.text.len()));
+            return Err(format!(
+                "the cells' lengths add up to {total} bytes, the text has {}",
+                self.text.len()
+            ));
         }
         if bad != self.bad.len() {
             return Err(format!("{bad} bad users but {} reasons", self.bad.len()));
@@ -112,6 +118,92 @@ pub(crate) struct CellCursor {
     pub text_at: usize,
     /// The next entry of `bad`.
     pub bad_at: usize,
+}
+
+/// Writes (or filters, or reports) the next user of a checked batch and moves past it.
+pub(crate) fn next_user(
+    batch: &CellBatch,
+    cursor: &mut CellCursor,
+    base: u64,
+    records: &mut Records,
+    out: &mut Vec<u8>,
+) -> Result<()> {
+    let w = batch.width;
+    let row = cursor.user;
+    let tags = &batch.tags[row * w..(row + 1) * w];
+    let lens = &batch.lens[row * w..(row + 1) * w];
+    let start = cursor.text_at;
+    cursor.user += 1;
+    cursor.text_at += lens.iter().map(|&l| l as usize).sum::<usize>();
+    records.stats.users_read += 1;
+    let loc = Location::Index(base + row as u64);
+    if tags[0] == Cell::Bad as u8 {
+        let (code, message) = batch.bad[cursor.bad_at].clone();
+        cursor.bad_at += 1;
+        return records.bad_record(Error::new(code, message).at(loc, None));
+    }
+    let mut values: Vec<Option<Value<'_>>> = Vec::with_capacity(w);
+    let mut at = start;
+    let mut fault = None;
+    for (i, (&tag, &len)) in tags.iter().zip(lens).enumerate() {
+        let raw = &batch.text[at..at + len as usize];
+        at += len as usize;
+        let value = match Cell::from_tag(tag).expect("a checked batch") {
+            Cell::Absent | Cell::Bad => None,
+            // The encoders copy a literal's text, as they would from JSON.
+            Cell::Null => Some(Value { kind: Kind::Null, raw: b"null" }),
+            Cell::False => Some(Value { kind: Kind::False, raw: b"false" }),
+            Cell::True => Some(Value { kind: Kind::True, raw: b"true" }),
+            Cell::Text => Some(Value { kind: Kind::Text, raw }),
+            Cell::Number => Some(Value { kind: Kind::Number, raw }),
+            Cell::Json => match json_value(raw, records) {
+                Ok(v) => Some(v),
+                Err(e) => {
+                    fault.get_or_insert((i, e));
+                    None
+                }
+            },
+        };
+        values.push(value);
+    }
+    if let Some((i, e)) = fault {
+        let name = records.field_name(i).unwrap_or("identities[0].connection");
+        let user_id = records.user_id_field().and_then(|f| match values[f] {
+            Some(Value { kind: Kind::Text | Kind::Number, raw }) => String::from_utf8(raw.to_vec()).ok(),
+            _ => None,
+        });
+        let e = Error::new(e.code(), format!("the field {name:?}: {}", e.message()));
+        return records.bad_record(e.at(loc, user_id));
+    }
+    let connection = if records.filters_connection() { values.pop().flatten() } else { None };
+    records.write_values(&values, connection, out);
+    Ok(())
+}
+
+/// A cell's JSON text, checked as a record's bytes would be (depth, lone surrogates, syntax).
+fn json_value<'a>(raw: &'a [u8], records: &mut Records) -> Result<Value<'a>> {
+    let kind = match records.scan_bare(raw) {
+        Scan::Ok(end) if end == raw.len() => match raw[0] {
+            b'{' => Kind::Object,
+            b'[' => Kind::Array,
+            b'"' => {
+                let inner = &raw[1..raw.len() - 1];
+                return Ok(Value { kind: Kind::String { escaped: inner.contains(&b'\\') }, raw: inner });
+            }
+            b'n' => Kind::Null,
+            b't' => Kind::True,
+            b'f' => Kind::False,
+            _ => Kind::Number,
+        },
+        Scan::Ok(end) => {
+            return Err(Error::new(
+                ErrorCode::InvalidJson,
+                format!("unexpected text after the value (byte {end})"),
+            ))
+        }
+        Scan::Bad(f, _) | Scan::Broken(f) => return Err(Error::new(f.code, f.message)),
+    };
+    Ok(Value { kind, raw })
 }
 
 #[cfg(test)]
