@@ -40,8 +40,8 @@ if (existsSync(wasmOpt)) {
 }
 
 
-// CommonJS: the nodejs glue, whose inline-JS snippet is an ES module that Node 20 cannot require().
-const snippetDirs = readdirSync(join(pkg, 'snippets'));
+// CommonJS: the nodejs glue, whose JS snippet (js/door.js) is an ES module that Node 20 cannot require().
+const snippetDirs = readdirSync(join(pkg, 'snippets'), { recursive: true }).filter((d) => statSync(join(pkg, 'snippets', d)).isDirectory());
 let cjs = readFileSync(join(cjsDir, 'userexport.js'), 'utf8');
 for (const dir of snippetDirs) {
   for (const file of readdirSync(join(pkg, 'snippets', dir)).filter((f) => f.endsWith('.js'))) {
