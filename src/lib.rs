@@ -46,8 +46,8 @@ pub use output::Pull;
 pub use plan::connection_path;
 pub use record::Stats;
 pub use request::{
-    parse_path, Field, Format, Request, Step, DASHBOARD_PRESET, DATE_ATTRIBUTES, DEFAULT_FIELDS,
-    MAX_CSV_FIELDS, MAX_NAME_CHARS,
+    parse_path, reason_phrase, Auth0Error, Field, Format, Request, Step, DASHBOARD_PRESET, DATE_ATTRIBUTES,
+    DEFAULT_FIELDS, MAX_CSV_FIELDS, MAX_NAME_CHARS,
 };
 pub use scan::MAX_DEPTH;
 pub use tenant::{check_tenant, file_name};

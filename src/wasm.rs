@@ -132,6 +132,9 @@ export function exportFile(parts: BlobPart[], request?: ExportRequest | string, 
 export function fileName(tenant: string, format: "json" | "csv", options?: { gzip?: boolean }): string;
 /** The Dashboard's "Include default fields" preset, with its column names. */
 export function dashboardPreset(): ExportField[];
+/** Auth0's error envelope `{statusCode, error, message, errorCode?}`: for an error this package
+ *  threw, or for a status, a message and an optional errorCode. */
+export function errorEnvelope(error: ExportError | number, message?: string, errorCode?: string): Auth0ErrorEnvelope;
 /** True when bytes start with the gzip magic (1f 8b). */
 export function isGzip(bytes: Uint8Array): boolean;
 "#;
@@ -691,6 +694,61 @@ pub fn dashboard_preset() -> JsValue {
     let fields: Vec<PresetField> =
         crate::dashboard_preset().iter().map(|&(name, export_as)| PresetField { name, export_as }).collect();
     to_js_value(&fields)
+}
+
+/// Auth0's error envelope for an error this package threw (its `statusCode`, 400 when it has none
+/// but is a request error) or for a status and message a host chose.
+#[wasm_bindgen(js_name = errorEnvelope, skip_typescript)]
+pub fn error_envelope(
+    status_or_error: JsValue,
+    message: Option<String>,
+    error_code: Option<String>,
+) -> Result<JsValue, JsValue> {
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Envelope<'a> {
+        status_code: u16,
+        error: &'a str,
+        message: &'a str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        error_code: Option<&'a str>,
+    }
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Thrown {
+        message: String,
+        status_code: Option<u16>,
+        error_code: Option<String>,
+    }
+    let envelope = if let Some(status) = status_or_error.as_f64() {
+        if !(100.0..=599.0).contains(&status) || status.fract() != 0.0 {
+            return Err(argument_error("errorEnvelope: a status is a whole number from 100 to 599"));
+        }
+        let message = message
+            .ok_or_else(|| argument_error("errorEnvelope(status, message): the message is missing"))?;
+        crate::Auth0Error::new(status as u16, &message, error_code.as_deref())
+    } else {
+        // A thrown Error's own properties are not enumerable; read the three by name.
+        let get =
+            |key: &str| js_sys::Reflect::get(&status_or_error, &key.into()).unwrap_or(JsValue::UNDEFINED);
+        let fields = Object::new();
+        for key in ["message", "statusCode", "errorCode"] {
+            js_sys::Reflect::set(&fields, &key.into(), &get(key)).expect("a fresh object");
+        }
+        let thrown: Thrown = serde_wasm_bindgen::from_value(fields.into())
+            .map_err(|e| argument_error(&format!("errorEnvelope: not an error of this package ({e})")))?;
+        crate::Auth0Error::new(
+            thrown.status_code.unwrap_or(400),
+            &thrown.message,
+            thrown.error_code.as_deref(),
+        )
+    };
+    Ok(to_js_value(&Envelope {
+        status_code: envelope.status_code,
+        error: envelope.error,
+        message: &envelope.message,
+        error_code: envelope.error_code.as_deref(),
+    }))
 }
 
 /// True when bytes start with the gzip magic.
