@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use crate::{check_tenant, describe, file_name, CellBatch, Error, Format, Options, Pull, Request, Step};
+use crate::{check_tenant, describe, file_name, CellBatch, Error, Format, InputForm, Options, Pull, Request, Step};
 
 #[wasm_bindgen(module = "/js/door.js")]
 extern "C" {
@@ -44,6 +44,9 @@ export interface ExportOptions {
   /** Pull the output gzipped (`fileName()` then ends in .gz): compressed inside wasm.
    *  Gunzipped, exactly the plain export. Default false. */
   gzip?: boolean;
+  /** The form of the bytes given to `push()`: "auto" (default: JSON text when the first non-blank
+   *  character is `[` or the whole input is one JSON value, else NDJSON), "ndjson" or "json". */
+  input?: "auto" | "ndjson" | "json";
 }
 export interface ExportStats {
   usersRead: number; usersWritten: number; usersSkipped: number; usersFiltered: number;
@@ -94,6 +97,9 @@ export class Exporter {
   pushUsers(users: object | object[], firstIndex?: number): void;
   /** Pushes a JSON text (string or UTF-8 bytes): one user, an array of users, or a Management API page. */
   pushJson(text: string | Uint8Array | ArrayBuffer): void;
+  /** Pushes input bytes or strings split anywhere, in the form the `input` option names (by
+   *  default the core tells NDJSON from JSON text). */
+  push(chunk: string | Uint8Array | ArrayBuffer): void;
   /** Pushes NDJSON: bytes or string chunks split anywhere. */
   pushNdjson(chunk: string | Uint8Array | ArrayBuffer): void;
   /** Says no more input will come. */
@@ -205,6 +211,16 @@ struct JsOptions {
     chunk_size: Option<f64>,
     max_record_bytes: Option<f64>,
     gzip: Option<bool>,
+    input: Option<JsInput>,
+}
+
+/// `options.input`: the form of the bytes given to `push()`.
+#[derive(Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum JsInput {
+    Auto,
+    Ndjson,
+    Json,
 }
 
 /// A host's options: the core's, plus the tenant that names the file.
@@ -240,6 +256,11 @@ fn read_options(options: &JsValue) -> Result<HostOptions, JsValue> {
         gzip: js.gzip.unwrap_or(false),
         chunk_size: size(js.chunk_size, "chunkSize", defaults.chunk_size)?,
         max_record_bytes: size(js.max_record_bytes, "maxRecordBytes", defaults.max_record_bytes)?,
+        input_form: match js.input {
+            None | Some(JsInput::Auto) => InputForm::Auto,
+            Some(JsInput::Ndjson) => InputForm::Ndjson,
+            Some(JsInput::Json) => InputForm::Json,
+        },
     };
     Ok(HostOptions { core, tenant })
 }
@@ -348,6 +369,8 @@ pub struct JsExporter {
     names: Array,
     /// A high surrogate that ended a string chunk: its pair may start the next one.
     pending_high: Option<JsString>,
+    /// String chunks came through `push` (not `pushNdjson`): where a pending half goes at the end.
+    via_push: bool,
     scratch: Vec<u8>,
     done: bool,
 }
@@ -370,6 +393,7 @@ impl JsExporter {
             picker: None,
             names,
             pending_high: None,
+            via_push: false,
             scratch: Vec::new(),
             done: false,
         })
@@ -414,6 +438,18 @@ impl JsExporter {
         r.map_err(|e| to_js(&e))
     }
 
+    /// Pushes input in the form `options.input` names (by default the one the core tells).
+    #[wasm_bindgen(skip_typescript)]
+    pub fn push(&mut self, chunk: JsValue) -> Result<(), JsValue> {
+        self.via_push = true;
+        let mut pending = self.pending_high.take();
+        let bytes = self.input_bytes(chunk, Some(&mut pending))?;
+        self.pending_high = pending;
+        let r = self.inner.push_bytes(&bytes);
+        self.scratch = bytes;
+        r.map_err(|e| to_js(&e))
+    }
+
     /// Pushes NDJSON: bytes or string chunks split anywhere (mid-line, mid-character).
     #[wasm_bindgen(js_name = pushNdjson, skip_typescript)]
     pub fn push_ndjson(&mut self, chunk: JsValue) -> Result<(), JsValue> {
@@ -431,7 +467,8 @@ impl JsExporter {
         if let Some(high) = self.pending_high.take() {
             // A string chunk ended in half a surrogate pair and no other half came.
             let text = String::from(escape_lone_surrogates(&high));
-            self.inner.push_ndjson(text.as_bytes()).map_err(|e| to_js(&e))?;
+            let r = if self.via_push { self.inner.push_bytes(text.as_bytes()) } else { self.inner.push_ndjson(text.as_bytes()) };
+            r.map_err(|e| to_js(&e))?;
         }
         self.inner.finish().map_err(|e| to_js(&e))
     }
