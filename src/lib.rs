@@ -40,6 +40,7 @@ pub use describe::{dashboard_preset, describe, is_gzip, mime_type, Description, 
 pub use error::{Error, ErrorCode, Location, Result};
 pub use exporter::{Exporter, Options, DEFAULT_CHUNK_SIZE, DEFAULT_MAX_RECORD_BYTES};
 pub use input::cells::{Cell, CellBatch};
+pub use input::{detect_input, InputForm};
 #[cfg(feature = "bench-internals")]
 pub use json::write_json_string;
 pub use output::Pull;

@@ -9,7 +9,9 @@ use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use crate::{check_tenant, describe, file_name, CellBatch, Error, Format, InputForm, Options, Pull, Request, Step};
+use crate::{
+    check_tenant, describe, file_name, CellBatch, Error, Format, InputForm, Options, Pull, Request, Step,
+};
 
 #[wasm_bindgen(module = "/js/door.js")]
 extern "C" {
@@ -467,7 +469,11 @@ impl JsExporter {
         if let Some(high) = self.pending_high.take() {
             // A string chunk ended in half a surrogate pair and no other half came.
             let text = String::from(escape_lone_surrogates(&high));
-            let r = if self.via_push { self.inner.push_bytes(text.as_bytes()) } else { self.inner.push_ndjson(text.as_bytes()) };
+            let r = if self.via_push {
+                self.inner.push_bytes(text.as_bytes())
+            } else {
+                self.inner.push_ndjson(text.as_bytes())
+            };
             r.map_err(|e| to_js(&e))?;
         }
         self.inner.finish().map_err(|e| to_js(&e))

@@ -80,7 +80,11 @@ fn cells_write_what_the_same_users_as_json_text_write() {
                 ex.push_cells(batch, 0).unwrap();
                 ex.finish().unwrap();
                 let got = drain(&mut ex, size).unwrap();
-                assert_eq!(String::from_utf8_lossy(&got), String::from_utf8_lossy(&want), "{body} {connection:?} pull size {size}");
+                assert_eq!(
+                    String::from_utf8_lossy(&got),
+                    String::from_utf8_lossy(&want),
+                    "{body} {connection:?} pull size {size}"
+                );
                 assert_eq!(ex.stats().users_written, text.stats().users_written);
                 assert_eq!(ex.stats().users_filtered, text.stats().users_filtered);
             }
@@ -103,8 +107,12 @@ fn bad_users_and_bad_json_cells_are_reported_at_their_index() {
     ex.push_cells(batch, 10).unwrap();
     ex.finish().unwrap();
     assert_eq!(drain(&mut ex, 7).unwrap(), b"{\"user_id\":\"ok\"}\n");
-    let seen: Vec<_> = ex.skipped().iter().map(|e| (e.index(), e.code(), e.user_id().map(str::to_string))).collect();
-    assert_eq!(seen, [(Some(11), ErrorCode::UnsupportedValue, None), (Some(12), ErrorCode::TooDeep, Some("u3".into()))]);
+    let seen: Vec<_> =
+        ex.skipped().iter().map(|e| (e.index(), e.code(), e.user_id().map(str::to_string))).collect();
+    assert_eq!(
+        seen,
+        [(Some(11), ErrorCode::UnsupportedValue, None), (Some(12), ErrorCode::TooDeep, Some("u3".into()))]
+    );
     assert!(ex.skipped()[1].message().contains("\"app_metadata\""), "{}", ex.skipped()[1]);
 }
 
@@ -114,7 +122,13 @@ fn a_batch_of_the_wrong_shape_is_refused_whole() {
     let mut ex = Exporter::new(request, Options::default());
     let wide = CellBatch { width: 2, tags: vec![0, 0], lens: vec![0, 0], ..CellBatch::default() };
     assert_eq!(ex.push_cells(wide, 0).unwrap_err().code(), ErrorCode::InvalidState);
-    let short = CellBatch { width: 1, tags: vec![Cell::Text as u8], lens: vec![5], text: b"abc".to_vec(), bad: vec![] };
+    let short = CellBatch {
+        width: 1,
+        tags: vec![Cell::Text as u8],
+        lens: vec![5],
+        text: b"abc".to_vec(),
+        bad: vec![],
+    };
     assert_eq!(ex.push_cells(short, 0).unwrap_err().code(), ErrorCode::InvalidState);
     assert_eq!(ex.stats().users_read, 0);
 }
