@@ -203,9 +203,10 @@ fn argument_error(message: &str) -> JsValue {
 
 // ---- what comes in: options and request ----------------------------------------------------
 
-/// The options object, read with serde: an unknown key is refused with the known ones listed.
+/// The options object, read with serde (serde-wasm-bindgen reads a struct's fields by name, so
+/// unknown keys are looked for separately: [`OPTION_KEYS`]).
 #[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[serde(rename_all = "camelCase")]
 struct JsOptions {
     tenant: Option<String>,
     connection: Option<String>,
@@ -239,12 +240,26 @@ fn size(value: Option<f64>, key: &str, default: usize) -> Result<usize, JsValue>
     }
 }
 
+/// The keys of [`JsOptions`], as JS spells them.
+const OPTION_KEYS: [&str; 7] =
+    ["tenant", "connection", "lenient", "chunkSize", "maxRecordBytes", "gzip", "input"];
+
 fn read_options(options: &JsValue) -> Result<HostOptions, JsValue> {
     let js: JsOptions = if options.is_undefined() || options.is_null() {
         JsOptions::default()
     } else {
         if !options.is_object() || options.is_function() {
             return Err(argument_error("options must be an object"));
+        }
+        // A misspelt option would otherwise be quietly ignored ({ gzpi: true } exports plain).
+        let object: &Object = options.unchecked_ref();
+        for key in Object::keys(object).iter().filter_map(|k| k.as_string()) {
+            if !OPTION_KEYS.contains(&key.as_str()) {
+                return Err(argument_error(&format!(
+                    "options: unknown option {key:?}; the options are {}",
+                    OPTION_KEYS.map(|k| format!("{k:?}")).join(", ")
+                )));
+            }
         }
         serde_path_to_error::deserialize(serde_wasm_bindgen::Deserializer::from(options.clone()))
             .map_err(|e| argument_error(&option_message(&e)))?
@@ -270,7 +285,9 @@ fn read_options(options: &JsValue) -> Result<HostOptions, JsValue> {
 /// serde's words, in the shape of this API's other argument errors.
 fn option_message(e: &serde_path_to_error::Error<serde_wasm_bindgen::Error>) -> String {
     let path = e.path().to_string();
+    // serde-wasm-bindgen's errors are JS Errors; their text starts with "Error: ".
     let inner = e.inner().to_string();
+    let inner = inner.strip_prefix("Error: ").unwrap_or(&inner);
     if path == "." || path.is_empty() {
         format!("options: {inner}")
     } else {
