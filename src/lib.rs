@@ -12,6 +12,7 @@ pub mod format;
 mod gzip;
 mod json_out;
 mod plan;
+pub mod query;
 mod request;
 mod scan;
 mod tenant;
@@ -22,6 +23,7 @@ mod wasm;
 pub use error::{Error, ErrorCode, Location, Result};
 pub use exporter::{Exporter, Options, Pull, Stats, Status, DEFAULT_CHUNK_SIZE, DEFAULT_MAX_RECORD_BYTES};
 pub use json_out::write_json_string;
+pub use query::{Query, QueryError};
 pub use request::{
     parse_path, Field, Format, Request, Step, DASHBOARD_PRESET, DATE_ATTRIBUTES, DEFAULT_FIELDS,
     MAX_CSV_FIELDS, MAX_NAME_CHARS,

@@ -1,0 +1,189 @@
+//! Auth0's user-search query (version 3 syntax), compiled once and evaluated on values met in a stream.
+//!
+//! A leaf of the crate: it knows nothing of records, scanners or output. [`Query::parse`] turns
+//! the text into terms, each bound to a path; whoever walks a record reports every value it meets
+//! at a query path to [`Query::observe`], which sets one bit per term that holds; after the record,
+//! [`Query::eval`] combines the bits with the query's AND / OR / NOT. No tree per user: a
+//! record costs the values at the query's paths and one walk of the (small) boolean expression.
+//! COMPATIBILITY.md ("User search query") says what Auth0 documents and what we decided.
+
+mod parse;
+mod term;
+
+pub use parse::QueryError;
+
+use term::{decode_json_string, fold_into, Term, TermTest};
+
+/// One value met at a query path, as raw JSON text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QueryValue<'a> {
+    /// A string's text between its quotes; `escaped` when it holds a backslash.
+    Str {
+        /// The bytes between the quotes, escapes undecoded.
+        raw: &'a [u8],
+        /// Whether `raw` holds a `\` escape.
+        escaped: bool,
+    },
+    /// A number's text, as in the input.
+    Num(&'a [u8]),
+    /// `true` or `false`.
+    Bool(bool),
+    /// `null` (never indexed by Auth0: no term matches it, and it does not exist).
+    Null,
+    /// An object; `empty` when it has no member. Only `_exists_` looks at it.
+    Object {
+        /// `{}`.
+        empty: bool,
+    },
+}
+
+/// A path the query reads: keys from the record's top level. Arrays met on the way are
+/// transparent (Auth0 "ignores the array level"): every element is read at the same path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueryPath {
+    keys: Vec<String>,
+    /// Auth0's normalized fields compare case-insensitively.
+    fold: bool,
+    /// `email.domain`: the part of `email` after its last `@`.
+    domain: bool,
+    /// The terms bound to this path.
+    terms: Vec<u32>,
+}
+
+impl QueryPath {
+    /// The keys of the path (`["identities", "connection"]`); `email.domain` reads `["email"]`.
+    pub fn keys(&self) -> &[String] {
+        &self.keys
+    }
+}
+
+/// The boolean shape of a query over its terms.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Expr {
+    Term(u32),
+    Not(Box<Expr>),
+    And(Vec<Expr>),
+    Or(Vec<Expr>),
+}
+
+/// A compiled query.
+#[derive(Debug, Clone)]
+pub struct Query {
+    text: String,
+    paths: Vec<QueryPath>,
+    terms: Vec<Term>,
+    expr: Expr,
+}
+
+/// The term results of one record: one bit per term, set when some value made it hold.
+#[derive(Debug, Clone, Default)]
+pub struct Hits {
+    words: Vec<u64>,
+}
+
+impl Hits {
+    /// Forgets the previous record.
+    #[inline]
+    pub fn clear(&mut self) {
+        self.words.iter_mut().for_each(|w| *w = 0);
+    }
+
+    #[inline]
+    fn get(&self, term: u32) -> bool {
+        self.words[(term / 64) as usize] >> (term % 64) & 1 == 1
+    }
+
+    #[inline]
+    fn set(&mut self, term: u32) {
+        self.words[(term / 64) as usize] |= 1 << (term % 64);
+    }
+}
+
+/// Buffers reused across values, so observing a value allocates nothing once they have grown.
+#[derive(Debug, Default)]
+pub struct Scratch {
+    decoded: Vec<u8>,
+    folded: String,
+}
+
+impl Query {
+    /// Compiles `text`, or says where it breaks and what was expected there.
+    pub fn parse(text: &str) -> Result<Query, QueryError> {
+        let parsed = parse::parse(text)?;
+        Ok(Query { text: text.to_string(), paths: parsed.paths, terms: parsed.terms, expr: parsed.expr })
+    }
+
+    /// The query as it was written.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// The paths whose values the query needs, indexed as [`Query::observe`] takes them.
+    pub fn paths(&self) -> &[QueryPath] {
+        &self.paths
+    }
+
+    /// An all-clear result set sized for this query.
+    pub fn new_hits(&self) -> Hits {
+        Hits { words: vec![0; self.terms.len().div_ceil(64)] }
+    }
+
+    /// Tests `value`, met at path number `path`, against that path's terms.
+    pub fn observe(&self, path: usize, value: QueryValue<'_>, hits: &mut Hits, scratch: &mut Scratch) {
+        let p = &self.paths[path];
+        if p.terms.iter().all(|&t| hits.get(t)) {
+            return;
+        }
+        let test = match value {
+            QueryValue::Null => return,
+            QueryValue::Object { empty } => TermTest::Object { empty },
+            QueryValue::Bool(b) => TermTest::Bool(b),
+            QueryValue::Num(raw) => TermTest::Num(raw),
+            QueryValue::Str { raw, escaped } => {
+                let bytes = if escaped {
+                    scratch.decoded.clear();
+                    decode_json_string(raw, &mut scratch.decoded);
+                    &scratch.decoded[..]
+                } else {
+                    raw
+                };
+                // The scanner has checked UTF-8; a value that is not (a test's bytes) matches nothing.
+                let Ok(mut s) = std::str::from_utf8(bytes) else { return };
+                if p.domain {
+                    match s.rfind('@') {
+                        Some(at) => s = &s[at + 1..],
+                        None => return,
+                    }
+                }
+                if p.fold && s.bytes().any(|b| b.is_ascii_uppercase() || b >= 0x80) {
+                    fold_into(s, &mut scratch.folded);
+                    TermTest::Str(&scratch.folded)
+                } else {
+                    TermTest::Str(s)
+                }
+            }
+        };
+        for &t in &p.terms {
+            if !hits.get(t) && self.terms[t as usize].holds(&test) {
+                hits.set(t);
+            }
+        }
+    }
+
+    /// Whether the record whose values set `hits` matches the query.
+    pub fn eval(&self, hits: &Hits) -> bool {
+        eval(&self.expr, hits)
+    }
+}
+
+fn eval(expr: &Expr, hits: &Hits) -> bool {
+    match expr {
+        Expr::Term(t) => hits.get(*t),
+        Expr::Not(e) => !eval(e, hits),
+        Expr::And(es) => es.iter().all(|e| eval(e, hits)),
+        Expr::Or(es) => es.iter().any(|e| eval(e, hits)),
+    }
+}
+
+#[cfg(test)]
+mod tests;
