@@ -10,6 +10,8 @@ use std::fmt;
 pub enum ErrorCode {
     /// The export request body broke a rule (Auth0 answers 400 `invalid_body`).
     InvalidRequest,
+    /// The `query` option is not a valid user-search query (refused before any user is read).
+    InvalidQuery,
     /// A tenant name that cannot be a file name.
     InvalidTenant,
     /// A record is not valid JSON.
@@ -38,6 +40,7 @@ impl ErrorCode {
     pub fn as_str(self) -> &'static str {
         match self {
             ErrorCode::InvalidRequest => "invalid_request",
+            ErrorCode::InvalidQuery => "invalid_query",
             ErrorCode::InvalidTenant => "invalid_tenant",
             ErrorCode::InvalidJson => "invalid_json",
             ErrorCode::NotAnObject => "not_an_object",
@@ -53,7 +56,13 @@ impl ErrorCode {
 
     /// True for codes that describe one bad input record (as opposed to a bad request or misuse).
     pub fn is_record_error(self) -> bool {
-        !matches!(self, ErrorCode::InvalidRequest | ErrorCode::InvalidTenant | ErrorCode::InvalidState)
+        !matches!(
+            self,
+            ErrorCode::InvalidRequest
+                | ErrorCode::InvalidQuery
+                | ErrorCode::InvalidTenant
+                | ErrorCode::InvalidState
+        )
     }
 }
 
@@ -135,24 +144,30 @@ impl Error {
         self.user_id.as_deref()
     }
 
-    /// Auth0's HTTP status for this error: 400 for a bad request body, else none.
+    /// Auth0's HTTP status for this error: 400 for a bad request body or query, else none.
     pub fn status_code(&self) -> Option<u16> {
-        (self.code == ErrorCode::InvalidRequest).then_some(400)
+        self.auth0_error_code().map(|_| 400)
     }
 
-    /// Auth0's `errorCode` for this error: `invalid_body` for a bad request body, else none.
+    /// Auth0's `errorCode` for this error: `invalid_body` for a bad request body,
+    /// `invalid_query_string` for a bad query (what Auth0's user search answers), else none.
     pub fn auth0_error_code(&self) -> Option<&'static str> {
-        (self.code == ErrorCode::InvalidRequest).then_some("invalid_body")
+        match self.code {
+            ErrorCode::InvalidRequest => Some("invalid_body"),
+            ErrorCode::InvalidQuery => Some("invalid_query_string"),
+            _ => None,
+        }
     }
 
     /// Auth0's error envelope, `{"statusCode":400,"error":"Bad Request","message":…,"errorCode":"invalid_body"}`,
-    /// for request errors.
+    /// for request and query errors.
     pub fn auth0_envelope(&self) -> Option<String> {
+        let code = self.auth0_error_code()?;
         self.status_code().map(|status| {
             let mut out =
                 format!("{{\"statusCode\":{status},\"error\":\"Bad Request\",\"message\":").into_bytes();
             crate::json_out::write_json_string(&mut out, self.message.as_bytes());
-            out.extend_from_slice(b",\"errorCode\":\"invalid_body\"}");
+            out.extend_from_slice(format!(",\"errorCode\":\"{code}\"}}").as_bytes());
             String::from_utf8(out).expect("escaped UTF-8 stays UTF-8")
         })
     }
@@ -174,3 +189,9 @@ impl fmt::Display for Error {
 }
 
 impl std::error::Error for Error {}
+
+impl From<crate::query::QueryError> for Error {
+    fn from(e: crate::query::QueryError) -> Error {
+        Error::new(ErrorCode::InvalidQuery, e.to_string())
+    }
+}

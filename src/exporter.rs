@@ -10,6 +10,7 @@ use crate::format::{encoder_for, Encoder, Value};
 use crate::gzip::Gzip;
 use crate::json_out::decode_string;
 use crate::plan::{Plan, NONE};
+use crate::query::Query;
 use crate::request::Request;
 use crate::scan::{find_byte, skip_ws, Capture, Kind, Scan, Scanner};
 
@@ -26,6 +27,10 @@ pub struct Options {
     /// Only users whose `identities[0].connection` equals this name (the host resolves
     /// `connection_id` to it). Default: every user.
     pub connection: Option<String>,
+    /// Only users that Auth0's user-search query matches (after the connection filter),
+    /// evaluated in the same pass. Compile it with [`Query::parse`]; a bad query is refused
+    /// there, before any user is read. Default: every user.
+    pub query: Option<Query>,
     /// Skip bad records and report them instead of failing. Default: `false` (strict).
     pub lenient: bool,
     /// Most bytes one [`Exporter::pull`] returns. Default: [`DEFAULT_CHUNK_SIZE`].
@@ -41,6 +46,7 @@ impl Default for Options {
     fn default() -> Self {
         Options {
             connection: None,
+            query: None,
             lenient: false,
             chunk_size: DEFAULT_CHUNK_SIZE,
             max_record_bytes: DEFAULT_MAX_RECORD_BYTES,
@@ -58,8 +64,11 @@ pub struct Stats {
     pub users_written: u64,
     /// Bad records skipped in lenient mode.
     pub users_skipped: u64,
-    /// Good records left out by the connection filter.
+    /// Good records left out by the connection filter or the query.
     pub users_filtered: u64,
+    /// Good records that passed the connection filter and the query (with no query: the
+    /// connection filter alone). Once `limit` is reached no further record is read.
+    pub users_matched: u64,
     /// Bytes pushed in.
     pub bytes_in: u64,
     /// Bytes pulled out (compressed bytes when the output is gzipped).
@@ -172,7 +181,7 @@ pub struct Exporter {
 impl Exporter {
     /// A new export of `request` with host `options`.
     pub fn new(request: Request, options: Options) -> Exporter {
-        let plan = Plan::new(&request);
+        let plan = Plan::new(&request, options.query.clone());
         let encoder = encoder_for(&request);
         Exporter {
             request,
@@ -739,6 +748,13 @@ impl Exporter {
                 return Ok(end);
             }
         }
+        if let Some(q) = &self.plan.query {
+            if !q.eval(&self.scanner.hits) {
+                self.stats.users_filtered += 1;
+                return Ok(end);
+            }
+        }
+        self.stats.users_matched += 1;
         let values: Vec<Option<Value<'_>>> = self
             .plan
             .field_slots

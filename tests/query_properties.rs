@@ -7,9 +7,11 @@
 
 mod common;
 
+use common::request;
 use proptest::prelude::*;
 use serde_json::{json, Value};
 use userexport::query::{Query, QueryValue, Scratch};
+use userexport::{Exporter, Options};
 
 const FOLDED: [&str; 2] = ["name", "email"];
 
@@ -254,7 +256,7 @@ fn reference(q: &Q, user: &Value) -> bool {
                 Clause::Exists(_) => !domain || text(v).is_some(),
                 Clause::Equals(_, t) | Clause::Phrase(_, t) => {
                     if field == "last_login"
-                        && t.len() <= 10
+                        && [4, 7, 10].contains(&t.len())
                         && t.bytes().all(|b| b.is_ascii_digit() || b == b'-')
                     {
                         // A date names a span: the stamp starts with it.
@@ -322,6 +324,41 @@ fn feed(
     }
 }
 
+/// The `user_id`s a real export with `query` writes, from NDJSON bytes, JSON text and parsed
+/// values (which must agree byte for byte).
+fn exported_ids(q: &Query, users: &[Value]) -> Vec<String> {
+    let body = r#"{"format":"json","fields":[{"name":"user_id"}]}"#;
+    let options = || Options { query: Some(q.clone()), ..Options::default() };
+    let mut outputs = Vec::new();
+    for form in 0..3 {
+        let mut ex = Exporter::new(request(body), options());
+        match form {
+            0 => {
+                let text: String = users.iter().map(|u| format!("{u}\n")).collect();
+                ex.push_ndjson(text.as_bytes()).unwrap();
+            }
+            1 => ex.push_json(Value::Array(users.to_vec()).to_string().as_bytes()).unwrap(),
+            _ => users.iter().for_each(|u| ex.push_value(u).unwrap()),
+        }
+        ex.finish().unwrap();
+        let out = String::from_utf8(ex.pull_to_end().unwrap()).unwrap();
+        let stats = ex.stats();
+        assert_eq!(out.lines().count() as u64, stats.users_matched, "usersMatched counts the written users");
+        assert_eq!(
+            stats.users_matched + stats.users_filtered,
+            users.len() as u64,
+            "every user is counted once"
+        );
+        outputs.push(out);
+    }
+    assert_eq!(outputs[0], outputs[1], "NDJSON and JSON text agree");
+    assert_eq!(outputs[0], outputs[2], "NDJSON and parsed values agree");
+    outputs[0]
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap()["user_id"].as_str().unwrap().to_string())
+        .collect()
+}
+
 fn crate_matches(q: &Query, user: &Value) -> bool {
     let mut hits = q.new_hits();
     let mut scratch = Scratch::default();
@@ -341,5 +378,27 @@ proptest! {
         for u in &users {
             prop_assert_eq!(crate_matches(&compiled, u), reference(&q, u), "query {} on {}", text, u);
         }
+    }
+
+    /// The streaming route: the scanner reports values at the query's paths during its one
+    /// walk of each record; the users written are those the reference keeps.
+    #[test]
+    fn streaming_export_keeps_what_the_reference_keeps(q in query(), users in proptest::collection::vec(user(), 1..8)) {
+        let users: Vec<Value> = users
+            .into_iter()
+            .enumerate()
+            .map(|(i, mut u)| {
+                u["user_id"] = json!(format!("u{i}"));
+                u
+            })
+            .collect();
+        let text = render(&q);
+        let compiled = Query::parse(&text).map_err(|e| TestCaseError::fail(format!("{text}: {e}")))?;
+        let want: Vec<String> = users
+            .iter()
+            .filter(|u| reference(&q, u))
+            .map(|u| u["user_id"].as_str().unwrap().to_string())
+            .collect();
+        prop_assert_eq!(exported_ids(&compiled, &users), want, "query {}", text);
     }
 }

@@ -67,7 +67,7 @@ pub(crate) enum Expr {
 }
 
 /// A compiled query.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Query {
     text: String,
     paths: Vec<QueryPath>,
@@ -82,6 +82,11 @@ pub struct Hits {
 }
 
 impl Hits {
+    /// True before it is sized for a query (see [`Query::new_hits`]).
+    pub fn is_empty(&self) -> bool {
+        self.words.is_empty()
+    }
+
     /// Forgets the previous record.
     #[inline]
     pub fn clear(&mut self) {
