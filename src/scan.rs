@@ -380,9 +380,7 @@ impl Scanner {
     /// Reports a value met at the query paths `paths` to the plan's query.
     fn observe(&mut self, plan: &Plan, paths: &[u32], value: QueryValue<'_>) {
         let q = plan.query.as_ref().expect("query paths come from a query");
-        for &p in paths {
-            q.observe(p as usize, value, &mut self.hits, &mut self.query_scratch);
-        }
+        q.observe_at(paths, value, &mut self.hits, &mut self.query_scratch);
     }
 
     /// Pops the innermost container, which ended just before `end`, capturing it if wanted.

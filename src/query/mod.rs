@@ -108,7 +108,7 @@ impl Hits {
 #[derive(Debug, Default)]
 pub struct Scratch {
     decoded: Vec<u8>,
-    folded: String,
+    folded: Vec<u8>,
 }
 
 impl Query {
@@ -135,41 +135,69 @@ impl Query {
 
     /// Tests `value`, met at path number `path`, against that path's terms.
     pub fn observe(&self, path: usize, value: QueryValue<'_>, hits: &mut Hits, scratch: &mut Scratch) {
-        let p = &self.paths[path];
-        if p.terms.iter().all(|&t| hits.get(t)) {
+        self.observe_at(&[path as u32], value, hits, scratch);
+    }
+
+    /// Tests `value`, met where the paths `paths` all end (`email` and `email.domain`, say),
+    /// against their terms: a string is decoded and case-folded once for all of them.
+    pub fn observe_at(&self, paths: &[u32], value: QueryValue<'_>, hits: &mut Hits, scratch: &mut Scratch) {
+        let open = |p: &QueryPath, hits: &Hits| p.terms.iter().any(|&t| !hits.get(t));
+        if !paths.iter().any(|&p| open(&self.paths[p as usize], hits)) {
             return;
         }
-        let test = match value {
+        let (raw, escaped) = match value {
             QueryValue::Null => return,
-            QueryValue::Object { empty } => TermTest::Object { empty },
-            QueryValue::Bool(b) => TermTest::Bool(b),
-            QueryValue::Num(raw) => TermTest::Num(raw),
-            QueryValue::Str { raw, escaped } => {
-                let bytes = if escaped {
-                    scratch.decoded.clear();
-                    decode_json_string(raw, &mut scratch.decoded);
-                    &scratch.decoded[..]
-                } else {
-                    raw
+            QueryValue::Str { raw, escaped } => (raw, escaped),
+            other => {
+                let test = match other {
+                    QueryValue::Object { empty } => TermTest::Object { empty },
+                    QueryValue::Bool(b) => TermTest::Bool(b),
+                    QueryValue::Num(raw) => TermTest::Num(raw),
+                    _ => unreachable!("null and strings are handled above"),
                 };
-                // The scanner has checked UTF-8; a value that is not (a test's bytes) matches nothing.
-                let Ok(mut s) = std::str::from_utf8(bytes) else { return };
-                if p.domain {
-                    match s.rfind('@') {
-                        Some(at) => s = &s[at + 1..],
-                        None => return,
-                    }
+                for &p in paths {
+                    self.test_terms(&self.paths[p as usize], &test, hits);
                 }
-                if p.fold && s.bytes().any(|b| b.is_ascii_uppercase() || b >= 0x80) {
-                    fold_into(s, &mut scratch.folded);
-                    TermTest::Str(&scratch.folded)
-                } else {
-                    TermTest::Str(s)
-                }
+                return;
             }
         };
-        for &t in &p.terms {
-            if !hits.get(t) && self.terms[t as usize].holds(&test) {
+        let plain = if escaped {
+            scratch.decoded.clear();
+            decode_json_string(raw, &mut scratch.decoded);
+            &scratch.decoded[..]
+        } else {
+            raw
+        };
+        // Folded once for every path here that needs it.
+        let need_fold =
+            paths.iter().any(|&p| self.paths[p as usize].fold && open(&self.paths[p as usize], hits));
+        let folded = if need_fold {
+            // The scanner has checked UTF-8; bytes that are not (a caller's test) match nothing.
+            let Some(f) = fold_bytes(plain, &mut scratch.folded) else { return };
+            f
+        } else {
+            plain
+        };
+        for &p in paths {
+            let path = &self.paths[p as usize];
+            if !open(path, hits) {
+                continue;
+            }
+            let mut bytes = if path.fold { folded } else { plain };
+            if path.domain {
+                // Folding never makes or removes an '@', so cutting after folding is the same.
+                match bytes.iter().rposition(|&b| b == b'@') {
+                    Some(at) => bytes = &bytes[at + 1..],
+                    None => continue,
+                }
+            }
+            self.test_terms(path, &TermTest::Str(bytes), hits);
+        }
+    }
+
+    fn test_terms(&self, path: &QueryPath, test: &TermTest<'_>, hits: &mut Hits) {
+        for &t in &path.terms {
+            if !hits.get(t) && self.terms[t as usize].holds(test) {
                 hits.set(t);
             }
         }
@@ -179,6 +207,20 @@ impl Query {
     pub fn eval(&self, hits: &Hits) -> bool {
         eval(&self.expr, hits)
     }
+}
+
+/// The lower-case form of `bytes`: themselves when there is nothing to fold, else written to
+/// `out`; `None` when they are not UTF-8.
+fn fold_bytes<'a>(bytes: &'a [u8], out: &'a mut Vec<u8>) -> Option<&'a [u8]> {
+    if bytes.is_ascii() {
+        if !bytes.iter().any(u8::is_ascii_uppercase) {
+            return Some(bytes);
+        }
+        out.clear();
+        out.extend(bytes.iter().map(u8::to_ascii_lowercase));
+        return Some(out);
+    }
+    fold_into(bytes, out).then_some(&out[..])
 }
 
 fn eval(expr: &Expr, hits: &Hits) -> bool {

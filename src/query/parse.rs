@@ -12,7 +12,7 @@
 
 use std::fmt;
 
-use super::term::{fold, is_json_number, parse_date, Bound, BoundValue, Literal, RangeKind, Term};
+use super::term::{fold, has_case, is_json_number, parse_date, Bound, BoundValue, Literal, RangeKind, Term};
 use super::{Expr, QueryPath};
 
 /// Why a query was refused: the 1-based character position and what was expected there.
@@ -199,6 +199,17 @@ pub(crate) fn parse(text: &str) -> Result<Parsed, QueryError> {
             Tok::Close => err(t.at, "expected a clause or the end of the query, not ')' (no '(' opens it)"),
             _ => err(t.at, "expected AND, OR or the end of the query"),
         };
+    }
+    // Folding a value can only matter to a term with a cased letter, or to a range (whose
+    // order it changes): a path whose terms have neither reads its values as they are.
+    for path in &mut p.paths {
+        path.fold = path.fold
+            && path.terms.iter().any(|&t| match &p.terms[t as usize] {
+                Term::Exists => false,
+                Term::Equals(lit) => has_case(&lit.text),
+                Term::Pattern { parts, .. } => parts.iter().any(|part| has_case(part)),
+                Term::Range { .. } => true,
+            });
     }
     Ok(Parsed { paths: p.paths, terms: p.terms, expr })
 }
@@ -400,7 +411,7 @@ impl Parser {
                 "false" => Some(false),
                 _ => None,
             },
-            date: if f.date { parse_date(&text) } else { None },
+            date: if f.date { parse_date(text.as_bytes()) } else { None },
             text,
         }
     }
@@ -492,10 +503,13 @@ impl Parser {
             return Ok(Expr::Term(self.term(f.path, Term::Exists)));
         }
         let given: Vec<&(String, usize)> = [&low, &high].into_iter().flatten().collect();
-        let kind = if f.date && given.iter().all(|(t, _)| parse_date(t).is_some()) {
+        let kind = if f.date && given.iter().all(|(t, _)| parse_date(t.as_bytes()).is_some()) {
             RangeKind::Date
         } else if f.date {
-            let (t, a) = given.iter().find(|(t, _)| parse_date(t).is_none()).expect("a bound is not a date");
+            let (t, a) = given
+                .iter()
+                .find(|(t, _)| parse_date(t.as_bytes()).is_none())
+                .expect("a bound is not a date");
             return err(*a, format!("expected a date (2017, 2017-12, 2017-12-31 or an ISO timestamp) in a range on {}, not '{t}'", f.name));
         } else if given.iter().all(|(t, _)| is_json_number(t)) {
             RangeKind::Number
@@ -509,7 +523,7 @@ impl Parser {
             None => Bound::Open,
             Some((t, _)) => {
                 let v = match kind {
-                    RangeKind::Date => BoundValue::Date(parse_date(&t).expect("checked above")),
+                    RangeKind::Date => BoundValue::Date(parse_date(t.as_bytes()).expect("checked above")),
                     RangeKind::Number => BoundValue::Number(t),
                     RangeKind::Text => BoundValue::Text(if f.fold { fold(&t) } else { t }),
                 };
