@@ -1,4 +1,6 @@
-//! The one error type of the crate: request errors (Auth0's 400 envelope), bad records and misuse.
+//! The one error type of the crate: request errors, bad records and misuse (a leaf: it imports nothing of the crate).
+//!
+//! Auth0's 400 envelope for request errors is written beside the request, in `request.rs`.
 
 use std::fmt;
 
@@ -143,34 +145,6 @@ impl Error {
     pub fn user_id(&self) -> Option<&str> {
         self.user_id.as_deref()
     }
-
-    /// Auth0's HTTP status for this error: 400 for a bad request body or query, else none.
-    pub fn status_code(&self) -> Option<u16> {
-        self.auth0_error_code().map(|_| 400)
-    }
-
-    /// Auth0's `errorCode` for this error: `invalid_body` for a bad request body,
-    /// `invalid_query_string` for a bad query (what Auth0's user search answers), else none.
-    pub fn auth0_error_code(&self) -> Option<&'static str> {
-        match self.code {
-            ErrorCode::InvalidRequest => Some("invalid_body"),
-            ErrorCode::InvalidQuery => Some("invalid_query_string"),
-            _ => None,
-        }
-    }
-
-    /// Auth0's error envelope, `{"statusCode":400,"error":"Bad Request","message":…,"errorCode":"invalid_body"}`,
-    /// for request and query errors.
-    pub fn auth0_envelope(&self) -> Option<String> {
-        let code = self.auth0_error_code()?;
-        self.status_code().map(|status| {
-            let mut out =
-                format!("{{\"statusCode\":{status},\"error\":\"Bad Request\",\"message\":").into_bytes();
-            crate::json_out::write_json_string(&mut out, self.message.as_bytes());
-            out.extend_from_slice(format!(",\"errorCode\":\"{code}\"}}").as_bytes());
-            String::from_utf8(out).expect("escaped UTF-8 stays UTF-8")
-        })
-    }
 }
 
 impl fmt::Display for Error {
@@ -189,9 +163,3 @@ impl fmt::Display for Error {
 }
 
 impl std::error::Error for Error {}
-
-impl From<crate::query::QueryError> for Error {
-    fn from(e: crate::query::QueryError) -> Error {
-        Error::new(ErrorCode::InvalidQuery, e.to_string())
-    }
-}

@@ -5,7 +5,8 @@
 //! byte ranges of the input; the encoders re-read only those ranges.
 
 use crate::error::ErrorCode;
-use crate::plan::{Plan, NONE};
+use crate::json::{decode_string, hex4};
+use crate::plan::{fingerprint, fingerprint_bit, Plan, NONE};
 use crate::query::{Hits, QueryValue, Scratch};
 
 /// Deepest nesting accepted (objects and arrays together, the record itself being depth 1).
@@ -24,6 +25,8 @@ pub(crate) enum Kind {
     Null,
     Object,
     Array,
+    /// A string as decoded UTF-8, not JSON-escaped: from a host's cells, never from the scanner.
+    Text,
 }
 
 /// A value found in the record: its kind and byte range (a string's range excludes its quotes).
@@ -86,27 +89,6 @@ impl Key {
         let from = if self.in_arena { arena } else { buf };
         &from[self.start..self.start + self.len]
     }
-}
-
-/// A cheap hash of a key (its first and last eight bytes and its length), to rule out most
-/// duplicate-key comparisons; equal fingerprints are still compared byte for byte.
-#[inline(always)]
-pub(crate) fn fingerprint(key: &[u8]) -> u64 {
-    let n = key.len();
-    // Fixed-size reads only: a variable-length copy into a word was a memcpy call per key.
-    let (head, tail) = if n >= 8 {
-        let word = |at: usize| u64::from_le_bytes(key[at..at + 8].try_into().expect("8 bytes"));
-        (word(0), word(n - 8))
-    } else {
-        (key.iter().fold(0u64, |h, &b| h << 8 | b as u64), 0)
-    };
-    (head ^ tail.rotate_left(29) ^ n as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)
-}
-
-/// The bit of a 64-bit filter that a key with fingerprint `fp` sets.
-#[inline(always)]
-pub(crate) fn fingerprint_bit(fp: u64) -> u64 {
-    1u64 << (fp >> 58)
 }
 
 /// Reusable walker state, so a record costs no allocation once the buffers have grown.
@@ -223,11 +205,12 @@ impl Scanner {
         self.keys.clear();
         self.arena.clear();
         self.fault = None;
+        // The caller clears the hits per user: a user read from a host's cells has several
+        // values scanned one after another.
         if let Some(q) = &plan.query {
             if self.hits.is_empty() {
                 self.hits = q.new_hits();
             }
-            self.hits.clear();
         }
         match self.walk(plan, buf, pos) {
             Ok(end) => match self.fault.take() {
@@ -247,7 +230,9 @@ impl Scanner {
 
     fn walk(&mut self, plan: &Plan, buf: &[u8], mut pos: usize) -> Result<usize, Fault> {
         // `cand` is the trie node of the value about to be read (NONE when nothing needs it).
-        let mut cand: u32 = if buf.get(pos) == Some(&b'{') { 0 } else { NONE };
+        // A query-cell plan reads any value from its root; a record's plan only an object.
+        let mut cand: u32 =
+            if buf.get(pos) == Some(&b'{') || !plan.nodes[0].query_paths.is_empty() { 0 } else { NONE };
         'value: loop {
             let start = pos;
             let Some(&b) = buf.get(pos) else {
@@ -415,7 +400,7 @@ impl Scanner {
         let (end, escaped) = self.string(buf, pos)?;
         let key = if escaped {
             let start = self.arena.len();
-            crate::json_out::decode_string(&buf[pos + 1..end - 1], &mut self.arena);
+            decode_string(&buf[pos + 1..end - 1], &mut self.arena);
             Key { start, len: self.arena.len() - start, in_arena: true, fingerprint: 0 }
         } else {
             Key { start: pos + 1, len: end - 1 - (pos + 1), in_arena: false, fingerprint: 0 }
@@ -544,15 +529,6 @@ impl Scanner {
             _ => Err(fault(ErrorCode::InvalidJson, format!("invalid escape in a string (byte {i})"), i)),
         }
     }
-}
-
-pub(crate) fn hex4(buf: &[u8], at: usize) -> Option<u32> {
-    let digits = buf.get(at..at + 4)?;
-    let mut v = 0u32;
-    for &d in digits {
-        v = v * 16 + (d as char).to_digit(16)?;
-    }
-    Some(v)
 }
 
 fn literal(buf: &[u8], pos: usize, word: &[u8]) -> Result<usize, Fault> {

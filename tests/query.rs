@@ -307,3 +307,50 @@ fn bad_records_are_errors_whatever_the_query() {
     assert_eq!(e.code(), ErrorCode::DuplicateKey);
     assert_eq!(e.line(), Some(2));
 }
+
+/// Users a host reads itself (JS objects in the wasm build) come as cells: after the fields,
+/// one cell per query path holding what the path reaches (arrays at any depth count element
+/// by element), and the query decides as it does for bytes.
+#[test]
+fn cells_from_a_host_carry_the_query_paths() {
+    use userexport::{Cell, CellBatch};
+    let opts = options("identities.connection:github AND logins_count:[1 TO *]");
+    let paths: Vec<String> =
+        opts.query.as_ref().unwrap().paths().iter().map(|p| p.keys().join(".")).collect();
+    assert_eq!(paths, ["identities.connection", "logins_count"]);
+    let mut ex = Exporter::new(request(IDS), opts);
+    assert_eq!(ex.cell_width(), 3);
+    let rows: [[(Cell, &str); 3]; 4] = [
+        [(Cell::Text, "a"), (Cell::Json, r#"["db","github"]"#), (Cell::Number, "5")],
+        [(Cell::Text, "b"), (Cell::Text, "github"), (Cell::Absent, "")],
+        [(Cell::Text, "c"), (Cell::Json, r#"[["github"]]"#), (Cell::Number, "0")],
+        [(Cell::Text, "d"), (Cell::Json, r#"[[],["github"]]"#), (Cell::Number, "1e1")],
+    ];
+    let mut batch = CellBatch { width: 3, ..CellBatch::default() };
+    for row in &rows {
+        for (cell, text) in row {
+            batch.tags.push(*cell as u8);
+            batch.lens.push(text.len() as u32);
+            batch.text.extend_from_slice(text.as_bytes());
+        }
+    }
+    ex.push_cells(batch, 0).unwrap();
+    ex.finish().unwrap();
+    assert_eq!(ex.pull_to_end().unwrap(), b"{\"user_id\":\"a\"}\n{\"user_id\":\"d\"}\n");
+    assert_eq!((ex.stats().users_matched, ex.stats().users_filtered), (2, 2));
+
+    // A query cell that is not JSON makes the user bad, naming the path.
+    let mut ex = Exporter::new(request(IDS), options("identities.connection:github"));
+    let batch = CellBatch {
+        width: 2,
+        tags: vec![Cell::Text as u8, Cell::Json as u8],
+        lens: vec![1, 5],
+        text: b"a[\"x\",".to_vec(),
+        bad: Vec::new(),
+    };
+    ex.push_cells(batch, 0).unwrap();
+    ex.finish().unwrap();
+    let e = ex.pull_to_end().unwrap_err();
+    assert!(e.message().contains("identities.connection"), "{e}");
+    assert_eq!(e.index(), Some(0));
+}

@@ -11,7 +11,7 @@ use common::request;
 use proptest::prelude::*;
 use serde_json::{json, Value};
 use userexport::query::{Query, QueryValue, Scratch};
-use userexport::{Exporter, Options};
+use userexport::{Cell, CellBatch, Exporter, Options};
 
 const FOLDED: [&str; 2] = ["name", "email"];
 
@@ -324,15 +324,51 @@ fn feed(
     }
 }
 
-/// The `user_id`s a real export with `query` writes, from NDJSON bytes, JSON text and parsed
-/// values (which must agree byte for byte).
+/// What a host reading objects itself (the wasm door) sends for one query path: every value
+/// the keys reach, through arrays, as one JSON array cell (absent when none).
+fn host_cell(user: &Value, keys: &[String], batch: &mut CellBatch) {
+    fn reach<'a>(v: &'a Value, keys: &[String], out: &mut Vec<&'a Value>) {
+        match (v, keys.split_first()) {
+            (Value::Array(items), _) => items.iter().for_each(|i| reach(i, keys, out)),
+            (_, None) => out.push(v),
+            (Value::Object(m), Some((k, rest))) => {
+                if let Some(c) = m.get(k) {
+                    reach(c, rest, out)
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut found = Vec::new();
+    reach(user, keys, &mut found);
+    let text = if found.is_empty() { String::new() } else { serde_json::to_string(&found).unwrap() };
+    batch.tags.push(if found.is_empty() { Cell::Absent } else { Cell::Json } as u8);
+    batch.lens.push(text.len() as u32);
+    batch.text.extend_from_slice(text.as_bytes());
+}
+
+/// The `user_id`s a real export with `query` writes, from NDJSON bytes, JSON text, parsed
+/// values and a host's cells (which must agree byte for byte).
 fn exported_ids(q: &Query, users: &[Value]) -> Vec<String> {
     let body = r#"{"format":"json","fields":[{"name":"user_id"}]}"#;
     let options = || Options { query: Some(q.clone()), ..Options::default() };
     let mut outputs = Vec::new();
-    for form in 0..3 {
+    for form in 0..4 {
         let mut ex = Exporter::new(request(body), options());
         match form {
+            3 => {
+                let mut batch = CellBatch { width: ex.cell_width(), ..CellBatch::default() };
+                for u in users {
+                    let id = u["user_id"].as_str().unwrap();
+                    batch.tags.push(Cell::Text as u8);
+                    batch.lens.push(id.len() as u32);
+                    batch.text.extend_from_slice(id.as_bytes());
+                    for p in q.paths() {
+                        host_cell(u, p.keys(), &mut batch);
+                    }
+                }
+                ex.push_cells(batch, 0).unwrap();
+            }
             0 => {
                 let text: String = users.iter().map(|u| format!("{u}\n")).collect();
                 ex.push_ndjson(text.as_bytes()).unwrap();
@@ -353,6 +389,7 @@ fn exported_ids(q: &Query, users: &[Value]) -> Vec<String> {
     }
     assert_eq!(outputs[0], outputs[1], "NDJSON and JSON text agree");
     assert_eq!(outputs[0], outputs[2], "NDJSON and parsed values agree");
+    assert_eq!(outputs[0], outputs[3], "NDJSON and a host's cells agree");
     outputs[0]
         .lines()
         .map(|l| serde_json::from_str::<Value>(l).unwrap()["user_id"].as_str().unwrap().to_string())

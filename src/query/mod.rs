@@ -1,6 +1,7 @@
 //! Auth0's user-search query (version 3 syntax), compiled once and evaluated on values met in a stream.
 //!
-//! A leaf of the crate: it knows nothing of records, scanners or output. [`Query::parse`] turns
+//! A leaf of the crate (it imports only the crate's error): it knows nothing of records,
+//! scanners or output. [`Query::parse`] turns
 //! the text into terms, each bound to a path; whoever walks a record reports every value it meets
 //! at a query path to [`Query::observe`], which sets one bit per term that holds; after the record,
 //! [`Query::eval`] combines the bits with the query's AND / OR / NOT. No tree per user: a
@@ -11,6 +12,8 @@ mod parse;
 mod term;
 
 pub use parse::QueryError;
+
+use crate::error::{Error, ErrorCode};
 
 use term::{decode_json_string, fold_into, Term, TermTest};
 
@@ -221,6 +224,13 @@ fn fold_bytes<'a>(bytes: &'a [u8], out: &'a mut Vec<u8>) -> Option<&'a [u8]> {
         return Some(out);
     }
     fold_into(bytes, out).then_some(&out[..])
+}
+
+/// A bad query as the crate's error: `invalid_query` (Auth0's 400 `invalid_query_string`).
+impl From<QueryError> for Error {
+    fn from(e: QueryError) -> Error {
+        Error::new(ErrorCode::InvalidQuery, e.to_string())
+    }
 }
 
 fn eval(expr: &Expr, hits: &Hits) -> bool {
