@@ -359,20 +359,25 @@ fn path_steps(name: &str) -> std::result::Result<Vec<Step>, String> {
     Ok(steps)
 }
 
-/// Auth0's answer to a bad request body: the status, the `errorCode` and the JSON envelope.
+/// Auth0's answer to a bad request body or query: the status, the `errorCode` and the JSON envelope.
 impl Error {
-    /// Auth0's HTTP status for this error: 400 for a bad request body, else none.
+    /// Auth0's HTTP status for this error: 400 for a bad request body or query, else none.
     pub fn status_code(&self) -> Option<u16> {
-        (self.code() == ErrorCode::InvalidRequest).then_some(400)
+        self.auth0_error_code().map(|_| 400)
     }
 
-    /// Auth0's `errorCode` for this error: `invalid_body` for a bad request body, else none.
+    /// Auth0's `errorCode` for this error: `invalid_body` for a bad request body,
+    /// `invalid_query_string` for a bad query (what Auth0's user search answers), else none.
     pub fn auth0_error_code(&self) -> Option<&'static str> {
-        (self.code() == ErrorCode::InvalidRequest).then_some("invalid_body")
+        match self.code() {
+            ErrorCode::InvalidRequest => Some("invalid_body"),
+            ErrorCode::InvalidQuery => Some("invalid_query_string"),
+            _ => None,
+        }
     }
 
     /// Auth0's error envelope, `{"statusCode":400,"error":"Bad Request","message":…,"errorCode":"invalid_body"}`,
-    /// for request errors.
+    /// for request and query errors.
     pub fn auth0_envelope(&self) -> Option<String> {
         let status = self.status_code()?;
         Some(Auth0Error::new(status, self.message(), self.auth0_error_code()).to_json())

@@ -15,7 +15,7 @@ use crate::{
 
 #[wasm_bindgen(module = "/js/door.js")]
 extern "C" {
-    fn make_picker(paths: &Array, names: &Array) -> Function;
+    fn make_picker(paths: &Array, query_paths: &Array, names: &Array) -> Function;
     /// The batch as cells: `[tags, lens (UTF-16 units), UTF-8 text, bad users, ascii]`.
     fn pick_batch(users: &JsValue, pick: &Function, width: u32) -> JsValue;
     fn well_formed(s: &JsString) -> bool;
@@ -49,9 +49,14 @@ export interface ExportOptions {
   /** The form of the bytes given to `push()`: "auto" (default: JSON text when the first non-blank
    *  character is `[` or the whole input is one JSON value, else NDJSON), "ndjson" or "json". */
   input?: "auto" | "ndjson" | "json";
+  /** Only users Auth0's user-search query (v3 syntax) matches, evaluated in the same pass; a bad
+   *  query throws `invalid_query` (statusCode 400) naming the position, before any user is read. */
+  query?: string;
 }
 export interface ExportStats {
   usersRead: number; usersWritten: number; usersSkipped: number; usersFiltered: number;
+  /** Users the query matched (after the connection filter); every such user when there is no query. */
+  usersMatched: number;
   bytesIn: number; bytesOut: number; lines: number;
 }
 /** An export as a host shows it (`describeExport`, `Exporter.describe()`). */
@@ -73,7 +78,7 @@ export interface Auth0ErrorEnvelope { statusCode: number; error: string; message
 export type ErrorCode =
   | "invalid_request" | "invalid_tenant" | "invalid_json" | "not_an_object" | "invalid_utf8"
   | "lone_surrogate" | "duplicate_key" | "too_deep" | "record_too_large" | "unsupported_value"
-  | "invalid_state" | "invalid_argument";
+  | "invalid_state" | "invalid_argument" | "invalid_query";
 /** A bad record: thrown as an Error in strict mode, listed in `errors` in lenient mode. */
 export interface ExportErrorFields {
   code: ErrorCode;
@@ -215,6 +220,7 @@ struct JsOptions {
     max_record_bytes: Option<f64>,
     gzip: Option<bool>,
     input: Option<JsInput>,
+    query: Option<String>,
 }
 
 /// `options.input`: the form of the bytes given to `push()`.
@@ -241,8 +247,8 @@ fn size(value: Option<f64>, key: &str, default: usize) -> Result<usize, JsValue>
 }
 
 /// The keys of [`JsOptions`], as JS spells them.
-const OPTION_KEYS: [&str; 7] =
-    ["tenant", "connection", "lenient", "chunkSize", "maxRecordBytes", "gzip", "input"];
+const OPTION_KEYS: [&str; 8] =
+    ["tenant", "connection", "lenient", "chunkSize", "maxRecordBytes", "gzip", "input", "query"];
 
 fn read_options(options: &JsValue) -> Result<HostOptions, JsValue> {
     let js: JsOptions = if options.is_undefined() || options.is_null() {
@@ -278,6 +284,7 @@ fn read_options(options: &JsValue) -> Result<HostOptions, JsValue> {
             Some(JsInput::Ndjson) => InputForm::Ndjson,
             Some(JsInput::Json) => InputForm::Json,
         },
+        query: js.query.as_deref().map(crate::Query::parse).transpose().map_err(|e| to_js(&e.into()))?,
     };
     Ok(HostOptions { core, tenant })
 }
@@ -349,6 +356,7 @@ struct JsStats {
     users_written: u64,
     users_skipped: u64,
     users_filtered: u64,
+    users_matched: u64,
     bytes_in: u64,
     bytes_out: u64,
     lines: u64,
@@ -384,6 +392,9 @@ pub struct JsExporter {
     tenant: String,
     /// pushUsers' picker for this request's paths (built on first use).
     picker: Option<Function>,
+    /// The paths the picker walks: the fields' (and the connection's), then the query's keys.
+    paths: Array,
+    query_paths: Array,
     /// The field names, for messages about a picked value.
     names: Array,
     /// A high surrogate that ended a string chunk: its pair may start the next one.
@@ -401,15 +412,26 @@ impl JsExporter {
     pub fn new(request: JsValue, options: JsValue) -> Result<JsExporter, JsValue> {
         let request = read_request(&request)?;
         let HostOptions { core, tenant } = read_options(&options)?;
-        // One name per cell of a pushUsers batch: the fields, then the connection when filtering.
+        // The cells of a pushUsers batch, in the core's order (`Exporter::cell_width`): the fields,
+        // the connection when filtering on it, then each path the query reads (through arrays).
+        let paths = picker_paths(&request, core.connection.is_some());
         let names: Array = request.fields.iter().map(|f| JsValue::from_str(&f.name)).collect();
         if core.connection.is_some() {
             names.push(&JsValue::from_str("identities[0].connection"));
         }
+        let query_paths = Array::new();
+        for path in core.query.iter().flat_map(|q| q.paths()) {
+            query_paths.push(&path.keys().iter().map(|k| JsValue::from_str(k)).collect::<Array>());
+            names.push(&JsValue::from_str(&path.keys().join(".")));
+        }
+        let inner = crate::Exporter::new(request, core);
+        debug_assert_eq!(inner.cell_width() as u32, names.length());
         Ok(JsExporter {
-            inner: crate::Exporter::new(request, core),
+            inner,
             tenant,
             picker: None,
+            paths,
+            query_paths,
             names,
             pending_high: None,
             via_push: false,
@@ -423,10 +445,8 @@ impl JsExporter {
     pub fn push_users(&mut self, users: JsValue, first_index: Option<f64>) -> Result<(), JsValue> {
         let base = first_index.filter(|n| *n >= 0.0 && n.fract() == 0.0).unwrap_or(0.0) as u64;
         let width = self.names.length();
-        let paths = || {
-            picker_paths(self.inner.request(), self.inner.cell_width() > self.inner.request().fields.len())
-        };
-        let picker = self.picker.get_or_insert_with(|| make_picker(&paths(), &self.names));
+        let picker =
+            self.picker.get_or_insert_with(|| make_picker(&self.paths, &self.query_paths, &self.names));
         let picked: Array = pick_batch(&users, picker, width).unchecked_into();
         let tags: Uint8Array = picked.get(0).unchecked_into();
         let lens: js_sys::Uint32Array = picked.get(1).unchecked_into();
@@ -577,6 +597,7 @@ impl JsExporter {
             users_written: s.users_written,
             users_skipped: s.users_skipped,
             users_filtered: s.users_filtered,
+            users_matched: s.users_matched,
             bytes_in: s.bytes_in,
             bytes_out: s.bytes_out,
             lines: s.lines,
