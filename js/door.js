@@ -1,4 +1,4 @@
-// The JS half of the wasm door (bound by src/wasm.rs): what must run as JS to be fast or exact.
+// The JS half of the wasm door (bound by src/wasm/mod.rs): what must run as JS to be fast or exact.
 //
 // pushUsers reads JS objects only along the selected paths (COMPATIBILITY.md, "JS objects"): a
 // picker built once per export walks each user's selected paths and writes each value as a typed
