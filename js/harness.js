@@ -250,6 +250,7 @@ export function makeHarness(Exporter, ready = async () => {}) {
           free();
         }
       },
+      // @ts-expect-error Transformer.cancel is newer in the Streams spec than TypeScript's lib.
       cancel() {
         free();
       },
@@ -263,6 +264,7 @@ export function makeHarness(Exporter, ready = async () => {}) {
     const fileName = probe.fileName();
     const format = probe.format;
     probe.free();
+    /** @type {import('./harness.js').ExportSummary | null} */
     let summary = null;
     const stream = exportStream(source, request, { ...options, onEnd: (s) => { summary = s; options.onEnd?.(s); } });
     const chunks = [];
