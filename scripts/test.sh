@@ -2,7 +2,7 @@
 # `npm test`: every test. ESLint, the Rust core (host), Rust through wasm in Node, the fuzz targets
 # built and the benchmark smoke-run (so they cannot rot), the package build, tsc over the harness and
 # the CLI, then one node --test run over the JS suites: API, harness, CLI, packaging (Node ESM/CJS,
-# bin, workerd, Chromium), types, the export page in Chromium, and the edge Worker in workerd. Its
+# bin, workerd, Chromium), types, bundlers (Vite, webpack, esbuild, wrangler), the export page in Chromium, and the edge Worker in workerd. Its
 # summary is the last thing printed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,4 +21,4 @@ node scripts/build.mjs
 # The harness and the CLI type-checked as JavaScript against the built package's types (jsconfig.json).
 node_modules/.bin/tsc --noEmit -p jsconfig.json
 node bench/run.mjs --smoke
-node --test tests/js/*.test.mjs tests/www/*.test.mjs edge/test/*.test.mjs
+node --test tests/js/*.test.mjs tests/bundlers/*.test.mjs tests/www/*.test.mjs edge/test/*.test.mjs
