@@ -43,3 +43,7 @@ done
 
 # The fuzz targets build with the nightly toolchain (present on these machines); CI builds them.
 rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
+
+# The declared rust-version (Cargo.toml), for the library check in scripts/test.sh.
+MSRV=$(sed -n 's/^rust-version = "\(.*\)"$/\1/p' Cargo.toml)
+rustup toolchain list | grep -q "^$MSRV[.-]" || rustup toolchain install "$MSRV" --profile minimal

@@ -1,4 +1,6 @@
-//! The one error type of the crate: request errors (Auth0's 400 envelope), bad records and misuse.
+//! The one error type of the crate: request errors, bad records and misuse (a leaf: it imports nothing of the crate).
+//!
+//! Auth0's 400 envelope for request errors is written beside the request, in `request.rs`.
 
 use std::fmt;
 
@@ -133,28 +135,6 @@ impl Error {
     /// The bad record's `user_id`, when it could be read.
     pub fn user_id(&self) -> Option<&str> {
         self.user_id.as_deref()
-    }
-
-    /// Auth0's HTTP status for this error: 400 for a bad request body, else none.
-    pub fn status_code(&self) -> Option<u16> {
-        (self.code == ErrorCode::InvalidRequest).then_some(400)
-    }
-
-    /// Auth0's `errorCode` for this error: `invalid_body` for a bad request body, else none.
-    pub fn auth0_error_code(&self) -> Option<&'static str> {
-        (self.code == ErrorCode::InvalidRequest).then_some("invalid_body")
-    }
-
-    /// Auth0's error envelope, `{"statusCode":400,"error":"Bad Request","message":…,"errorCode":"invalid_body"}`,
-    /// for request errors.
-    pub fn auth0_envelope(&self) -> Option<String> {
-        self.status_code().map(|status| {
-            let mut out =
-                format!("{{\"statusCode\":{status},\"error\":\"Bad Request\",\"message\":").into_bytes();
-            crate::json_out::write_json_string(&mut out, self.message.as_bytes());
-            out.extend_from_slice(b",\"errorCode\":\"invalid_body\"}");
-            String::from_utf8(out).expect("escaped UTF-8 stays UTF-8")
-        })
     }
 }
 

@@ -1,17 +1,34 @@
 //! userexport: Auth0's *Bulk Export User Data* as a streaming, sans-I/O Rust core.
 //!
 //! Push users (NDJSON bytes split anywhere, JSON text, parsed values), pull export bytes in
-//! bounded chunks, byte for byte what `decisions.md` (Auth0's behaviour, and our decisions
+//! bounded chunks, byte for byte what `COMPATIBILITY.md` (Auth0's behaviour, and our decisions
 //! where Auth0 is silent) says. The wasm bindings live in one module, `wasm`, on wasm32 only.
-#![deny(missing_docs)]
-#![forbid(unsafe_code)]
+//!
+//! # Layers
+//!
+//! Each module imports only from the layers above it, so there is no import cycle and each
+//! file reads with only what it names:
+//!
+//! 1. `error` (the crate's error) and `json` (JSON text: decode, escape, compact copies):
+//!    leaves, importing nothing of the crate.
+//! 2. `request` (the request body, and Auth0's error envelope beside it), `tenant`.
+//! 3. `plan` (the request's paths as a trie, with the key fingerprint the trie and the
+//!    scanner share), then `scan` (one validating walk of a record against the plan).
+//! 4. `format` (the encoders), then `record` (one record: scan, filter, encode, count).
+//! 5. `input::ndjson` and `input::json_text` (where the records are), `output` (buffering
+//!    and gzip, knowing nothing of records).
+//! 6. `exporter`, the thin public front, and `wasm`, the JS door, on top.
+// `missing_docs` and `unsafe_code` are set for every target in Cargo.toml's `[lints]`.
 
+mod describe;
 mod error;
 mod exporter;
-pub mod format;
-mod gzip;
-mod json_out;
+mod format;
+mod input;
+mod json;
+mod output;
 mod plan;
+mod record;
 mod request;
 mod scan;
 mod tenant;
@@ -19,9 +36,15 @@ mod tenant;
 #[cfg(target_arch = "wasm32")]
 mod wasm;
 
+pub use describe::{dashboard_preset, describe, is_gzip, mime_type, Description, GZIP_MAGIC};
 pub use error::{Error, ErrorCode, Location, Result};
-pub use exporter::{Exporter, Options, Pull, Stats, Status, DEFAULT_CHUNK_SIZE, DEFAULT_MAX_RECORD_BYTES};
-pub use json_out::write_json_string;
+pub use exporter::{Exporter, Options, DEFAULT_CHUNK_SIZE, DEFAULT_MAX_RECORD_BYTES};
+pub use input::cells::{Cell, CellBatch};
+#[cfg(feature = "bench-internals")]
+pub use json::write_json_string;
+pub use output::Pull;
+pub use plan::connection_path;
+pub use record::Stats;
 pub use request::{
     parse_path, Field, Format, Request, Step, DASHBOARD_PRESET, DATE_ATTRIBUTES, DEFAULT_FIELDS,
     MAX_CSV_FIELDS, MAX_NAME_CHARS,

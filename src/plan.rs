@@ -1,7 +1,11 @@
 //! The field paths of a request folded into a trie, so one walk of a record finds every value.
 
 use crate::request::{Request, Step};
-use crate::scan::{fingerprint, fingerprint_bit};
+
+/// Where the connection filter looks: the primary identity's connection, `identities[0].connection`.
+pub fn connection_path() -> [Step; 3] {
+    [Step::Key("identities".into()), Step::Index(0), Step::Key("connection".into())]
+}
 
 /// No trie node: the walker is inside something no selected path needs.
 pub(crate) const NONE: u32 = u32::MAX;
@@ -52,6 +56,27 @@ impl Node {
     }
 }
 
+/// A cheap hash of a key (its first and last eight bytes and its length), to rule out most
+/// duplicate-key comparisons; equal fingerprints are still compared byte for byte.
+#[inline(always)]
+pub(crate) fn fingerprint(key: &[u8]) -> u64 {
+    let n = key.len();
+    // Fixed-size reads only: a variable-length copy into a word was a memcpy call per key.
+    let (head, tail) = if n >= 8 {
+        let word = |at: usize| u64::from_le_bytes(key[at..at + 8].try_into().expect("8 bytes"));
+        (word(0), word(n - 8))
+    } else {
+        (key.iter().fold(0u64, |h, &b| h << 8 | b as u64), 0)
+    };
+    (head ^ tail.rotate_left(29) ^ n as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+}
+
+/// The bit of a 64-bit filter that a key with fingerprint `fp` sets.
+#[inline(always)]
+pub(crate) fn fingerprint_bit(fp: u64) -> u64 {
+    1u64 << (fp >> 58)
+}
+
 /// The compiled paths: a trie whose node 0 is the record itself.
 #[derive(Debug)]
 pub(crate) struct Plan {
@@ -74,8 +99,7 @@ impl Plan {
             plan.field_slots.push(slot);
         }
         plan.user_id_slot = plan.insert(&[Step::Key("user_id".into())]);
-        plan.connection_slot =
-            plan.insert(&[Step::Key("identities".into()), Step::Index(0), Step::Key("connection".into())]);
+        plan.connection_slot = plan.insert(&connection_path());
         plan
     }
 

@@ -1,6 +1,7 @@
 //! Auth0's export request body (`{connection_id?, format?, limit?, fields?}`) compiled into a plan.
 
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorCode, Result};
+use crate::json::write_json_string;
 use serde_json::Value;
 
 /// The two output formats of Auth0's bulk export.
@@ -277,7 +278,7 @@ impl Field {
                 )));
             }
         }
-        let path = parse_path(name)
+        let path = path_steps(name)
             .map_err(|why| Error::request(format!("{at}.name \"{name}\" is not a valid path: {why}.")))?;
         Ok(Field { name: name.to_string(), export_as: export_as.map(str::to_string), path })
     }
@@ -315,8 +316,15 @@ fn is_connection_id(s: &str) -> bool {
     s.len() == 20 && s.starts_with("con_") && s[4..].bytes().all(|b| b.is_ascii_alphanumeric())
 }
 
-/// Splits `a.b[0][1].c` into steps; the error says what is wrong.
-pub fn parse_path(name: &str) -> std::result::Result<Vec<Step>, String> {
+/// Splits a field name such as `a.b[0][1].c` into steps.
+///
+/// A name that is not a path is an [`ErrorCode::InvalidRequest`] whose message says what is wrong.
+pub fn parse_path(name: &str) -> Result<Vec<Step>> {
+    path_steps(name).map_err(|why| Error::request(format!("\"{name}\" is not a valid path: {why}.")))
+}
+
+/// [`parse_path`] with the bare reason, which a request error wraps with the field's position.
+fn path_steps(name: &str) -> std::result::Result<Vec<Step>, String> {
     let mut steps = Vec::new();
     for (n, segment) in name.split('.').enumerate() {
         let key_end = segment.find('[').unwrap_or(segment.len());
@@ -349,4 +357,29 @@ pub fn parse_path(name: &str) -> std::result::Result<Vec<Step>, String> {
         }
     }
     Ok(steps)
+}
+
+/// Auth0's answer to a bad request body: the status, the `errorCode` and the JSON envelope.
+impl Error {
+    /// Auth0's HTTP status for this error: 400 for a bad request body, else none.
+    pub fn status_code(&self) -> Option<u16> {
+        (self.code() == ErrorCode::InvalidRequest).then_some(400)
+    }
+
+    /// Auth0's `errorCode` for this error: `invalid_body` for a bad request body, else none.
+    pub fn auth0_error_code(&self) -> Option<&'static str> {
+        (self.code() == ErrorCode::InvalidRequest).then_some("invalid_body")
+    }
+
+    /// Auth0's error envelope, `{"statusCode":400,"error":"Bad Request","message":…,"errorCode":"invalid_body"}`,
+    /// for request errors.
+    pub fn auth0_envelope(&self) -> Option<String> {
+        self.status_code().map(|status| {
+            let mut out =
+                format!("{{\"statusCode\":{status},\"error\":\"Bad Request\",\"message\":").into_bytes();
+            write_json_string(&mut out, self.message().as_bytes());
+            out.extend_from_slice(b",\"errorCode\":\"invalid_body\"}");
+            String::from_utf8(out).expect("escaped UTF-8 stays UTF-8")
+        })
+    }
 }

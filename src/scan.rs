@@ -5,7 +5,8 @@
 //! byte ranges of the input; the encoders re-read only those ranges.
 
 use crate::error::ErrorCode;
-use crate::plan::{Plan, NONE};
+use crate::json::{decode_string, hex4};
+use crate::plan::{fingerprint, fingerprint_bit, Plan, NONE};
 
 /// Deepest nesting accepted (objects and arrays together, the record itself being depth 1).
 pub const MAX_DEPTH: usize = 128;
@@ -23,6 +24,8 @@ pub(crate) enum Kind {
     Null,
     Object,
     Array,
+    /// A string as decoded UTF-8, not JSON-escaped: from a host's cells, never from the scanner.
+    Text,
 }
 
 /// A value found in the record: its kind and byte range (a string's range excludes its quotes).
@@ -83,27 +86,6 @@ impl Key {
         let from = if self.in_arena { arena } else { buf };
         &from[self.start..self.start + self.len]
     }
-}
-
-/// A cheap hash of a key (its first and last eight bytes and its length), to rule out most
-/// duplicate-key comparisons; equal fingerprints are still compared byte for byte.
-#[inline(always)]
-pub(crate) fn fingerprint(key: &[u8]) -> u64 {
-    let n = key.len();
-    // Fixed-size reads only: a variable-length copy into a word was a memcpy call per key.
-    let (head, tail) = if n >= 8 {
-        let word = |at: usize| u64::from_le_bytes(key[at..at + 8].try_into().expect("8 bytes"));
-        (word(0), word(n - 8))
-    } else {
-        (key.iter().fold(0u64, |h, &b| h << 8 | b as u64), 0)
-    };
-    (head ^ tail.rotate_left(29) ^ n as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)
-}
-
-/// The bit of a 64-bit filter that a key with fingerprint `fp` sets.
-#[inline(always)]
-pub(crate) fn fingerprint_bit(fp: u64) -> u64 {
-    1u64 << (fp >> 58)
 }
 
 /// Reusable walker state, so a record costs no allocation once the buffers have grown.
@@ -372,7 +354,7 @@ impl Scanner {
         let (end, escaped) = self.string(buf, pos)?;
         let key = if escaped {
             let start = self.arena.len();
-            crate::json_out::decode_string(&buf[pos + 1..end - 1], &mut self.arena);
+            decode_string(&buf[pos + 1..end - 1], &mut self.arena);
             Key { start, len: self.arena.len() - start, in_arena: true, fingerprint: 0 }
         } else {
             Key { start: pos + 1, len: end - 1 - (pos + 1), in_arena: false, fingerprint: 0 }
@@ -501,15 +483,6 @@ impl Scanner {
             _ => Err(fault(ErrorCode::InvalidJson, format!("invalid escape in a string (byte {i})"), i)),
         }
     }
-}
-
-pub(crate) fn hex4(buf: &[u8], at: usize) -> Option<u32> {
-    let digits = buf.get(at..at + 4)?;
-    let mut v = 0u32;
-    for &d in digits {
-        v = v * 16 + (d as char).to_digit(16)?;
-    }
-    Some(v)
 }
 
 fn literal(buf: &[u8], pos: usize, word: &[u8]) -> Result<usize, Fault> {

@@ -1,7 +1,7 @@
 //! Every limit LIMITS.md documents, tested on both sides of its boundary.
 
 use userexport::{
-    check_tenant, file_name, Exporter, Field, Format, Options, Pull, Request, Status, DEFAULT_CHUNK_SIZE,
+    check_tenant, file_name, Exporter, Field, Format, Options, Pull, Request, DEFAULT_CHUNK_SIZE,
     DEFAULT_MAX_RECORD_BYTES, MAX_CSV_FIELDS, MAX_DEPTH, MAX_NAME_CHARS,
 };
 
@@ -123,10 +123,10 @@ fn chunk_size_bounds_every_pull() {
     let mut out = Vec::new();
     let mut b = [0u8; 1];
     loop {
-        let (n, status) = ex.pull_into(&mut b).unwrap();
-        out.extend_from_slice(&b[..n]);
-        if status == Status::Done {
-            break;
+        match ex.pull_into(&mut b).unwrap() {
+            Pull::Data(n) => out.extend_from_slice(&b[..n]),
+            Pull::Done => break,
+            Pull::NeedInput => panic!("input was finished"),
         }
     }
     assert_eq!(out, b"v,w\n1,\n");

@@ -1,4 +1,4 @@
-//! One table-driven test per rule of decisions.md, named after the rule, plus the spec's worked examples.
+//! One table-driven test per rule of COMPATIBILITY.md, named after the rule, plus the spec's worked examples.
 
 mod common;
 use common::*;

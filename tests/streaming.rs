@@ -113,13 +113,18 @@ fn pull_into_all(mut ex: Exporter, input: &[u8], size: usize) -> Vec<u8> {
     ex.finish().unwrap();
     let mut buf = vec![0u8; size];
     let mut got = Vec::new();
+    // A short buffer means the output ran out: the call after it must not give data.
+    let mut short = false;
     loop {
-        let (n, status) = ex.pull_into(&mut buf).unwrap();
-        got.extend_from_slice(&buf[..n]);
-        match status {
-            Status::HasOutput => assert_eq!(n, size, "a full buffer while output remains"),
-            Status::Done => return got,
-            Status::NeedInput => panic!("input was finished"),
+        match ex.pull_into(&mut buf).unwrap() {
+            Pull::Data(n) => {
+                assert!(!short, "data after a short buffer");
+                assert!(n >= 1, "Data(0) for a non-empty buffer");
+                got.extend_from_slice(&buf[..n]);
+                short = n < size;
+            }
+            Pull::Done => return got,
+            Pull::NeedInput => panic!("input was finished"),
         }
     }
 }

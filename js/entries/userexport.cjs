@@ -5,4 +5,4 @@
 const glue = require('./userexport-node.cjs');
 const { makeHarness } = require('./harness.cjs');
 
-module.exports = { ...glue, ...makeHarness(glue.Exporter) };
+module.exports = { ...glue, ...makeHarness(glue) };

@@ -1,12 +1,12 @@
 //! CSV with OWASP cell escaping: every string becomes `"'…"` with `"` doubled; LF line ends.
 
 use super::{Encoder, Value};
-use crate::json_out::{decode_string, write_compact};
+use crate::json::{decode_string, write_compact};
 use crate::request::Request;
 use crate::scan::Kind;
 
 /// The CSV encoder; the header line is built once, up front.
-pub struct Csv {
+pub(crate) struct Csv {
     header: Vec<u8>,
     /// Per field: does an Auth0 date string go out bare?
     date: Vec<bool>,
@@ -14,7 +14,7 @@ pub struct Csv {
 
 impl Csv {
     /// An encoder for the request's columns.
-    pub fn new(request: &Request) -> Csv {
+    pub(crate) fn new(request: &Request) -> Csv {
         let mut header = Vec::new();
         for (i, column) in request.columns().enumerate() {
             if i > 0 {
@@ -106,6 +106,13 @@ impl Encoder for Csv {
                         out.extend_from_slice(b"\"'");
                         out.extend_from_slice(v.raw);
                         out.push(b'"');
+                    }
+                }
+                Kind::Text => {
+                    if self.date[i] && is_auth0_date(v.raw) {
+                        out.extend_from_slice(v.raw);
+                    } else {
+                        escape_cell(out, v.raw);
                     }
                 }
                 Kind::String { escaped: true } => {

@@ -3,15 +3,15 @@
 mod csv;
 mod ndjson;
 
-pub use self::csv::Csv;
-pub use self::ndjson::Ndjson;
+pub(crate) use self::csv::Csv;
+pub(crate) use self::ndjson::Ndjson;
 
 use crate::request::{Format, Request};
 use crate::scan::Kind;
 
 /// One selected value of a record, as found in the input (a string without its quotes).
 #[derive(Debug, Clone, Copy)]
-pub struct Value<'a> {
+pub(crate) struct Value<'a> {
     pub(crate) kind: Kind,
     pub(crate) raw: &'a [u8],
 }
@@ -20,7 +20,7 @@ pub struct Value<'a> {
 ///
 /// `record` gets the values in field order (`None` for absent) and must append the record
 /// whole; the caller truncates on error, so a record is never half written.
-pub trait Encoder: Send {
+pub(crate) trait Encoder: Send {
     /// Appends the bytes before the first record (the CSV header line; nothing for NDJSON).
     fn header(&self, out: &mut Vec<u8>);
     /// Appends one record.
@@ -28,7 +28,7 @@ pub trait Encoder: Send {
 }
 
 /// The encoder for a request's format.
-pub fn encoder_for(request: &Request) -> Box<dyn Encoder> {
+pub(crate) fn encoder_for(request: &Request) -> Box<dyn Encoder> {
     match request.format {
         Format::Json => Box::new(Ndjson::new(request)),
         Format::Csv => Box::new(Csv::new(request)),

@@ -1,19 +1,19 @@
 //! NDJSON (Auth0's `json` format): `{"column":value,…}` per user, present fields only, LF after each.
 
 use super::{Encoder, Value};
-use crate::json_out::{canonical_string_content, write_compact, write_json_string};
+use crate::json::{canonical_string_content, write_compact, write_json_string};
 use crate::request::Request;
 use crate::scan::Kind;
 
 /// The NDJSON encoder; keys are escaped once, up front.
-pub struct Ndjson {
+pub(crate) struct Ndjson {
     /// `"column":` for each field, ready to copy.
     keys: Vec<Vec<u8>>,
 }
 
 impl Ndjson {
     /// An encoder for the request's columns.
-    pub fn new(request: &Request) -> Ndjson {
+    pub(crate) fn new(request: &Request) -> Ndjson {
         let keys = request
             .columns()
             .map(|c| {
@@ -46,6 +46,7 @@ impl Encoder for Ndjson {
                     canonical_string_content(out, v.raw, escaped, scratch);
                     out.push(b'"');
                 }
+                Kind::Text => write_json_string(out, v.raw),
                 Kind::Object | Kind::Array => write_compact(out, v.raw, scratch),
                 Kind::Number | Kind::True | Kind::False | Kind::Null => out.extend_from_slice(v.raw),
             }

@@ -1,6 +1,7 @@
-//! JSON text the way `JSON.stringify` writes it: string escaping, and compact copies of validated values.
-
-use crate::scan::hex4;
+//! JSON text, a leaf: decoding validated strings, escaping the way `JSON.stringify` does, compact copies.
+//!
+//! It imports nothing of the crate, so it reads alone; the scanner validates and this module
+//! trusts what it is given (it never panics on valid input, and never reports errors).
 
 /// For each byte: 0 = copy as is, else the character after the backslash (`u` = `\u00XX`).
 static ESCAPE: [u8; 256] = {
@@ -42,6 +43,9 @@ pub(crate) fn escape_into(out: &mut Vec<u8>, text: &[u8]) {
 }
 
 /// Appends `text` (decoded UTF-8) as a quoted JSON string.
+///
+/// Public only with the `bench-internals` feature: the benchmark's data generator writes its
+/// input with the exporter's own escaping, so the file is what a Node program would have written.
 pub fn write_json_string(out: &mut Vec<u8>, text: &[u8]) {
     out.push(b'"');
     escape_into(out, text);
@@ -135,4 +139,14 @@ pub(crate) fn write_compact(out: &mut Vec<u8>, raw: &[u8], scratch: &mut Vec<u8>
             }
         }
     }
+}
+
+/// The value of the four hex digits at `at`, if they are there.
+pub(crate) fn hex4(buf: &[u8], at: usize) -> Option<u32> {
+    let digits = buf.get(at..at + 4)?;
+    let mut v = 0u32;
+    for &d in digits {
+        v = v * 16 + (d as char).to_digit(16)?;
+    }
+    Some(v)
 }

@@ -1,0 +1,280 @@
+//! JSON-text reading: one user, an array of users, or a Management API page, each text whole in memory.
+//!
+//! Texts queue in push order; a pull walks the users of the first one, so an error names the
+//! user's index, and a bad element whose end is known does not stop the ones after it.
+
+use std::collections::VecDeque;
+
+use super::cells::{self, CellBatch, CellCursor};
+use super::{first_bad_utf8, BOM};
+use crate::error::{Error, ErrorCode, Location, Result};
+use crate::record::Records;
+use crate::scan::{skip_ws, Scan};
+
+enum Stage {
+    Single,
+    /// A record the host could not turn into JSON; its message.
+    Unsupported(String),
+    /// Users a host read value by value (`Exporter::push_cells`), and how far they are read:
+    /// queued here so they keep their order among the texts.
+    Cells(Box<(CellBatch, CellCursor)>),
+    Elements {
+        index: u64,
+        in_page: bool,
+        after_comma: bool,
+    },
+    PageTail,
+    Tail,
+    Done,
+}
+
+struct Text {
+    text: Vec<u8>,
+    pos: usize,
+    stage: Stage,
+    /// First invalid UTF-8 offset at or after `pos`, if any.
+    bad_utf8: Option<usize>,
+    /// Index of this text's first user (0 unless the host numbers a split batch).
+    base: u64,
+}
+
+/// The JSON texts pushed and not yet read through.
+#[derive(Default)]
+pub(crate) struct Texts {
+    queue: VecDeque<Text>,
+}
+
+impl Texts {
+    /// Queues a JSON text whose users are numbered from `first_index`.
+    pub fn push(&mut self, text: &[u8], first_index: u64, records: &mut Records) {
+        let mut pos = if text.starts_with(BOM) { BOM.len() } else { 0 };
+        pos = skip_ws(text, pos);
+        let stage = match text.get(pos) {
+            Some(b'[') => {
+                pos += 1;
+                Stage::Elements { index: 0, in_page: false, after_comma: false }
+            }
+            Some(b'{') => match page_users(text, pos, records) {
+                Some(users) => {
+                    pos = users + 1;
+                    Stage::Elements { index: 0, in_page: true, after_comma: false }
+                }
+                None => Stage::Single,
+            },
+            _ => Stage::Single,
+        };
+        let bad_utf8 = first_bad_utf8(text, pos);
+        self.queue.push_back(Text { text: text.to_vec(), pos, stage, bad_utf8, base: first_index });
+    }
+
+    /// Queues users a host read value by value; the first is user `first_index`.
+    pub fn push_cells(&mut self, batch: CellBatch, first_index: u64) {
+        let stage = Stage::Cells(Box::new((batch, CellCursor::default())));
+        self.queue.push_back(Text { text: Vec::new(), pos: 0, stage, bad_utf8: None, base: first_index });
+    }
+
+    /// Queues a user the host could not turn into JSON, at `index`, with why.
+    pub fn push_unsupported(&mut self, index: u64, message: String) {
+        let stage = Stage::Unsupported(message);
+        self.queue.push_back(Text { text: Vec::new(), pos: 0, stage, bad_utf8: None, base: index });
+    }
+
+    /// Unread bytes held.
+    pub fn buffered(&self) -> usize {
+        self.queue.iter().map(|d| d.text.len() - d.pos.min(d.text.len())).sum()
+    }
+
+    /// Every text pushed so far has been read through.
+    pub fn exhausted(&self) -> bool {
+        self.queue.is_empty()
+    }
+
+    /// Hands users to `records` until `want` bytes wait in `out`, the texts run out, or the
+    /// limit is reached.
+    pub fn fill(&mut self, records: &mut Records, out: &mut Vec<u8>, want: usize) -> Result<()> {
+        while out.len() < want && !records.limit_reached {
+            let Some(doc) = self.queue.front_mut() else { return Ok(()) };
+            let text = &doc.text;
+            match doc.stage {
+                Stage::Done => {
+                    self.queue.pop_front();
+                }
+                Stage::Unsupported(ref mut message) => {
+                    let e = Error::new(ErrorCode::UnsupportedValue, std::mem::take(message));
+                    let loc = Location::Index(doc.base);
+                    doc.stage = Stage::Done;
+                    records.stats.users_read += 1;
+                    records.bad_record(e.at(loc, None))?;
+                }
+                Stage::Cells(ref mut cells) => {
+                    let (batch, cursor) = &mut **cells;
+                    if cursor.user == batch.users() {
+                        doc.stage = Stage::Done;
+                    } else {
+                        cells::next_user(batch, cursor, doc.base, records, out)?;
+                    }
+                }
+                Stage::Single => {
+                    doc.stage = Stage::Done;
+                    let loc = Location::Index(doc.base);
+                    match records.record(text, doc.pos, doc.bad_utf8, true, out) {
+                        Ok(_) => {}
+                        Err(bad) => records.bad_record(bad.error.at(loc, bad.user_id))?,
+                    }
+                }
+                Stage::Elements { index, in_page, after_comma } => {
+                    let pos = skip_ws(text, doc.pos);
+                    let loc = Location::Index(doc.base + index);
+                    if text.get(pos) == Some(&b']') && !after_comma {
+                        doc.pos = pos + 1;
+                        doc.stage = if in_page { Stage::PageTail } else { Stage::Tail };
+                        continue;
+                    }
+                    if text.get(pos) == Some(&b']') {
+                        doc.stage = Stage::Done;
+                        records.bad_record(structure_error(text, pos, "a user after ','").at(loc, None))?;
+                        continue;
+                    }
+                    let end = match records.record(text, pos, doc.bad_utf8, false, out) {
+                        Ok(end) => end,
+                        Err(bad) => {
+                            records.bad_record(bad.error.at(loc, bad.user_id))?;
+                            match bad.end {
+                                Some(end) => end,
+                                None => {
+                                    // A syntax error: where the next user starts cannot be known.
+                                    doc.stage = Stage::Done;
+                                    continue;
+                                }
+                            }
+                        }
+                    };
+                    if doc.bad_utf8.is_some_and(|b| b < end) {
+                        doc.bad_utf8 = first_bad_utf8(text, end);
+                    }
+                    let after = skip_ws(text, end);
+                    match text.get(after) {
+                        Some(b',') => {
+                            doc.pos = after + 1;
+                            doc.stage = Stage::Elements { index: index + 1, in_page, after_comma: true };
+                        }
+                        Some(b']') => {
+                            doc.pos = after + 1;
+                            doc.stage = if in_page { Stage::PageTail } else { Stage::Tail };
+                        }
+                        _ => {
+                            doc.stage = Stage::Done;
+                            let e = structure_error(text, after, "',' or ']' after a user");
+                            records.bad_record(e.at(Location::Index(doc.base + index + 1), None))?;
+                        }
+                    }
+                }
+                Stage::PageTail => {
+                    let result = page_tail(text, doc.pos, records);
+                    doc.stage = Stage::Done;
+                    if let Err(e) = result {
+                        records.bad_record(e)?;
+                    }
+                }
+                Stage::Tail => {
+                    let pos = skip_ws(text, doc.pos);
+                    doc.stage = Stage::Done;
+                    if pos != text.len() {
+                        records.bad_record(structure_error(text, pos, "the end of the JSON text"))?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn structure_error(text: &[u8], pos: usize, expected: &str) -> Error {
+    let found = match text.get(pos) {
+        None => "the end of the text".to_string(),
+        Some(&b) if b.is_ascii_graphic() => format!("'{}'", b as char),
+        Some(&b) => format!("byte 0x{b:02x}"),
+    };
+    Error::new(
+        ErrorCode::InvalidJson,
+        format!("found {found} at byte {pos} of the JSON text, expected {expected}"),
+    )
+}
+
+/// Members a Management API page may have besides `users`.
+const PAGE_KEYS: [&[u8]; 5] = [b"start", b"limit", b"length", b"total", b"next"];
+
+/// If the object at `pos` is a Management API page, the offset of its `users` array's `[`.
+///
+/// A page is an object whose members before `users` are all page members (`start`, `limit`,
+/// `length`, `total`, `next`) and whose `users` is an array; anything else is one user.
+fn page_users(text: &[u8], pos: usize, records: &mut Records) -> Option<usize> {
+    let mut i = skip_ws(text, pos + 1);
+    loop {
+        let (key, after) = simple_key(text, i)?;
+        i = skip_ws(text, after);
+        if text.get(i) != Some(&b':') {
+            return None;
+        }
+        i = skip_ws(text, i + 1);
+        if key == b"users" {
+            return (text.get(i) == Some(&b'[')).then_some(i);
+        }
+        if !PAGE_KEYS.contains(&key) {
+            return None;
+        }
+        i = match records.scan_value(text, i) {
+            Scan::Ok(end) => skip_ws(text, end),
+            _ => return None,
+        };
+        if text.get(i) != Some(&b',') {
+            return None;
+        }
+        i = skip_ws(text, i + 1);
+    }
+}
+
+/// A key without escapes at `i`: its bytes and the offset after its closing quote.
+fn simple_key(text: &[u8], i: usize) -> Option<(&[u8], usize)> {
+    if text.get(i) != Some(&b'"') {
+        return None;
+    }
+    let len = text[i + 1..].iter().position(|&b| b == b'"' || b == b'\\')?;
+    (text[i + 1 + len] == b'"').then(|| (&text[i + 1..i + 1 + len], i + len + 2))
+}
+
+/// Checks what follows a page's `users` array: more page members, `}`, then only whitespace.
+fn page_tail(text: &[u8], mut i: usize, records: &mut Records) -> Result<()> {
+    loop {
+        i = skip_ws(text, i);
+        match text.get(i) {
+            Some(b'}') => break,
+            Some(b',') => {
+                i = skip_ws(text, i + 1);
+                let Some((key, after)) = simple_key(text, i) else {
+                    return Err(structure_error(text, i, "a member of the Management API page"));
+                };
+                if !PAGE_KEYS.contains(&key) {
+                    let k = String::from_utf8_lossy(key);
+                    return Err(Error::new(
+                        ErrorCode::InvalidJson,
+                        format!("unexpected member {k:?} after \"users\" in a Management API page"),
+                    ));
+                }
+                i = skip_ws(text, after);
+                if text.get(i) != Some(&b':') {
+                    return Err(structure_error(text, i, "':'"));
+                }
+                i = match records.scan_value(text, skip_ws(text, i + 1)) {
+                    Scan::Ok(end) => end,
+                    _ => return Err(structure_error(text, i + 1, "a valid page member value")),
+                };
+            }
+            _ => return Err(structure_error(text, i, "',' or '}'")),
+        }
+    }
+    if skip_ws(text, i + 1) != text.len() {
+        return Err(structure_error(text, skip_ws(text, i + 1), "the end of the JSON text"));
+    }
+    Ok(())
+}

@@ -1,0 +1,111 @@
+//! Output buffering: encoded bytes wait here until pulled, plain or through the gzip stage.
+//!
+//! The encoding side is a callback (`fill`), so this module knows nothing of records or input:
+//! it asks for bytes when fewer than a pull wants are waiting, and hands them out in bounded chunks.
+
+mod gzip;
+
+use self::gzip::Gzip;
+use crate::error::Result;
+
+/// What a pull gives: data, or why there is none. One enum serves both pull families:
+/// [`crate::Exporter::pull`] gives `Pull<&[u8]>` (a chunk of the exporter's buffer) and
+/// [`crate::Exporter::pull_into`] gives `Pull<usize>` (how many bytes it copied).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pull<T> {
+    /// Output: at least one byte.
+    Data(T),
+    /// Nothing until more input is pushed (or the input is finished).
+    NeedInput,
+    /// The export is complete: every byte has been pulled.
+    Done,
+}
+
+/// How much plain output goes into the compressor at a time.
+const GZIP_SLAB: usize = 64 * 1024;
+
+/// The plain bytes taken for one pull.
+enum Taken {
+    Data(std::ops::Range<usize>),
+    NeedInput,
+    Ended,
+}
+
+/// Encoded bytes not yet pulled, and the optional compressor.
+pub(crate) struct Output {
+    plain: Vec<u8>,
+    /// How much of `plain` has been taken.
+    pos: usize,
+    gzip: Option<Gzip>,
+}
+
+impl Output {
+    pub fn new(gzip: bool) -> Output {
+        Output { plain: Vec::new(), pos: 0, gzip: gzip.then(Gzip::new) }
+    }
+
+    pub fn is_gzipped(&self) -> bool {
+        self.gzip.is_some()
+    }
+
+    /// Plain bytes encoded and not yet taken.
+    pub fn waiting(&self) -> usize {
+        self.plain.len() - self.pos
+    }
+
+    /// Pulls at most `max` (≥ 1) bytes. `fill(plain, want)` appends encoded bytes to `plain`
+    /// (which then holds only waiting bytes) until `want` wait or the input runs out, and
+    /// says whether the input has ended (no byte will ever be appended again).
+    pub fn pull(
+        &mut self,
+        max: usize,
+        mut fill: impl FnMut(&mut Vec<u8>, usize) -> Result<bool>,
+    ) -> Result<Pull<&[u8]>> {
+        if self.gzip.is_none() {
+            return Ok(match self.take_plain(max, &mut fill)? {
+                Taken::Data(range) => Pull::Data(&self.plain[range]),
+                Taken::NeedInput => Pull::NeedInput,
+                Taken::Ended => Pull::Done,
+            });
+        }
+        loop {
+            let gz = self.gzip.as_ref().expect("the gzip stage");
+            if gz.has_waiting() {
+                break;
+            }
+            if gz.is_finished() {
+                return Ok(Pull::Done);
+            }
+            match self.take_plain(GZIP_SLAB, &mut fill)? {
+                Taken::Data(range) => self.gzip.as_mut().expect("the gzip stage").write(&self.plain[range]),
+                Taken::Ended => self.gzip.as_mut().expect("the gzip stage").finish(),
+                Taken::NeedInput => return Ok(Pull::NeedInput),
+            }
+        }
+        Ok(Pull::Data(self.gzip.as_mut().expect("the gzip stage").take(max)))
+    }
+
+    /// Encodes until `max` bytes wait (or the input runs out) and takes at most `max` of them.
+    fn take_plain(
+        &mut self,
+        max: usize,
+        fill: &mut impl FnMut(&mut Vec<u8>, usize) -> Result<bool>,
+    ) -> Result<Taken> {
+        let mut ended = false;
+        if self.waiting() < max {
+            // Less than `max` is waiting, so this move is small even behind a huge record.
+            if self.pos > 0 {
+                self.plain.drain(..self.pos);
+                self.pos = 0;
+            }
+            ended = fill(&mut self.plain, max)?;
+        }
+        let n = self.waiting().min(max);
+        if n == 0 {
+            return Ok(if ended { Taken::Ended } else { Taken::NeedInput });
+        }
+        let start = self.pos;
+        self.pos += n;
+        Ok(Taken::Data(start..start + n))
+    }
+}

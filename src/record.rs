@@ -1,0 +1,252 @@
+//! One record from input bytes to export bytes: scan it, filter it by connection, encode it, count it.
+//!
+//! The input readers (`input::ndjson`, `input::json_text`) find where records are; this module
+//! decides what becomes of each one, and keeps the counts and the lenient mode's reports.
+
+use crate::error::{Error, ErrorCode, Result};
+use crate::format::{encoder_for, Encoder, Value};
+use crate::json::decode_string;
+use crate::plan::{Plan, NONE};
+use crate::request::Request;
+use crate::scan::{skip_ws, Capture, Fault, Kind, Scan, Scanner};
+
+/// Counts kept while exporting.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Records read (blank NDJSON lines are not records).
+    pub users_read: u64,
+    /// Users written to the output.
+    pub users_written: u64,
+    /// Bad records skipped in lenient mode.
+    pub users_skipped: u64,
+    /// Good records left out by the connection filter.
+    pub users_filtered: u64,
+    /// Bytes pushed in.
+    pub bytes_in: u64,
+    /// Bytes pulled out (compressed bytes when the output is gzipped).
+    pub bytes_out: u64,
+    /// NDJSON lines seen so far (complete lines, plus a last line without `\n`).
+    pub lines: u64,
+}
+
+/// A record that cannot be written: why, where its value ended (if known), and its user_id.
+pub(crate) struct BadRecord {
+    pub error: Error,
+    pub end: Option<usize>,
+    pub user_id: Option<String>,
+}
+
+/// What every record of one export goes through, whichever reader found it.
+pub(crate) struct Records {
+    plan: Plan,
+    /// A plan with no paths: whole values in a host's cells are checked with it.
+    bare_plan: Plan,
+    /// The fields' names (for messages about a host's cells) and which one is the top-level `user_id`.
+    field_names: Vec<String>,
+    user_id_field: Option<usize>,
+    encoder: Box<dyn Encoder>,
+    scanner: Scanner,
+    scratch: Vec<u8>,
+    connection: Option<String>,
+    lenient: bool,
+    limit: Option<u64>,
+    /// Longest record accepted, in bytes.
+    pub max_record_bytes: usize,
+    pub stats: Stats,
+    pub skipped: Vec<Error>,
+    /// `limit` users are written: nothing more is read.
+    pub limit_reached: bool,
+}
+
+impl Records {
+    pub fn new(
+        request: &Request,
+        connection: Option<String>,
+        lenient: bool,
+        max_record_bytes: usize,
+    ) -> Records {
+        Records {
+            plan: Plan::new(request),
+            bare_plan: Plan::empty(),
+            field_names: request.fields.iter().map(|f| f.name.clone()).collect(),
+            user_id_field: request
+                .fields
+                .iter()
+                .position(|f| matches!(f.path.as_slice(), [crate::request::Step::Key(k)] if k == "user_id")),
+            encoder: encoder_for(request),
+            scanner: Scanner::default(),
+            scratch: Vec::new(),
+            connection,
+            lenient,
+            limit: request.limit,
+            max_record_bytes,
+            stats: Stats::default(),
+            skipped: Vec::new(),
+            limit_reached: false,
+        }
+    }
+
+    /// Appends what comes before the first record (the CSV header line).
+    pub fn header(&self, out: &mut Vec<u8>) {
+        self.encoder.header(out);
+    }
+
+    /// Validates the JSON value at `pos` of `text` (a Management API page member, say).
+    pub fn scan_value(&mut self, text: &[u8], pos: usize) -> Scan {
+        self.scanner.scan(&self.plan, text, pos)
+    }
+
+    /// Reads one record at `start` of `buf`, and appends it to `out` unless it is filtered out.
+    /// With `whole`, nothing but whitespace may follow it in `buf`. On error: the error
+    /// (without location), the offset where the value ended if known, and the user_id if read.
+    pub fn record(
+        &mut self,
+        buf: &[u8],
+        start: usize,
+        bad_utf8: Option<usize>,
+        whole: bool,
+        out: &mut Vec<u8>,
+    ) -> std::result::Result<usize, BadRecord> {
+        self.stats.users_read += 1;
+        let is_object = buf.get(start) == Some(&b'{');
+        let scanned = self.scanner.scan(&self.plan, buf, start);
+        let id = self.user_id(buf);
+        let (mut fault, end) = match scanned {
+            Scan::Ok(end) => (None, Some(end)),
+            Scan::Bad(f, end) => (Some(f), Some(end)),
+            Scan::Broken(f) => (Some(f), None),
+        };
+        let stop = fault.as_ref().map_or(usize::MAX, |f| f.offset);
+        // A syntax fault on the first non-UTF-8 byte is reported as what it is: bad UTF-8.
+        if let Some(b) = bad_utf8.filter(|&b| b <= stop && end.is_none_or(|e| b < e)) {
+            fault = Some(Fault {
+                code: ErrorCode::InvalidUtf8,
+                message: format!("invalid UTF-8 at byte {b}"),
+                offset: b,
+            });
+        }
+        if let Some(f) = fault {
+            return Err(BadRecord { error: Error::new(f.code, f.message), end, user_id: id });
+        }
+        let end = end.expect("no fault means the end is known");
+        if whole && skip_ws(buf, end) != buf.len() {
+            let at = skip_ws(buf, end);
+            let e = Error::new(ErrorCode::InvalidJson, format!("unexpected text after the user (byte {at})"));
+            return Err(BadRecord { error: e, end: None, user_id: id });
+        }
+        if !is_object {
+            let what = match buf[start] {
+                b'[' => "an array",
+                b'"' => "a string",
+                b't' | b'f' => "a boolean",
+                b'n' => "null",
+                _ => "a number",
+            };
+            let e = Error::new(ErrorCode::NotAnObject, format!("a user must be a JSON object, not {what}"));
+            return Err(BadRecord { error: e, end: Some(end), user_id: None });
+        }
+        let connection = self
+            .capture(self.plan.connection_slot)
+            .map(|c| Value { kind: c.kind, raw: &buf[c.start..c.end] });
+        let values: Vec<Option<Value<'_>>> = self
+            .plan
+            .field_slots
+            .iter()
+            .map(|&slot| self.capture(slot).map(|c| Value { kind: c.kind, raw: &buf[c.start..c.end] }))
+            .collect();
+        self.write_values(&values, connection, out);
+        Ok(end)
+    }
+
+    /// The rest of a good record's way: the connection filter on `connection` (the user's
+    /// `identities[0].connection`), then the encoder and the counts.
+    pub fn write_values(
+        &mut self,
+        values: &[Option<Value<'_>>],
+        connection: Option<Value<'_>>,
+        out: &mut Vec<u8>,
+    ) {
+        if let Some(wanted) = &self.connection {
+            let matches = match connection {
+                Some(Value { kind: Kind::String { escaped: true }, raw }) => {
+                    self.scratch.clear();
+                    decode_string(raw, &mut self.scratch);
+                    self.scratch == wanted.as_bytes()
+                }
+                Some(Value { kind: Kind::String { escaped: false } | Kind::Text, raw }) => {
+                    raw == wanted.as_bytes()
+                }
+                _ => false,
+            };
+            if !matches {
+                self.stats.users_filtered += 1;
+                return;
+            }
+        }
+        self.encoder.record(values, out, &mut self.scratch);
+        self.stats.users_written += 1;
+        if self.limit.is_some_and(|l| self.stats.users_written >= l) {
+            self.limit_reached = true;
+        }
+    }
+
+    /// Checks one whole JSON value (a host's cell) as a record's bytes are checked.
+    pub fn scan_bare(&mut self, text: &[u8]) -> Scan {
+        self.scanner.scan(&self.bare_plan, text, 0)
+    }
+
+    /// The `name` of field `i`, if there is one.
+    pub fn field_name(&self, i: usize) -> Option<&str> {
+        self.field_names.get(i).map(String::as_str)
+    }
+
+    /// The field that is the top-level `user_id`, if one is.
+    pub fn user_id_field(&self) -> Option<usize> {
+        self.user_id_field
+    }
+
+    /// Whether the export keeps only one connection's users.
+    pub fn filters_connection(&self) -> bool {
+        self.connection.is_some()
+    }
+
+    fn capture(&self, slot: u32) -> Option<Capture> {
+        if slot == NONE {
+            None
+        } else {
+            self.scanner.captures.get(slot as usize).copied().flatten()
+        }
+    }
+
+    /// The record's top-level `user_id`, if the walk got to it and it is a string or number.
+    fn user_id(&self, buf: &[u8]) -> Option<String> {
+        let c = self.capture(self.plan.user_id_slot)?;
+        let raw = &buf[c.start..c.end];
+        let mut text = Vec::new();
+        match c.kind {
+            Kind::String { escaped: true } => decode_string(raw, &mut text),
+            Kind::String { escaped: false } | Kind::Number => text.extend_from_slice(raw),
+            _ => return None,
+        }
+        String::from_utf8(text).ok()
+    }
+
+    /// Strict: the export fails with `e`. Lenient: `e` is reported and the export goes on.
+    pub fn bad_record(&mut self, e: Error) -> Result<()> {
+        if self.lenient {
+            self.stats.users_skipped += 1;
+            self.skipped.push(e);
+            Ok(())
+        } else {
+            Err(e)
+        }
+    }
+}
+
+/// The error of a record longer than the cap.
+pub(crate) fn too_large(cap: usize) -> Error {
+    Error::new(
+        ErrorCode::RecordTooLarge,
+        format!("the line is longer than the record-size cap of {cap} bytes"),
+    )
+}
