@@ -14,6 +14,7 @@ let canGenerate;
 function generationAllowed() {
   if (canGenerate === undefined) {
     try {
+      // eslint-disable-next-line no-new-func -- the probe for the CSP check above
       canGenerate = new Function('return 1')() === 1;
     } catch {
       canGenerate = false;
