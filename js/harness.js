@@ -1,7 +1,6 @@
 // The runtime-neutral streaming harness around the wasm Exporter (Web APIs only: streams,
-// DecompressionStream, Blob), bound to each runtime's initialised glue by the pkg/ entries.
+// DecompressionStream, File), bound to each runtime's initialised glue by the pkg/ entries.
 
-const GZIP_MAGIC = [0x1f, 0x8b];
 const USER_BATCH = 512;
 
 const isBytes = (v) => v instanceof Uint8Array || v instanceof ArrayBuffer;
@@ -38,8 +37,8 @@ function readerIterator(reader) {
   };
 }
 
-/** Byte sources that start with the gzip magic are gunzipped on the fly. */
-async function gunzipIfNeeded(iter) {
+/** Byte sources that start with the gzip magic (the core's isGzip) are gunzipped on the fly. */
+async function gunzipIfNeeded(iter, isGzip) {
   const head = [];
   let size = 0;
   for (;;) {
@@ -58,7 +57,7 @@ async function gunzipIfNeeded(iter) {
   let n = 0;
   for (const b of head) for (let i = 0; i < b.length && n < first.length; i++) first[n++] = b[i];
   const replayed = replay(head, iter);
-  if (n < 2 || first[0] !== GZIP_MAGIC[0] || first[1] !== GZIP_MAGIC[1]) return replayed;
+  if (!isGzip(first)) return replayed;
   const compressed = new ReadableStream(
     {
       async pull(controller) {
@@ -130,10 +129,11 @@ function joinPieces(pieces) {
 }
 
 /**
- * Binds the harness to one runtime's Exporter. `ready` resolves once the wasm is loaded
- * (browsers fetch it; Node and Workers load it synchronously).
+ * Binds the harness to one runtime's glue (`Exporter`, `isGzip`, `exportFile`). `ready` resolves
+ * once the wasm is loaded (browsers fetch it; Node and Workers load it synchronously).
  */
-export function makeHarness(Exporter, ready = async () => {}) {
+export function makeHarness(glue, ready = async () => {}) {
+  const { Exporter, isGzip, exportFile } = glue;
   function exportStream(source, request, options) {
     const { inputFormat, onEnd, exporterOptions } = splitOptions(options);
     let ex = null;
@@ -151,7 +151,7 @@ export function makeHarness(Exporter, ready = async () => {}) {
       ex = new Exporter(request, exporterOptions);
       feed = feeder(ex, inputFormat);
       try {
-        iter = await gunzipIfNeeded(iterate(source));
+        iter = await gunzipIfNeeded(iterate(source), isGzip);
       } catch (e) {
         free();
         throw e;
@@ -258,18 +258,14 @@ export function makeHarness(Exporter, ready = async () => {}) {
   }
 
   async function exportToBlob(source, request, options = {}) {
-    await ready();
-    const probe = new Exporter(request, splitOptions(options).exporterOptions);
-    const fileName = probe.fileName();
-    const format = probe.format;
-    probe.free();
     let summary = null;
     const stream = exportStream(source, request, { ...options, onEnd: (s) => { summary = s; options.onEnd?.(s); } });
     const chunks = [];
     const reader = stream.getReader();
     for (let r = await reader.read(); !r.done; r = await reader.read()) chunks.push(r.value);
-    const type = options.gzip ? 'application/gzip' : format === 'csv' ? 'text/csv;charset=utf-8' : 'application/x-ndjson';
-    return { blob: new Blob(chunks, { type }), fileName, stats: summary?.stats, errors: summary?.errors ?? [] };
+    // The core names and types the File; its bytes stay in the JS-owned chunks.
+    const file = exportFile(chunks, request, splitOptions(options).exporterOptions);
+    return { blob: file, file, fileName: file.name, stats: summary?.stats, errors: summary?.errors ?? [] };
   }
 
   async function downloadExport(source, request, options = {}) {

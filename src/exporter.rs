@@ -6,6 +6,7 @@
 //! buffer (`output`); this module keeps their order of calls and the export's state.
 
 use crate::error::{Error, ErrorCode, Result};
+use crate::input::cells::CellBatch;
 use crate::input::json_text::Texts;
 use crate::input::ndjson::Lines;
 use crate::input::{detect_input, InputForm, BOM};
@@ -277,6 +278,32 @@ impl Exporter {
         }
         texts(&mut self.input)?.push(text, first_index, &mut self.records);
         Ok(())
+    }
+
+    /// Pushes users a host has read itself, value by value ([`CellBatch`]): a host that holds
+    /// users as objects of its own (JS objects in the wasm build) reads only the selected paths
+    /// and hands over their values, so nothing but whole objects is parsed again. A batch has
+    /// [`Exporter::cell_width`] cells per user; `first_index` numbers its first user in errors.
+    pub fn push_cells(&mut self, batch: CellBatch, first_index: u64) -> Result<()> {
+        let width = self.cell_width();
+        if batch.width != width {
+            return Err(Error::new(
+                ErrorCode::InvalidState,
+                format!("a cell batch for this export needs {width} cells per user, not {}", batch.width),
+            ));
+        }
+        batch.check().map_err(|m| Error::new(ErrorCode::InvalidState, m))?;
+        if !self.check_push(batch.text.len())? {
+            return Ok(());
+        }
+        texts(&mut self.input)?.push_cells(batch, first_index);
+        Ok(())
+    }
+
+    /// Cells per user in a [`CellBatch`] for this export: one per field, then one for the user's
+    /// `identities[0].connection` when the export filters on a connection.
+    pub fn cell_width(&self) -> usize {
+        self.request.fields.len() + usize::from(self.records.filters_connection())
     }
 
     /// Queues, in input order, a user the host could not turn into JSON (a JS value with NaN,

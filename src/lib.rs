@@ -20,6 +20,7 @@
 //! 6. `exporter`, the thin public front, and `wasm`, the JS door, on top.
 // `missing_docs` and `unsafe_code` are set for every target in Cargo.toml's `[lints]`.
 
+mod describe;
 mod error;
 mod exporter;
 mod format;
@@ -35,12 +36,15 @@ mod tenant;
 #[cfg(target_arch = "wasm32")]
 mod wasm;
 
+pub use describe::{dashboard_preset, describe, is_gzip, mime_type, Description, GZIP_MAGIC};
 pub use error::{Error, ErrorCode, Location, Result};
 pub use exporter::{Exporter, Options, DEFAULT_CHUNK_SIZE, DEFAULT_MAX_RECORD_BYTES};
+pub use input::cells::{Cell, CellBatch};
 pub use input::{detect_input, InputForm};
 #[cfg(feature = "bench-internals")]
 pub use json::write_json_string;
 pub use output::Pull;
+pub use plan::connection_path;
 pub use record::Stats;
 pub use request::{
     parse_path, Field, Format, Request, Step, DASHBOARD_PRESET, DATE_ATTRIBUTES, DEFAULT_FIELDS,

@@ -2,6 +2,11 @@
 
 use crate::request::{Request, Step};
 
+/// Where the connection filter looks: the primary identity's connection, `identities[0].connection`.
+pub fn connection_path() -> [Step; 3] {
+    [Step::Key("identities".into()), Step::Index(0), Step::Key("connection".into())]
+}
+
 /// No trie node: the walker is inside something no selected path needs.
 pub(crate) const NONE: u32 = u32::MAX;
 
@@ -94,8 +99,7 @@ impl Plan {
             plan.field_slots.push(slot);
         }
         plan.user_id_slot = plan.insert(&[Step::Key("user_id".into())]);
-        plan.connection_slot =
-            plan.insert(&[Step::Key("identities".into()), Step::Index(0), Step::Key("connection".into())]);
+        plan.connection_slot = plan.insert(&connection_path());
         plan
     }
 

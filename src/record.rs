@@ -40,6 +40,11 @@ pub(crate) struct BadRecord {
 /// What every record of one export goes through, whichever reader found it.
 pub(crate) struct Records {
     plan: Plan,
+    /// A plan with no paths: whole values in a host's cells are checked with it.
+    bare_plan: Plan,
+    /// The fields' names (for messages about a host's cells) and which one is the top-level `user_id`.
+    field_names: Vec<String>,
+    user_id_field: Option<usize>,
     encoder: Box<dyn Encoder>,
     scanner: Scanner,
     scratch: Vec<u8>,
@@ -63,6 +68,12 @@ impl Records {
     ) -> Records {
         Records {
             plan: Plan::new(request),
+            bare_plan: Plan::empty(),
+            field_names: request.fields.iter().map(|f| f.name.clone()).collect(),
+            user_id_field: request
+                .fields
+                .iter()
+                .position(|f| matches!(f.path.as_slice(), [crate::request::Step::Key(k)] if k == "user_id")),
             encoder: encoder_for(request),
             scanner: Scanner::default(),
             scratch: Vec::new(),
@@ -145,37 +156,69 @@ impl Records {
             let e = Error::new(ErrorCode::NotAnObject, format!("a user must be a JSON object, not {what}"));
             return Err(BadRecord { error: e, end: Some(end), user_id: None });
         }
-        if let Some(connection) = &self.connection {
-            let matches = match self.capture(self.plan.connection_slot) {
-                Some(Capture { kind: Kind::String { escaped }, start, end }) => {
-                    let raw = &buf[start..end];
-                    if escaped {
-                        self.scratch.clear();
-                        decode_string(raw, &mut self.scratch);
-                        self.scratch == connection.as_bytes()
-                    } else {
-                        raw == connection.as_bytes()
-                    }
-                }
-                _ => false,
-            };
-            if !matches {
-                self.stats.users_filtered += 1;
-                return Ok(end);
-            }
-        }
+        let connection = self
+            .capture(self.plan.connection_slot)
+            .map(|c| Value { kind: c.kind, raw: &buf[c.start..c.end] });
         let values: Vec<Option<Value<'_>>> = self
             .plan
             .field_slots
             .iter()
             .map(|&slot| self.capture(slot).map(|c| Value { kind: c.kind, raw: &buf[c.start..c.end] }))
             .collect();
-        self.encoder.record(&values, out, &mut self.scratch);
+        self.write_values(&values, connection, out);
+        Ok(end)
+    }
+
+    /// The rest of a good record's way: the connection filter on `connection` (the user's
+    /// `identities[0].connection`), then the encoder and the counts.
+    pub fn write_values(
+        &mut self,
+        values: &[Option<Value<'_>>],
+        connection: Option<Value<'_>>,
+        out: &mut Vec<u8>,
+    ) {
+        if let Some(wanted) = &self.connection {
+            let matches = match connection {
+                Some(Value { kind: Kind::String { escaped: true }, raw }) => {
+                    self.scratch.clear();
+                    decode_string(raw, &mut self.scratch);
+                    self.scratch == wanted.as_bytes()
+                }
+                Some(Value { kind: Kind::String { escaped: false } | Kind::Text, raw }) => {
+                    raw == wanted.as_bytes()
+                }
+                _ => false,
+            };
+            if !matches {
+                self.stats.users_filtered += 1;
+                return;
+            }
+        }
+        self.encoder.record(values, out, &mut self.scratch);
         self.stats.users_written += 1;
         if self.limit.is_some_and(|l| self.stats.users_written >= l) {
             self.limit_reached = true;
         }
-        Ok(end)
+    }
+
+    /// Checks one whole JSON value (a host's cell) as a record's bytes are checked.
+    pub fn scan_bare(&mut self, text: &[u8]) -> Scan {
+        self.scanner.scan(&self.bare_plan, text, 0)
+    }
+
+    /// The `name` of field `i`, if there is one.
+    pub fn field_name(&self, i: usize) -> Option<&str> {
+        self.field_names.get(i).map(String::as_str)
+    }
+
+    /// The field that is the top-level `user_id`, if one is.
+    pub fn user_id_field(&self) -> Option<usize> {
+        self.user_id_field
+    }
+
+    /// Whether the export keeps only one connection's users.
+    pub fn filters_connection(&self) -> bool {
+        self.connection.is_some()
     }
 
     fn capture(&self, slot: u32) -> Option<Capture> {

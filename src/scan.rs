@@ -24,6 +24,8 @@ pub(crate) enum Kind {
     Null,
     Object,
     Array,
+    /// A string as decoded UTF-8, not JSON-escaped: from a host's cells, never from the scanner.
+    Text,
 }
 
 /// A value found in the record: its kind and byte range (a string's range excludes its quotes).

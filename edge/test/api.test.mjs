@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { Exporter } from '../../pkg/node.js';
-import { startEdge, sampleTenant, mintToken, ROOT, DEV_DOMAIN } from '../lib/edge.mjs';
+import { startEdge, sampleTenant, foreignToken, ROOT, DEV_DOMAIN } from '../lib/edge.mjs';
 import { api, cliExport, runJob, until } from './helpers.mjs';
 
 const JOBS = '/api/v2/jobs/users-exports';
@@ -57,13 +57,16 @@ test('401 without a token, with a malformed header, a bad signature, a garbage o
   assert.equal(r.status, 401);
   assert.equal(r.json.message, 'Bad HTTP authentication header format');
 
-  const forged = await mintToken({ tenant: 'acme', secret: 'not-the-secret' });
-  r = await api(edge, 'POST', JOBS, { token: forged, body: {} });
-  assert.equal(r.status, 401);
-  assert.equal(
-    r.text,
-    '{"statusCode":401,"error":"Unauthorized","message":"Invalid signature received for JSON Web Token validation","attributes":{"error":"Invalid signature received for JSON Web Token validation"}}',
-  );
+  // Signed by a key that is not acme's, and acme's own token with its signature changed.
+  const [h, p, sig] = acme.split('.');
+  for (const forged of [await foreignToken({ tenant: 'acme' }), `${h}.${p}.${sig[0] === 'A' ? 'B' : 'A'}${sig.slice(1)}`]) {
+    r = await api(edge, 'POST', JOBS, { token: forged, body: {} });
+    assert.equal(r.status, 401);
+    assert.equal(
+      r.text,
+      '{"statusCode":401,"error":"Unauthorized","message":"Invalid signature received for JSON Web Token validation","attributes":{"error":"Invalid signature received for JSON Web Token validation"}}',
+    );
+  }
 
   r = await api(edge, 'POST', JOBS, { token: 'abc', body: {} });
   assert.deepEqual(r.json, { statusCode: 401, error: 'Unauthorized', message: 'Invalid token', attributes: { error: 'Invalid token' } });
@@ -74,8 +77,13 @@ test('401 without a token, with a malformed header, a bad signature, a garbage o
   r = await api(edge, 'POST', JOBS, { token: none, body: {} });
   assert.equal(r.json.message, 'Invalid token');
 
-  const expired = await edge.token({ tenant: 'acme', expiresIn: -1 });
-  r = await api(edge, 'GET', '/api/v2/jobs/job_0000000000000000', { token: expired });
+  // A day (the token's lifetime) and the 30 s of clock skew later, the token has expired.
+  await edge.clock.advance(86_400_000 + 31_000);
+  try {
+    r = await api(edge, 'GET', '/api/v2/jobs/job_0000000000000000', { token: acme });
+  } finally {
+    await edge.clock.advance(-(86_400_000 + 31_000));
+  }
   assert.equal(r.status, 401);
   assert.equal(r.json.message, 'Expired token received for JSON Web Token validation');
 });
@@ -96,7 +104,7 @@ test('403 without the scope, and for a tenant the Worker does not serve', async 
   r = await api(edge, 'GET', '/api/v2/jobs/job_0000000000000000', { token: createOnly });
   assert.equal(r.status, 404);
 
-  const stranger = await edge.token({ tenant: 'initech' });
+  const stranger = await foreignToken({ tenant: 'initech' });
   r = await api(edge, 'GET', '/api/v2/jobs/job_0000000000000000', { token: stranger });
   assert.equal(r.status, 403);
   assert.equal(r.json.message, `Service not enabled within domain: https://initech.${DEV_DOMAIN}/api/v2/`);
@@ -127,9 +135,14 @@ test('400s: the core validation messages, an unknown connection, bad JSON, a bad
   r = await api(edge, 'POST', JOBS, { token: acme, body: { connection_id: 'con_0000000000000001' } });
   assert.equal(r.text, '{"statusCode":400,"error":"Bad Request","message":"The connection does not exist.","errorCode":"invalid_body"}');
 
-  r = await api(edge, 'GET', '/api/v2/jobs/job_123', { token: acme });
-  assert.equal(r.status, 400);
-  assert.equal(r.json.errorCode, 'invalid_uri');
+  // Ids that are not job ids, escapes that decode to nothing valid: 400, never 500.
+  for (const id of ['job_123', '%ZZ', 'job_%E0%A4%A', '%C0%AF', 'job_000000000000000%00', '..%2F..%2Fetc']) {
+    for (const suffix of ['', '/errors']) {
+      r = await api(edge, 'GET', `/api/v2/jobs/${id}${suffix}`, { token: acme });
+      assert.equal(r.status, 400, id + suffix);
+      assert.equal(r.json.errorCode, 'invalid_uri');
+    }
+  }
 });
 
 test('the created job: Auth0 key order, id pattern, ISO created_at; form bodies and an empty body work', async () => {
@@ -253,7 +266,7 @@ test('links: tampered refused, expired after 60 s refused, every GET signs a fre
   assert.equal(ok.status, 200);
   assert.ok(gunzipSync(Buffer.from(await ok.arrayBuffer())).equals(expected));
 
-  edge.clock.advance(61_000);
+  await edge.clock.advance(61_000);
   const late = await fetch(good);
   assert.equal(late.status, 403);
   assert.match(await late.text(), /<Code>AccessDenied<\/Code><Message>Request has expired<\/Message>/);
@@ -272,12 +285,14 @@ test('after 24 hours a job and its file are gone: on GET, and through the schedu
   assert.ok(await exports.head(`${a.created.id}/globex.json.gz`));
   assert.ok(await exports.head(`${b.created.id}/globex.csv.gz`));
 
-  edge.clock.advance(24 * 3600_000 - 120_000);
+  await edge.clock.advance(24 * 3600_000 - 120_000);
   assert.equal((await api(edge, 'GET', `/api/v2/jobs/${a.created.id}`, { token: globex })).status, 200);
   await edge.scheduled();
   assert.ok(await edge.inspect('globex', b.created.id), 'a job younger than 24 h survives the purge');
 
-  edge.clock.advance(121_000);
+  await edge.clock.advance(121_000);
+  // globex's first token is past its day now too: a fresh one, as a client would get.
+  globex = await edge.token({ tenant: 'globex', scope: 'read:users create:users' });
   const gone = await api(edge, 'GET', `/api/v2/jobs/${a.created.id}`, { token: globex });
   assert.equal(gone.status, 404);
   assert.equal(gone.json.message, 'Job not found.');

@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { request as httpRequest } from 'node:http';
 import { ManagementClient } from 'auth0';
 import { ROOT } from '../lib/edge.mjs';
 
@@ -26,19 +27,24 @@ export function cliExport(input, request, { tenant, connection, lenient } = {}) 
 
 /**
  * The official SDK, unpatched: its documented `fetch` option sends what it would send to
- * https://<tenant>.<domain>/api/v2/… to the local Worker instead.
+ * https://<tenant>.<domain>/… (the API and /oauth/token) to the local Worker instead. `auth` is
+ * a token or `{clientId, clientSecret}`; `seen` collects every path the SDK asks for, `tokens`
+ * every access token /oauth/token gave it.
  */
-export function sdkClient(edge, tenant, token, domain = 'userexport.test') {
+export function sdkClient(edge, tenant, auth, { domain = 'userexport.test', seen = [], tokens = [] } = {}) {
   const local = new URL(edge.url);
   return new ManagementClient({
     domain: `${tenant}.${domain}`,
-    token,
+    ...(typeof auth === 'string' ? { token: auth } : auth),
     maxRetries: 0,
-    fetch: (input, init) => {
+    fetch: async (input, init) => {
       const u = new URL(input instanceof Request ? input.url : String(input));
+      seen.push(u.pathname);
       u.protocol = local.protocol;
       u.host = local.host;
-      return input instanceof Request ? fetch(new Request(u, input), init) : fetch(u, init);
+      const res = await (input instanceof Request ? fetch(new Request(u, input), init) : fetch(u, init));
+      if (u.pathname === '/oauth/token' && res.ok) tokens.push((await res.clone().json()).access_token);
+      return res;
     },
   });
 }
@@ -81,4 +87,25 @@ export async function runJob(edge, token, body, onPoll = () => {}) {
     return r.json.status === 'completed' || r.json.status === 'failed' ? r : null;
   });
   return { created: created.json, job: done.json };
+}
+
+/** A request through node:http, which sends the Host header it is given (fetch would not). */
+export function rawRequest(edge, { method = 'GET', path, headers = {}, body }) {
+  const u = new URL(edge.url);
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: u.hostname, port: u.port, method, path, headers }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        let json;
+        try {
+          json = JSON.parse(text);
+        } catch {}
+        resolve({ status: res.statusCode, headers: res.headers, text, json });
+      });
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
 }

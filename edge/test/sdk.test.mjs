@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { startEdge, sampleTenant, ROOT, SAMPLE_CONNECTIONS } from '../lib/edge.mjs';
-import { cliExport, sdkClient, until } from './helpers.mjs';
+import { api, cliExport, sdkClient, until } from './helpers.mjs';
 
 const SAMPLE = join(ROOT, 'samples', 'users.ndjson');
 const ESCAPING = join(ROOT, 'tests', 'fixtures', 'csv-escaping');
@@ -19,6 +19,8 @@ before(async () => {
     tenants: {
       acme: sampleTenant('acme'),
       // Plain (not gzipped) NDJSON source: the fixture whose expected CSV the core's tests pin.
+      // Tokens live 12 s: the SDK, which renews 10 s before expiry, asks again after 2 s.
+      brief: { ...sampleTenant('brief'), config: { ...sampleTenant('brief').config, token_lifetime: 12 } },
       escapes: {
         config: { users: 'escapes.ndjson', connections: {} },
         seed: { 'escapes.ndjson': readFileSync(join(ESCAPING, 'input.ndjson')) },
@@ -100,4 +102,34 @@ test('the SDK sees Auth0-shaped errors: 400 for an unknown connection, 404 for a
     assert.equal(e.body.message, 'Job not found.');
     return true;
   });
+});
+
+test('clientId and clientSecret, unchanged: the SDK gets RS256 tokens from /oauth/token, exports, and gets a new token once the first expires', async () => {
+  const seen = [];
+  const tokens = [];
+  const { id, secret } = edge.clients.brief;
+  const client = sdkClient(edge, 'brief', { clientId: id, clientSecret: secret }, { seen, tokens });
+  const request = { format: 'csv', fields: [{ name: 'user_id' }, { name: 'email' }], connection_id: GITHUB, limit: 20 };
+  const created = await client.jobs.usersExports.create(request);
+  assert.deepEqual(seen, ['/oauth/token', '/api/v2/jobs/users-exports']);
+  assert.equal(tokens.length, 1);
+
+  // Past the SDK's renewal point, and on the Worker's clock past the token's expiry and skew.
+  await new Promise((r) => setTimeout(r, 2_500));
+  await edge.clock.advance(43_000);
+  const stale = await api(edge, 'GET', `/api/v2/jobs/${created.id}`, { token: tokens[0] });
+  assert.equal(stale.status, 401);
+  assert.equal(stale.json.message, 'Expired token received for JSON Web Token validation');
+
+  const job = await until(async () => {
+    const j = await client.jobs.get(created.id);
+    return j.status === 'completed' ? j : null;
+  });
+  assert.equal(tokens.length, 2, 'one new token, cached for the polls after it');
+  assert.notEqual(tokens[1], tokens[0]);
+  assert.equal(seen.filter((p) => p === '/oauth/token').length, 2);
+  const res = await fetch(job.location);
+  assert.equal(res.status, 200);
+  const bytes = gunzipSync(Buffer.from(await res.arrayBuffer()));
+  assert.ok(bytes.equals(cliExport(SAMPLE, request, { tenant: 'brief', connection: 'github' })));
 });

@@ -109,6 +109,13 @@ impl Encoder for Csv {
                         out.push(b'"');
                     }
                 }
+                Kind::Text => {
+                    if self.date[i] && is_auth0_date(v.raw) {
+                        out.extend_from_slice(v.raw);
+                    } else {
+                        escape_cell(out, v.raw);
+                    }
+                }
                 Kind::String { escaped: true } => {
                     scratch.clear();
                     decode_string(v.raw, scratch);

@@ -46,6 +46,7 @@ impl Encoder for Ndjson {
                     canonical_string_content(out, v.raw, escaped, scratch);
                     out.push(b'"');
                 }
+                Kind::Text => write_json_string(out, v.raw),
                 Kind::Object | Kind::Array => write_compact(out, v.raw, scratch),
                 Kind::Number | Kind::True | Kind::False | Kind::Null => out.extend_from_slice(v.raw),
             }

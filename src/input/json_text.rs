@@ -7,6 +7,7 @@
 
 use std::collections::VecDeque;
 
+use super::cells::{self, CellBatch, CellCursor};
 use super::{first_bad_utf8, BOM};
 use crate::error::{Error, ErrorCode, Location, Result};
 use crate::record::Records;
@@ -16,6 +17,9 @@ enum Stage {
     Single,
     /// A record the host could not turn into JSON; its message.
     Unsupported(String),
+    /// Users a host read value by value (`Exporter::push_cells`), and how far they are read:
+    /// queued here so they keep their order among the texts.
+    Cells(Box<(CellBatch, CellCursor)>),
     Elements {
         index: u64,
         in_page: bool,
@@ -70,6 +74,19 @@ impl Texts {
         self.queue.push_back(Text { text, checked: false, pos, stage, bad_utf8, base: first_index });
     }
 
+    /// Queues users a host read value by value; the first is user `first_index`.
+    pub fn push_cells(&mut self, batch: CellBatch, first_index: u64) {
+        let stage = Stage::Cells(Box::new((batch, CellCursor::default())));
+        self.queue.push_back(Text {
+            text: Vec::new(),
+            checked: true,
+            pos: 0,
+            stage,
+            bad_utf8: None,
+            base: first_index,
+        });
+    }
+
     /// Queues a user the host could not turn into JSON, at `index`, with why.
     pub fn push_unsupported(&mut self, index: u64, message: String) {
         let stage = Stage::Unsupported(message);
@@ -120,6 +137,14 @@ impl Texts {
                     doc.stage = Stage::Done;
                     records.stats.users_read += 1;
                     records.bad_record(e.at(loc, None))?;
+                }
+                Stage::Cells(ref mut cells) => {
+                    let (batch, cursor) = &mut **cells;
+                    if cursor.user == batch.users() {
+                        doc.stage = Stage::Done;
+                    } else {
+                        cells::next_user(batch, cursor, doc.base, records, out)?;
+                    }
                 }
                 Stage::Single => {
                     doc.stage = Stage::Done;

@@ -1,7 +1,9 @@
-//! Input readers (where the records are in NDJSON bytes and in JSON text), and telling the two apart.
+//! Input readers: where the records are in NDJSON bytes and in JSON text, the cells of users a
+//! host read itself, and telling NDJSON from JSON text.
 //!
 //! A reader owns the input it was given and hands each record to [`crate::record::Records`].
 
+pub(crate) mod cells;
 pub(crate) mod json_text;
 pub(crate) mod ndjson;
 

@@ -99,7 +99,7 @@ test('strict errors error the stream and free the exporter; bad requests error i
   await assert.rejects(bytesOf(exportStream('{"user_id":"a"}\n{"user_id":"b",}\n', {})), (e) => e.code === 'invalid_json' && e.line === 2);
   assert.equal(frees, before + 1);
   await assert.rejects(bytesOf(exportStream('', { format: 'xml' })), (e) => e.code === 'invalid_request' && e.statusCode === 400);
-  await assert.rejects(bytesOf(exportStream([{ v: NaN }], {})), (e) => e.code === 'unsupported_value' && e.index === 0);
+  await assert.rejects(bytesOf(exportStream([{ user_id: NaN }], {})), (e) => e.code === 'unsupported_value' && e.index === 0);
 });
 
 test('limit stops reading the source and cancels it', async () => {

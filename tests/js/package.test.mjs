@@ -38,7 +38,7 @@ test('the tarball holds the wasm, every entry, the harness and the bin, and noth
   for (const f of ['pkg/userexport_bg.wasm', 'pkg/userexport.js', 'pkg/userexport.cjs', 'pkg/node.js', 'pkg/workerd.js', 'pkg/browser.js', 'pkg/index.d.ts', 'js/harness.js', 'js/harness.d.ts', 'bin/userexport.mjs', 'package.json']) {
     assert.ok(tarFiles.includes(f), `${f} missing from the tarball`);
   }
-  assert.ok(tarFiles.some((f) => /^pkg\/snippets\/.+\/inline0\.cjs$/.test(f)));
+  assert.ok(tarFiles.some((f) => /^pkg\/snippets\/.+\/js\/door\.cjs$/.test(f)));
   assert.ok(!tarFiles.some((f) => f.startsWith('src/') || f.startsWith('tests/') || f.startsWith('target/')));
   assert.ok(statSync(join(installed, 'pkg/userexport_bg.wasm')).size > 50_000);
 });
@@ -68,7 +68,7 @@ for (let c = ex.pull(); c; c = ex.pull()) chunks.push(c);
 let code;
 try { new Exporter({ format: 'xml' }); } catch (e) { code = e.code + ' ' + e.statusCode; }
 const bad = new Exporter({});
-bad.pushUsers([{ v: NaN }]);
+bad.pushUsers([{ user_id: NaN }]);
 try { bad.pull(); } catch (e) { code += ' ' + e.code + ' ' + e.index; }
 (async () => {
   // The streaming harness through require(), gzip input included.

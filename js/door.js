@@ -1,0 +1,266 @@
+// The JS half of the wasm door (bound by src/wasm.rs): what must run as JS to be fast or exact.
+//
+// pushUsers reads JS objects only along the selected paths (COMPATIBILITY.md, "JS objects"): a
+// picker built once per export walks each user's selected paths and writes each value as a typed
+// cell (absent, null, false, true, text, number, JSON) into one batch: a tag array, a length
+// array and one string of all texts, which crosses to the wasm as UTF-8 in one encodeInto. The
+// wasm encodes the cells without parsing anything but whole objects; keys no field selects are
+// never read. Cell tags are those of the core's `Cell` (src/cells.rs).
+
+// Property reads go through a generated function where the platform allows it: constant keys give
+// V8 monomorphic loads (2-3x faster than a loop over path steps). Workers and pages with a strict
+// CSP forbid `new Function`; there the interpreted picker below does the same walk.
+let canGenerate;
+function generationAllowed() {
+  if (canGenerate === undefined) {
+    try {
+      canGenerate = new Function('return 1')() === 1;
+    } catch {
+      canGenerate = false;
+    }
+  }
+  return canGenerate;
+}
+
+const propertyIsEnumerable = Object.prototype.propertyIsEnumerable;
+const isEnumerable = (o, key) => propertyIsEnumerable.call(o, key);
+
+/** What JSON.stringify makes of a value met as an array element: absent things become null. */
+const elementValue = (v) => (v === undefined || typeof v === 'function' || typeof v === 'symbol' ? null : v);
+
+/** JSON.stringify reads an object through its toJSON, if it has one. */
+function viaToJson(v, key) {
+  if (v !== null && (typeof v === 'object' || typeof v === 'bigint') && typeof v.toJSON === 'function') return v.toJSON(key);
+  return v;
+}
+
+/** The value at `path` in `root` (a user after its toJSON) as JSON.stringify would write it, or undefined when absent. */
+function walk(root, path) {
+  let v = root;
+  let key = '';
+  for (let s = 0; s < path.length; s++) {
+    const step = path[s];
+    if (s > 0) v = viaToJson(v, key);
+    if (typeof step === 'number') {
+      if (!Array.isArray(v) || step >= v.length) return undefined;
+      v = elementValue(v[step]);
+      key = String(step);
+    } else {
+      if (v === null || typeof v !== 'object' || Array.isArray(v) || isBoxed(v) || !isEnumerable(v, step)) return undefined;
+      v = v[step];
+      if (typeof v === 'function' || typeof v === 'symbol') return undefined;
+      key = step;
+    }
+  }
+  return v;
+}
+
+/** Boxed primitives are written as the primitive, so no key step enters them (a plain object's
+ *  constructor answers first: one load instead of three instanceof). */
+const isBoxed = (v) => v.constructor !== Object && (v instanceof String || v instanceof Number || v instanceof Boolean);
+
+/**
+ * A picker for `paths` (arrays of keys and indexes): `pick(user)` writes the user's selected
+ * values as cells of the current batch, or throws a `Bad` naming the field JSON cannot carry.
+ */
+export function make_picker(paths, names) {
+  if (generationAllowed()) return generatedPicker(paths, names);
+  return function pick(user) {
+    const root = checkUser(user);
+    for (let i = 0; i < paths.length; i++) put(walk(root, paths[i]), names[i]);
+  };
+}
+
+function generatedPicker(paths, names) {
+  // Each path is walk() unrolled with its keys as constants, which gives V8 monomorphic loads.
+  // toJSON, boxed primitives and non-enumerable members are handled exactly; the tests that find
+  // them come after the common ones.
+  const lines = ['const r = checkUser(u); let v, k;'];
+  paths.forEach((path, i) => {
+    lines.push('v = r; k = "";');
+    path.forEach((step, s) => {
+      if (s > 0) lines.push('if (v !== null && typeof v === "object" && typeof v.toJSON === "function") v = v.toJSON(k);');
+      if (typeof step === 'number') {
+        lines.push(`v = Array.isArray(v) && ${step} < v.length ? elementValue(v[${step}]) : undefined; k = "${step}";`);
+      } else {
+        const key = JSON.stringify(step);
+        lines.push(
+          `if (v !== null && typeof v === "object" && !Array.isArray(v) && isEnumerable(v, ${key}) && !isBoxed(v)) {` +
+            ` v = v[${key}]; if (typeof v === "function" || typeof v === "symbol") v = undefined; } else v = undefined; k = ${key};`,
+        );
+      }
+      if (s < path.length - 1) lines.push('if (v !== undefined) {');
+    });
+    for (let s = 1; s < path.length; s++) lines.push('}');
+    lines.push(`put(v, names[${i}]);`);
+  });
+  // eslint-disable-next-line no-new-func -- generated once per export from the request's own paths
+  const make = new Function('checkUser', 'elementValue', 'isBoxed', 'isEnumerable', 'put', 'names', `return function pick(u) {\n${lines.join('\n')}\n};`);
+  return make(checkUser, elementValue, isBoxed, isEnumerable, put, names);
+}
+
+class Bad {
+  constructor(message, code = 'unsupported_value') {
+    this.message = message;
+    this.code = code;
+  }
+}
+
+function checkUser(user) {
+  const u = viaToJson(user, '');
+  if (u === null || typeof u !== 'object' || Array.isArray(u) || isBoxed(u)) {
+    const what = u === null ? 'null' : Array.isArray(u) ? 'an array' : typeof u === 'object' ? `a boxed ${typeof u.valueOf()}` : `a ${typeof u}`;
+    throw new Bad(`a user must be an object, not ${what}`, 'not_an_object');
+  }
+  return u;
+}
+
+// ---- the batch being written ---------------------------------------------------------------
+
+const ABSENT = 0, NULL = 1, FALSE = 2, TRUE = 3, TEXT = 4, NUMBER = 5, JSON_TEXT = 6, BAD = 7;
+let tags = new Uint8Array(1 << 12);
+let lens = new Uint32Array(1 << 12);
+let text = '';
+let at = 0;
+let bads = [];
+
+/** Writes one selected value (undefined: absent) as the next cell. */
+function put(v, name) {
+  switch (typeof v) {
+    case 'undefined':
+      tags[at] = ABSENT;
+      lens[at++] = 0;
+      return;
+    case 'string':
+      if (!wellFormed(v)) throw new Bad(`the field ${JSON.stringify(name)} holds a lone surrogate, which UTF-8 and JSON cannot carry`, 'lone_surrogate');
+      tags[at] = TEXT;
+      lens[at++] = v.length;
+      text += v;
+      return;
+    case 'number': {
+      if (!Number.isFinite(v)) throw new Bad(`the field ${JSON.stringify(name)} is ${v}: JSON has no NaN or Infinity`);
+      const s = String(v); // JSON.stringify's text for every finite number
+      tags[at] = NUMBER;
+      lens[at++] = s.length;
+      text += s;
+      return;
+    }
+    case 'boolean':
+      tags[at] = v ? TRUE : FALSE;
+      lens[at++] = 0;
+      return;
+    case 'bigint':
+      throw new Bad(`the field ${JSON.stringify(name)} is a BigInt: JSON numbers cannot carry it exactly; convert it to a string or a number first`);
+    default:
+      if (v === null) {
+        tags[at] = NULL;
+        lens[at++] = 0;
+        return;
+      }
+      putJson(v, name);
+  }
+}
+
+/** An object (or anything with a toJSON) as JSON.stringify writes it, checked for what it would hide. */
+function putJson(v, name) {
+  let s;
+  try {
+    s = JSON.stringify(v);
+  } catch (e) {
+    const m = String(e && e.message);
+    if (e instanceof TypeError && /circular|cyclic/i.test(m)) throw new Bad(`the field ${JSON.stringify(name)} holds a cycle (an object that contains itself), which JSON cannot write`);
+    if (e instanceof TypeError && /bigint/i.test(m)) throw new Bad(`the field ${JSON.stringify(name)} holds a BigInt: JSON numbers cannot carry it exactly; convert it to a string or a number first`);
+    throw new Bad(`reading the field ${JSON.stringify(name)} threw: ${e}`);
+  }
+  if (s === undefined) {
+    // A toJSON that gives undefined (or a function): JSON.stringify leaves the member out.
+    tags[at] = ABSENT;
+    lens[at++] = 0;
+    return;
+  }
+  // JSON.stringify writes NaN and Infinity as null: only a text with a null can hide one.
+  if (s.includes('null') && nonFinite(v, '')) throw new Bad(`the field ${JSON.stringify(name)} holds a NaN or an Infinity: JSON has none`);
+  tags[at] = JSON_TEXT;
+  lens[at++] = s.length;
+  text += s;
+}
+
+function grow(cells) {
+  if (tags.length >= cells) return;
+  const size = Math.max(cells, tags.length * 2);
+  const t = new Uint8Array(size);
+  t.set(tags.subarray(0, at));
+  const l = new Uint32Array(size);
+  l.set(lens.subarray(0, at));
+  tags = t;
+  lens = l;
+}
+
+// The texts go to the wasm as UTF-8 in one reused buffer: TextEncoder's encodeInto is the
+// engine's fast path, where handing over a string would copy it char by char.
+const encoder = new TextEncoder();
+let utf8 = new Uint8Array(1 << 16);
+
+/**
+ * Picks `users` (an array, or one user) into one batch of `width` cells per user: returns
+ * `[tags, lens, bytes, bad, ascii]`: lens count UTF-16 units (the same as bytes when `ascii`),
+ * `bad` the `{code, message}` of each user marked bad, in order. The arrays are views of
+ * buffers reused by the next call.
+ */
+export function pick_batch(users, pick, width) {
+  const batch = Array.isArray(users) ? users : [users];
+  grow(batch.length * width);
+  at = 0;
+  text = '';
+  bads = [];
+  for (let i = 0; i < batch.length; i++) {
+    const mark = at;
+    const textMark = text.length;
+    try {
+      pick(batch[i]);
+    } catch (e) {
+      at = mark;
+      if (text.length !== textMark) text = text.slice(0, textMark);
+      tags[at] = BAD;
+      lens[at++] = 0;
+      for (let c = 1; c < width; c++) {
+        tags[at] = ABSENT;
+        lens[at++] = 0;
+      }
+      bads.push(e instanceof Bad ? { code: e.code, message: e.message } : { code: 'unsupported_value', message: `reading the user threw: ${e}` });
+    }
+  }
+  if (utf8.length < text.length * 3) utf8 = new Uint8Array(Math.max(text.length * 3, utf8.length * 2));
+  const written = encoder.encodeInto(text, utf8).written;
+  const result = [tags.subarray(0, at), lens.subarray(0, at), utf8.subarray(0, written), bads, written === text.length];
+  text = '';
+  return result;
+}
+
+/** True when JSON.stringify would write a NaN or an Infinity somewhere in `value` as null. */
+function nonFinite(value, key) {
+  value = viaToJson(value, key);
+  if (typeof value === 'number') return !Number.isFinite(value);
+  if (typeof value !== 'object' || value === null) return false;
+  if (value instanceof Number) return !Number.isFinite(Number(value));
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (nonFinite(value[i], String(i))) return true;
+    return false;
+  }
+  for (const k in value) if (Object.hasOwn(value, k) && nonFinite(value[k], k)) return true;
+  return false;
+}
+
+const SURROGATE = /\p{Surrogate}/u;
+// isWellFormed answers one-byte strings at once; engines before 2023 lack it.
+const wellFormed = typeof String.prototype.isWellFormed === 'function' ? (s) => s.isWellFormed() : (s) => !SURROGATE.test(s);
+
+/** Whether a UTF-16 string is well formed (no lone surrogate). */
+export function well_formed(s) {
+  return wellFormed(s);
+}
+
+/** A string's lone surrogates as `\uXXXX` escapes, which the core rejects as `lone_surrogate` where they stand. */
+export function escape_lone_surrogates(s) {
+  return s.replace(/\p{Surrogate}/gu, (c) => '\\u' + c.charCodeAt(0).toString(16));
+}

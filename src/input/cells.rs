@@ -1,0 +1,237 @@
+//! Users a host has already read value by value (JS objects in the wasm build): one batch of
+//! typed cells, so the core encodes them without parsing any JSON but the whole objects in them.
+
+use crate::error::{Error, ErrorCode, Location, Result};
+use crate::format::Value;
+use crate::record::Records;
+use crate::scan::{Kind, Scan};
+
+/// What one cell of a [`CellBatch`] holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Cell {
+    /// The field is absent for this user.
+    Absent = 0,
+    /// `null`.
+    Null = 1,
+    /// `false`.
+    False = 2,
+    /// `true`.
+    True = 3,
+    /// A string: its UTF-8 text, not escaped.
+    Text = 4,
+    /// A number: its JSON text (finite; as `JSON.stringify` writes it).
+    Number = 5,
+    /// Any JSON value as compact JSON text (whole objects and arrays); validated by the core.
+    Json = 6,
+    /// The whole user is bad: the next entry of [`CellBatch::bad`] says why. Its other cells are
+    /// [`Cell::Absent`].
+    Bad = 7,
+}
+
+impl Cell {
+    /// The cell kind of a tag byte (`Cell as u8`); unknown tags are refused.
+    pub fn from_tag(tag: u8) -> Option<Cell> {
+        Some(match tag {
+            0 => Cell::Absent,
+            1 => Cell::Null,
+            2 => Cell::False,
+            3 => Cell::True,
+            4 => Cell::Text,
+            5 => Cell::Number,
+            6 => Cell::Json,
+            7 => Cell::Bad,
+            _ => return None,
+        })
+    }
+
+    /// Whether the cell has bytes in [`CellBatch::text`].
+    pub fn has_text(self) -> bool {
+        matches!(self, Cell::Text | Cell::Number | Cell::Json)
+    }
+}
+
+/// Users read by the host: `width` cells per user, row after row, in field order (then, when the
+/// export filters on a connection, one more cell: the user's `identities[0].connection`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CellBatch {
+    /// Cells per user.
+    pub width: usize,
+    /// One [`Cell`] tag per cell.
+    pub tags: Vec<u8>,
+    /// The byte length in `text` of each cell that has text (0 for the others).
+    pub lens: Vec<u32>,
+    /// The texts of the cells that have one, back to back.
+    pub text: Vec<u8>,
+    /// Why each [`Cell::Bad`] user is bad, in order: its code and a message naming the field.
+    pub bad: Vec<(ErrorCode, String)>,
+}
+
+impl CellBatch {
+    /// Users in the batch.
+    pub fn users(&self) -> usize {
+        self.tags.len().checked_div(self.width).unwrap_or(0)
+    }
+
+    /// Checks the batch's shape once, so reading it later cannot go out of bounds.
+    pub(crate) fn check(&self) -> Result<(), String> {
+        if self.width == 0 || self.tags.len() % self.width != 0 || self.lens.len() != self.tags.len() {
+            return Err("a cell batch needs width > 0 and one tag and one length per cell".into());
+        }
+        let mut total = 0usize;
+        let mut bad = 0;
+        for (i, (&tag, &len)) in self.tags.iter().zip(&self.lens).enumerate() {
+            let cell = Cell::from_tag(tag).ok_or_else(|| format!("cell {i} has the unknown tag {tag}"))?;
+            if cell == Cell::Bad {
+                if i % self.width != 0 {
+                    return Err(format!("cell {i}: only a row's first cell may mark the user bad"));
+                }
+                bad += 1;
+            }
+            if !cell.has_text() && len != 0 {
+                return Err(format!("cell {i} has no text but a length of {len}"));
+            }
+            total += len as usize;
+        }
+        if total != self.text.len() {
+            return Err(format!(
+                "the cells' lengths add up to {total} bytes, the text has {}",
+                self.text.len()
+            ));
+        }
+        if bad != self.bad.len() {
+            return Err(format!("{bad} bad users but {} reasons", self.bad.len()));
+        }
+        if std::str::from_utf8(&self.text).is_err() {
+            return Err("the cells' text is not UTF-8".into());
+        }
+        Ok(())
+    }
+}
+
+/// Reading a checked batch user by user.
+#[derive(Debug, Default)]
+pub(crate) struct CellCursor {
+    /// The next user.
+    pub user: usize,
+    /// Where that user's first text starts.
+    pub text_at: usize,
+    /// The next entry of `bad`.
+    pub bad_at: usize,
+}
+
+/// Writes (or filters, or reports) the next user of a checked batch and moves past it.
+pub(crate) fn next_user(
+    batch: &CellBatch,
+    cursor: &mut CellCursor,
+    base: u64,
+    records: &mut Records,
+    out: &mut Vec<u8>,
+) -> Result<()> {
+    let w = batch.width;
+    let row = cursor.user;
+    let tags = &batch.tags[row * w..(row + 1) * w];
+    let lens = &batch.lens[row * w..(row + 1) * w];
+    let start = cursor.text_at;
+    cursor.user += 1;
+    cursor.text_at += lens.iter().map(|&l| l as usize).sum::<usize>();
+    records.stats.users_read += 1;
+    let loc = Location::Index(base + row as u64);
+    if tags[0] == Cell::Bad as u8 {
+        let (code, message) = batch.bad[cursor.bad_at].clone();
+        cursor.bad_at += 1;
+        return records.bad_record(Error::new(code, message).at(loc, None));
+    }
+    let mut values: Vec<Option<Value<'_>>> = Vec::with_capacity(w);
+    let mut at = start;
+    let mut fault = None;
+    for (i, (&tag, &len)) in tags.iter().zip(lens).enumerate() {
+        let raw = &batch.text[at..at + len as usize];
+        at += len as usize;
+        let value = match Cell::from_tag(tag).expect("a checked batch") {
+            Cell::Absent | Cell::Bad => None,
+            // The encoders copy a literal's text, as they would from JSON.
+            Cell::Null => Some(Value { kind: Kind::Null, raw: b"null" }),
+            Cell::False => Some(Value { kind: Kind::False, raw: b"false" }),
+            Cell::True => Some(Value { kind: Kind::True, raw: b"true" }),
+            Cell::Text => Some(Value { kind: Kind::Text, raw }),
+            Cell::Number => Some(Value { kind: Kind::Number, raw }),
+            Cell::Json => match json_value(raw, records) {
+                Ok(v) => Some(v),
+                Err(e) => {
+                    fault.get_or_insert((i, e));
+                    None
+                }
+            },
+        };
+        values.push(value);
+    }
+    if let Some((i, e)) = fault {
+        let name = records.field_name(i).unwrap_or("identities[0].connection");
+        let user_id = records.user_id_field().and_then(|f| match values[f] {
+            Some(Value { kind: Kind::Text | Kind::Number, raw }) => String::from_utf8(raw.to_vec()).ok(),
+            _ => None,
+        });
+        let e = Error::new(e.code(), format!("the field {name:?}: {}", e.message()));
+        return records.bad_record(e.at(loc, user_id));
+    }
+    let connection = if records.filters_connection() { values.pop().flatten() } else { None };
+    records.write_values(&values, connection, out);
+    Ok(())
+}
+
+/// A cell's JSON text, checked as a record's bytes would be (depth, lone surrogates, syntax).
+fn json_value<'a>(raw: &'a [u8], records: &mut Records) -> Result<Value<'a>> {
+    let kind = match records.scan_bare(raw) {
+        Scan::Ok(end) if end == raw.len() => match raw[0] {
+            b'{' => Kind::Object,
+            b'[' => Kind::Array,
+            b'"' => {
+                let inner = &raw[1..raw.len() - 1];
+                return Ok(Value { kind: Kind::String { escaped: inner.contains(&b'\\') }, raw: inner });
+            }
+            b'n' => Kind::Null,
+            b't' => Kind::True,
+            b'f' => Kind::False,
+            _ => Kind::Number,
+        },
+        Scan::Ok(end) => {
+            return Err(Error::new(
+                ErrorCode::InvalidJson,
+                format!("unexpected text after the value (byte {end})"),
+            ))
+        }
+        Scan::Bad(f, _) | Scan::Broken(f) => return Err(Error::new(f.code, f.message)),
+    };
+    Ok(Value { kind, raw })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn batch(width: usize, tags: &[Cell], lens: &[u32], text: &str) -> CellBatch {
+        CellBatch {
+            width,
+            tags: tags.iter().map(|&c| c as u8).collect(),
+            lens: lens.to_vec(),
+            text: text.as_bytes().to_vec(),
+            bad: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn shape_checks() {
+        assert!(batch(2, &[Cell::Text, Cell::Absent], &[1, 0], "a").check().is_ok());
+        assert!(batch(2, &[Cell::Text], &[1], "a").check().is_err());
+        assert!(batch(1, &[Cell::Text], &[2], "a").check().is_err());
+        assert!(batch(1, &[Cell::Null], &[1], "a").check().is_err());
+        assert!(batch(2, &[Cell::Absent, Cell::Bad], &[0, 0], "").check().is_err());
+        assert!(batch(1, &[Cell::Bad], &[0], "").check().is_err());
+        assert!(batch(1, &[Cell::Text], &[1], "\u{80}").check().is_err());
+        let mut b = batch(1, &[Cell::Bad], &[0], "");
+        b.bad.push((ErrorCode::UnsupportedValue, "x".into()));
+        assert!(b.check().is_ok());
+        assert_eq!(b.users(), 1);
+    }
+}
