@@ -138,6 +138,8 @@ pub(super) fn read_options(options: &JsValue) -> Result<HostOptions, JsValue> {
             Some(JsInput::Json) => InputForm::Json,
         },
         query: js.query.as_deref().map(crate::Query::parse).transpose().map_err(|e| to_js(&e.into()))?,
+        // Shards and resumed exports (first_line, write_header) are the core's API for now.
+        ..defaults
     };
     Ok(HostOptions { core, tenant })
 }
