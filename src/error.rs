@@ -12,6 +12,8 @@ use std::fmt;
 pub enum ErrorCode {
     /// The export request body broke a rule (Auth0 answers 400 `invalid_body`).
     InvalidRequest,
+    /// The `query` option is not a valid user-search query (refused before any user is read).
+    InvalidQuery,
     /// A tenant name that cannot be a file name.
     InvalidTenant,
     /// A record is not valid JSON.
@@ -40,6 +42,7 @@ impl ErrorCode {
     pub fn as_str(self) -> &'static str {
         match self {
             ErrorCode::InvalidRequest => "invalid_request",
+            ErrorCode::InvalidQuery => "invalid_query",
             ErrorCode::InvalidTenant => "invalid_tenant",
             ErrorCode::InvalidJson => "invalid_json",
             ErrorCode::NotAnObject => "not_an_object",
@@ -55,7 +58,13 @@ impl ErrorCode {
 
     /// True for codes that describe one bad input record (as opposed to a bad request or misuse).
     pub fn is_record_error(self) -> bool {
-        !matches!(self, ErrorCode::InvalidRequest | ErrorCode::InvalidTenant | ErrorCode::InvalidState)
+        !matches!(
+            self,
+            ErrorCode::InvalidRequest
+                | ErrorCode::InvalidQuery
+                | ErrorCode::InvalidTenant
+                | ErrorCode::InvalidState
+        )
     }
 }
 

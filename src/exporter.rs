@@ -11,6 +11,7 @@ use crate::input::json_text::Texts;
 use crate::input::ndjson::Lines;
 use crate::input::{detect_input, InputForm, BOM};
 use crate::output::{Output, Pull};
+use crate::query::Query;
 use crate::record::{Records, Stats};
 use crate::request::Request;
 
@@ -25,6 +26,10 @@ pub struct Options {
     /// Only users whose `identities[0].connection` equals this name (the host resolves
     /// `connection_id` to it). Default: every user.
     pub connection: Option<String>,
+    /// Only users that Auth0's user-search query matches (after the connection filter),
+    /// evaluated in the same pass. Compile it with [`Query::parse`]; a bad query is refused
+    /// there (`invalid_query`), before any user is read. Default: every user.
+    pub query: Option<Query>,
     /// Skip bad records and report them instead of failing. Default: `false` (strict).
     pub lenient: bool,
     /// Most bytes one [`Exporter::pull`] returns. Default: [`DEFAULT_CHUNK_SIZE`].
@@ -51,6 +56,7 @@ impl Default for Options {
     fn default() -> Self {
         Options {
             connection: None,
+            query: None,
             lenient: false,
             chunk_size: DEFAULT_CHUNK_SIZE,
             max_record_bytes: DEFAULT_MAX_RECORD_BYTES,
@@ -112,8 +118,13 @@ pub struct Exporter {
 impl Exporter {
     /// A new export of `request` with host `options`.
     pub fn new(request: Request, options: Options) -> Exporter {
-        let mut records =
-            Records::new(&request, options.connection, options.lenient, options.max_record_bytes);
+        let mut records = Records::new(
+            &request,
+            options.connection,
+            options.query,
+            options.lenient,
+            options.max_record_bytes,
+        );
         records.stats.lines = options.first_line.max(1) - 1;
         Exporter {
             request,
@@ -301,9 +312,12 @@ impl Exporter {
     }
 
     /// Cells per user in a [`CellBatch`] for this export: one per field, then one for the user's
-    /// `identities[0].connection` when the export filters on a connection.
+    /// `identities[0].connection` when the export filters on a connection, then one per path
+    /// of the query, if there is one.
     pub fn cell_width(&self) -> usize {
-        self.request.fields.len() + usize::from(self.records.filters_connection())
+        self.request.fields.len()
+            + usize::from(self.records.filters_connection())
+            + self.records.query_paths()
     }
 
     /// Queues, in input order, a user the host could not turn into JSON (a JS value with NaN,
