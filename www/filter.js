@@ -48,6 +48,7 @@ export function filterBox({ input, error, status }, onValidity) {
   function counter() {
     if (!worker) {
       worker = new Worker(new URL('./filter-worker.js', import.meta.url), { type: 'module' });
+      worker.onerror = () => say('Could not count matches: the counting worker stopped.');
       worker.onmessage = ({ data }) => {
         if (data.seq !== seq) return; // an older query's count
         if (data.error) {

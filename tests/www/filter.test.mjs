@@ -117,6 +117,20 @@ test('only the first 10,000 users are counted, from a plain or a gzipped file', 
   }
 });
 
+test('a JSON array file is counted whole, by the same core', async () => {
+  const lines = SAMPLE.toString().trimEnd().split('\n');
+  const array = join(tmp, 'users.json');
+  writeFileSync(array, `[\n  ${lines.join(',\n  ')}\n]\n`);
+  const query = 'email_verified:false AND NOT app_metadata.plan:free';
+  const want = matches(SAMPLE, query);
+  assert.ok(want > 0 && want < 1000);
+  await p.reload();
+  await p.page.getByLabel('Users file').setInputFiles(array);
+  const got = await typeQuery(query);
+  assert.equal(got.n, want, got.text);
+  assert.match(got.text, /\(the source has 1,000 users\)/);
+});
+
 test('typing stays smooth: counts run in the worker, a stale count never shows', async (t) => {
   await p.reload();
   await p.page.getByLabel('Users file').setInputFiles(bigFile);
