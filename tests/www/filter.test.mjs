@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { createServer } from 'node:http';
 import { Exporter } from 'userexport';
 import { openPage, configure, exportUsers, download, root, PRESET } from './helpers.mjs';
 import { sampleNdjson } from '../../www/sample.js';
@@ -129,6 +130,36 @@ test('a JSON array file is counted whole, by the same core', async () => {
   const got = await typeQuery(query);
   assert.equal(got.n, want, got.text);
   assert.match(got.text, /\(the source has 1,000 users\)/);
+});
+
+test('users fetched from Auth0 (Management API pages) are counted by the same core', async () => {
+  // A stand-in for GET /api/v2/users serving the sample's first 120 users, 50 a page.
+  const lines = SAMPLE.toString().trimEnd().split('\n').slice(0, 120);
+  const server = createServer((req, res) => {
+    const cors = { 'access-control-allow-origin': req.headers.origin ?? '*', 'access-control-allow-headers': 'authorization, accept' };
+    if (req.method === 'OPTIONS') return res.writeHead(204, cors).end();
+    const page = Number(new URL(req.url, 'http://x').searchParams.get('page') ?? 0);
+    const users = lines.slice(page * 50, page * 50 + 50);
+    res.writeHead(200, { ...cors, 'content-type': 'application/json' });
+    res.end(`{"start":${page * 50},"limit":50,"length":${users.length},"users":[${users.join(',')}],"total":${lines.length}}`);
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  try {
+    await p.reload();
+    await p.page.getByLabel('Domain').fill(`http://127.0.0.1:${server.address().port}`);
+    await p.page.getByLabel('Management API token').fill('test-token');
+    await p.page.getByRole('button', { name: 'Fetch from Auth0' }).click();
+    await p.page.locator('#source-status').filter({ hasText: /^Fetched 120 users/ }).waitFor();
+    const query = 'app_metadata.plan:pro OR blocked:true';
+    const want = matches(Buffer.from(lines.join('\n') + '\n'), query);
+    assert.ok(want > 0 && want < 120);
+    const got = await typeQuery(query);
+    assert.equal(got.n, want, got.text);
+    assert.match(got.text, /\(the source has 120 users\)/);
+  } finally {
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+  }
 });
 
 test('typing stays smooth: counts run in the worker, a stale count never shows', async (t) => {
