@@ -115,7 +115,7 @@ function request() {
 function options() {
   const connection = $('connection').value.trim();
   const all = connection === '' || connection === 'All connections'; // Auth0 connection names have no spaces
-  return { tenant: $('tenant').value.trim(), connection: all ? undefined : connection, lenient: $('lenient').checked, query: filter.query() };
+  return { tenant: $('tenant').value.trim(), connection: all ? undefined : connection, lenient: $('lenient').checked };
 }
 
 function showError(id, input, message) {
@@ -130,8 +130,7 @@ function check() {
   showError('tenant-error', $('tenant'));
   showError('fields-error', $('attribute'));
   try {
-    // The query is the filter box's to check (filter.js), with its message beside it.
-    const ex = new Exporter(request(), { ...options(), query: undefined });
+    const ex = new Exporter(request(), options());
     $('file-name').textContent = ex.fileName($('gzip').checked);
     ex.free();
     return true;
@@ -229,12 +228,13 @@ $('export-form').addEventListener('submit', async (e) => {
     limit: req.limit,
     fields: req.fields,
     connection: opts.connection,
-    query: opts.query,
     created_at: new Date().toISOString(),
     fileName: fileName(opts.tenant, req.format, { gzip }),
     source: state.source.label,
     lenient: opts.lenient,
   };
+  // The filter box's query (checked there) goes to the worker's Exporter with the other options.
+  opts.query = rec.query = filter.query();
   state.jobs.unshift(rec);
   await store.saveJobs(state.jobs);
   render();
