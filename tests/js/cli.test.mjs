@@ -153,3 +153,47 @@ test('progress (users, MB, rate) only when stderr is a terminal, and --quiet sil
   assert.equal(quiet.stdout, '');
   rmSync(cwd, { recursive: true });
 });
+
+test('parseArgs forms: --flag=value, -h, the later of --limit / --sample wins, value errors are usage errors', () => {
+  const input = join(FIXTURES, 'csv-sample', 'input.ndjson');
+  const rows = (r) => r.stdout.toString().trim().split('\n').length;
+  const eq = cli([input, '--format=csv', '--field=email=E-mail', '--limit=3', '--out=-']);
+  assert.equal(eq.code, 0, eq.stderr);
+  assert.equal(eq.stdout.toString().split('\n')[0], 'E-mail');
+  assert.equal(rows(eq), 4);
+  assert.equal(rows(cli([input, '--limit', '3', '--sample', '--out', '-'])), 10);
+  assert.equal(rows(cli([input, '--sample', '--limit', '3', '--out', '-'])), 3);
+  const h = cli(['-h']);
+  assert.equal(h.code, 0);
+  assert.match(h.stdout.toString(), /--input-format auto\|ndjson\|json/);
+  for (const [args, want] of [
+    [[input, '--tenant'], /^userexport: --tenant needs a value/],
+    [[input, '--out', '--gzip'], /^userexport: --out needs a value/],
+    [[input, '--gzip=yes'], /^userexport: --gzip takes no value/],
+    [[input, '-x'], /^userexport: unknown option -x/],
+    [[input, input, '--input-format', 'json'], /^userexport: --input-format json reads one INPUT/],
+    [[input, '--input-format', 'xml'], /^userexport: --input-format must be auto, ndjson or json/],
+  ]) {
+    const r = cli(args);
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, want);
+    assert.match(r.stderr, /usage: userexport/);
+    assert.equal(r.stdout.length, 0);
+  }
+});
+
+test('--gzip is the core\'s gzip: stdout and file gunzip (node:zlib) to the plain bytes, named .gz', () => {
+  const cwd = tmp();
+  const input = join(FIXTURES, 'csv-sample', 'input.ndjson');
+  const plain = cli([input, '--format', 'csv', '--out', '-']).stdout;
+  const gz = cli([input, '--format', 'csv', '--gzip', '--out', '-']);
+  assert.equal(gz.code, 0, gz.stderr);
+  assert.deepEqual([...gz.stdout.subarray(0, 2)], [0x1f, 0x8b]);
+  assert.ok(gunzipSync(gz.stdout).equals(plain));
+  const f = cli([input, '--format', 'csv', '--gzip', '--tenant', 'acme'], { cwd });
+  assert.equal(f.code, 0, f.stderr);
+  assert.match(f.stderr, /wrote \d+ users to acme\.csv\.gz/);
+  assert.deepEqual(readdirSync(cwd), ['acme.csv.gz']);
+  assert.ok(gunzipSync(readFileSync(join(cwd, 'acme.csv.gz'))).equals(plain));
+  rmSync(cwd, { recursive: true });
+});
