@@ -1,7 +1,7 @@
 // The export itself, off the page's thread: reads the users file with File.stream(), pushes it
 // through the wasm Exporter and writes the output in chunks to origin-private storage (OPFS), so
 // memory stays flat whatever the file's size. Talks to the page by postMessage only.
-import init, { Exporter } from '../pkg/userexport.js';
+import init, { Exporter, isGzip } from '../pkg/userexport.js';
 import { exportsDir } from './jobs.js';
 
 const PROGRESS_MS = 100; // the page promises an update at least every 250 ms: leave room for slow chunks
@@ -19,14 +19,14 @@ const ready = init();
 const reading = new Set();
 
 self.onmessage = async ({ data }) => {
-  const { id, source, request, options, gzip } = data;
+  const { id, source, request, options } = data;
   let handle = null;
   const dir = await exportsDir();
   try {
     await ready;
     handle = await (await dir.getFileHandle(id, { create: true })).createSyncAccessHandle();
     handle.truncate(0);
-    const result = await runExport({ source, request, options, gzip, handle, onProgress: (p) => post(id, 'progress', p) });
+    const result = await runExport({ source, request, options, handle, onProgress: (p) => post(id, 'progress', p) });
     handle.flush();
     handle.close();
     handle = null;
@@ -46,10 +46,11 @@ function post(id, type, payload) {
 }
 
 
-async function runExport({ source, request, options, gzip, handle, onProgress }) {
+async function runExport({ source, request, options, handle, onProgress }) {
   // Gzip happens inside wasm: with CompressionStream, its output chunks were left to V8's rare
   // GCs in a worker whose JS heap barely grows (65 MiB of them at a million users).
-  const ex = new Exporter(request, { ...options, gzip });
+  const { input: form, ...exporterOptions } = options;
+  const ex = new Exporter(request, exporterOptions);
   const started = performance.now();
   let lastReport = 0;
   let written = 0;
@@ -92,7 +93,7 @@ async function runExport({ source, request, options, gzip, handle, onProgress })
       src = await openInput(source.blob, (n) => (bytesRead += n));
       const { read, gzipped } = src;
       const head = await readHead(read);
-      input = sniff(head.bytes, head.ended);
+      input = form === 'ndjson' ? 'NDJSON' : form === 'json' ? 'JSON text' : sniff(head.bytes, head.ended);
       if (gzipped) input += ' (gzip)';
       if (input.startsWith('NDJSON')) {
         if (head.bytes.length) ex.pushNdjson(head.bytes);
@@ -119,7 +120,7 @@ async function runExport({ source, request, options, gzip, handle, onProgress })
     report(true);
     // The wasm heap never shrinks: its size now is the most it needed (flat memory, visible).
     const wasmMemory = (await ready).memory.buffer.byteLength;
-    return { stats: ex.stats, errors: ex.errors, bytes: written, input, fileName: ex.fileName(gzip), wasmMemory };
+    return { stats: ex.stats, errors: ex.errors, bytes: written, input, fileName: ex.describe().fileName, wasmMemory };
   } finally {
     // Stops reading a file left unread (a limit reached, a bad record).
     await src?.cancel();
@@ -133,8 +134,7 @@ async function runExport({ source, request, options, gzip, handle, onProgress })
  * read into one reused buffer). `count` sees the raw bytes read.
  */
 async function openInput(blob, count) {
-  const magic = new Uint8Array(await blob.slice(0, 2).arrayBuffer());
-  const gzipped = magic[0] === 0x1f && magic[1] === 0x8b;
+  const gzipped = isGzip(new Uint8Array(await blob.slice(0, 2).arrayBuffer()));
   if (!gzipped) {
     const stream = blob.stream();
     const byob = byobReader(stream);
