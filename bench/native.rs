@@ -20,12 +20,31 @@ use std::time::Instant;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use userexport::{
-    parse_path, write_json_string, Exporter, Format, Options, Pull, Request, Step, DATE_ATTRIBUTES,
+    parse_path, write_json_string, Exporter, Format, Options, Pull, Query, Request, Step, DATE_ATTRIBUTES,
 };
 
 const SEED: u64 = 0x5EED_0A07;
 const CHUNK: usize = 64 * 1024;
 const JOB: &str = include_str!("job.json");
+/// A query over three fields (`*` patterns on the case-folded `email`, a number range, a term
+/// read through the `identities` array) that every generated user matches: the rows with and
+/// without it write the same bytes, so the difference is what evaluating the query costs.
+const QUERY_ALL: &str =
+    "(email:*example* OR email.domain:*.jp) AND logins_count:[0 TO *] AND NOT identities.connection:\"no-such-connection\"";
+/// The same three fields, keeping about a third of the users (what a real filter looks like).
+const QUERY_SOME: &str = "identities.connection:github OR (email.domain:*.com AND logins_count:[2500 TO *])";
+
+/// What [`QUERY_SOME`] keeps, written the plain way for the baseline.
+fn keep_some(user: &Value) -> bool {
+    let conn =
+        user["identities"].as_array().is_some_and(|ids| ids.iter().any(|i| i["connection"] == "github"));
+    let domain = user["email"]
+        .as_str()
+        .and_then(|e| e.rsplit_once('@'))
+        .is_some_and(|(_, d)| d.to_lowercase().ends_with(".com"));
+    let logins = user["logins_count"].as_u64().is_some_and(|n| n >= 2500);
+    conn || (domain && logins)
+}
 
 struct Args {
     smoke: bool,
@@ -144,8 +163,11 @@ impl Sink {
 }
 
 /// The core as a host would drive it: push a chunk, pull what is ready, repeat, finish.
-fn run_core(input: &[u8], request: &Request, sink: &mut Sink) -> u64 {
-    let mut ex = Exporter::new(request.clone(), Options { chunk_size: CHUNK, ..Options::default() });
+fn run_core(input: &[u8], request: &Request, query: Option<&Query>, sink: &mut Sink) -> u64 {
+    let mut ex = Exporter::new(
+        request.clone(),
+        Options { chunk_size: CHUNK, query: query.cloned(), ..Options::default() },
+    );
     let drain = |ex: &mut Exporter, sink: &mut Sink| {
         while let Pull::Data(d) = ex.pull().expect("the data set has no bad record") {
             sink.write(d);
@@ -216,6 +238,17 @@ impl Baseline {
     }
 
     fn run(&self, input: &[u8], format: Format, sink: &mut Sink) -> u64 {
+        self.run_filtered(input, format, sink, &|_| true)
+    }
+
+    /// [`Baseline::run`] keeping only the users `keep` accepts (returns the users written).
+    fn run_filtered(
+        &self,
+        input: &[u8],
+        format: Format,
+        sink: &mut Sink,
+        keep: &dyn Fn(&Value) -> bool,
+    ) -> u64 {
         let mut out = Vec::with_capacity(2 * CHUNK);
         if format == Format::Csv {
             out.extend_from_slice(&self.header);
@@ -224,6 +257,9 @@ impl Baseline {
         let mut text = Vec::new();
         for line in input.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
             let user: Value = serde_json::from_slice(line).expect("valid JSON");
+            if !keep(&user) {
+                continue;
+            }
             users += 1;
             match format {
                 Format::Json => {
@@ -355,7 +391,8 @@ fn main() {
             let input = std::fs::read(data_file(count)).expect("read data");
             for &format in &args.formats {
                 let request = request(format);
-                let (_, cpu, _) = time_runs(args.runs, || run_core(&input, &request, &mut Sink::new(false)));
+                let (_, cpu, _) =
+                    time_runs(args.runs, || run_core(&input, &request, None, &mut Sink::new(false)));
                 println!(
                     "{} {}: {:.1} MB/s",
                     size_name(count),
@@ -368,6 +405,7 @@ fn main() {
     }
     let baseline = Baseline::new();
     let mut rows = Vec::new();
+    let mut costs = Vec::new();
     for &count in &args.sizes {
         let input = if args.smoke {
             gen::ndjson(SEED, count)
@@ -379,7 +417,7 @@ fn main() {
             let request = request(format);
             // Checking run (untimed): both engines, hashed, must agree byte for byte.
             let mut core_sink = Sink::new(true);
-            let core_users = run_core(&input, &request, &mut core_sink);
+            let core_users = run_core(&input, &request, None, &mut core_sink);
             let core_bytes = core_sink.bytes;
             let core_hash = core_sink.hex();
             let mut base_sink = Sink::new(true);
@@ -396,7 +434,7 @@ fn main() {
                 let (wall, seconds, users) = time_runs(args.runs, || {
                     let mut sink = Sink::new(false);
                     if timed {
-                        run_core(&input, &request, &mut sink)
+                        run_core(&input, &request, None, &mut sink)
                     } else {
                         baseline.run(&input, format, &mut sink)
                     }
@@ -413,9 +451,93 @@ fn main() {
                     sha256: core_hash.clone(),
                 });
             }
+            // The query rows, checked first: all-matching writes exactly the unfiltered bytes,
+            // the selective one what the baseline writes for the same users.
+            let all = Query::parse(QUERY_ALL).expect("QUERY_ALL parses");
+            let some = Query::parse(QUERY_SOME).expect("QUERY_SOME parses");
+            let mut sink = Sink::new(true);
+            assert_eq!(
+                run_core(&input, &request, Some(&all), &mut sink),
+                count,
+                "QUERY_ALL keeps every user"
+            );
+            assert_eq!(sink.hex(), core_hash, "{fmt}: QUERY_ALL changed the output");
+            let mut sink = Sink::new(true);
+            let some_users = run_core(&input, &request, Some(&some), &mut sink);
+            let (some_bytes, some_hash) = (sink.bytes, sink.hex());
+            let mut base_sink = Sink::new(true);
+            assert_eq!(
+                baseline.run_filtered(&input, format, &mut base_sink, &keep_some),
+                some_users,
+                "{fmt}: QUERY_SOME users"
+            );
+            assert_eq!(base_sink.hex(), some_hash, "{fmt}: QUERY_SOME disagrees with the baseline");
+            let (cost, mbps_plain, mbps_query) = paired_cost(&input, &request, &all, args.runs);
+            costs.push(Cost {
+                size: size_name(count),
+                format: if format == Format::Csv { "csv" } else { "ndjson" },
+                cost,
+                mbps_plain,
+                mbps_query,
+            });
+            for (engine, query, output_bytes, sha) in [
+                ("core + query, all match", &all, core_bytes, &core_hash),
+                ("core + query, selective", &some, some_bytes, &some_hash),
+            ] {
+                let (wall, seconds, users) =
+                    time_runs(args.runs, || run_core(&input, &request, Some(query), &mut Sink::new(false)));
+                rows.push(Row {
+                    size: size_name(count),
+                    format: if format == Format::Csv { "csv" } else { "ndjson" },
+                    engine,
+                    input_bytes: input.len() as u64,
+                    output_bytes,
+                    users,
+                    seconds,
+                    wall,
+                    sha256: sha.clone(),
+                });
+            }
         }
     }
     report(&rows, &args);
+    for p in &costs {
+        println!(
+            "query cost, {} {}: {:+.1} % CPU time over the same export without a query (median of {} paired runs; \
+             {:.1} vs {:.1} MB/s)",
+            p.size,
+            p.format,
+            p.cost * 100.0,
+            args.runs,
+            p.mbps_query,
+            p.mbps_plain
+        );
+    }
+}
+
+/// The query's cost measured in pairs: the export without and with [`QUERY_ALL`] run back to
+/// back, the ratio taken per pair. The machine is shared, and load that drifts between two
+/// blocks of runs would otherwise be read as the query's cost.
+struct Cost {
+    size: String,
+    format: &'static str,
+    cost: f64,
+    mbps_plain: f64,
+    mbps_query: f64,
+}
+
+fn paired_cost(input: &[u8], request: &Request, query: &Query, runs: usize) -> (f64, f64, f64) {
+    let mut ratios = Vec::new();
+    let (mut plain, mut with) = (Vec::new(), Vec::new());
+    for _ in 0..runs {
+        let (_, a, _) = time_runs(1, || run_core(input, request, None, &mut Sink::new(false)));
+        let (_, b, _) = time_runs(1, || run_core(input, request, Some(query), &mut Sink::new(false)));
+        ratios.push(b / a);
+        plain.push(a);
+        with.push(b);
+    }
+    let mb = input.len() as f64 / 1e6;
+    (median(ratios) - 1.0, mb / median(plain), mb / median(with))
 }
 
 fn report(rows: &[Row], args: &Args) {
@@ -428,7 +550,7 @@ fn report(rows: &[Row], args: &Args) {
         let mbps = r.input_bytes as f64 / 1e6 / r.seconds;
         let base = rows
             .iter()
-            .find(|b| b.size == r.size && b.format == r.format && b.engine != "core")
+            .find(|b| b.size == r.size && b.format == r.format && b.engine.starts_with("serde_json"))
             .map_or(f64::NAN, |b| b.seconds / r.seconds);
         println!(
             "{:<6} {:<7} {:<27} {:>9.1} {:>12.0} {:>8.3} {:>8.3} {:>8.2}×  {}",

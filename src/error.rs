@@ -12,6 +12,8 @@ use std::fmt;
 pub enum ErrorCode {
     /// The export request body broke a rule (Auth0 answers 400 `invalid_body`).
     InvalidRequest,
+    /// The `query` option is not a valid user-search query (refused before any user is read).
+    InvalidQuery,
     /// A tenant name that cannot be a file name.
     InvalidTenant,
     /// A record is not valid JSON.
@@ -40,6 +42,7 @@ impl ErrorCode {
     pub fn as_str(self) -> &'static str {
         match self {
             ErrorCode::InvalidRequest => "invalid_request",
+            ErrorCode::InvalidQuery => "invalid_query",
             ErrorCode::InvalidTenant => "invalid_tenant",
             ErrorCode::InvalidJson => "invalid_json",
             ErrorCode::NotAnObject => "not_an_object",
@@ -55,7 +58,13 @@ impl ErrorCode {
 
     /// True for codes that describe one bad input record (as opposed to a bad request or misuse).
     pub fn is_record_error(self) -> bool {
-        !matches!(self, ErrorCode::InvalidRequest | ErrorCode::InvalidTenant | ErrorCode::InvalidState)
+        !matches!(
+            self,
+            ErrorCode::InvalidRequest
+                | ErrorCode::InvalidQuery
+                | ErrorCode::InvalidTenant
+                | ErrorCode::InvalidState
+        )
     }
 }
 
@@ -72,6 +81,8 @@ pub enum Location {
     Line(u64),
     /// 0-based position of the user in the array (or the single user, index 0) of one push.
     Index(u64),
+    /// 1-based line and column (in characters) of a JSON text that is not one valid value.
+    LineColumn(u64, u64),
 }
 
 /// The crate's error: a code, a message a person can act on, and where it happened.
@@ -116,10 +127,18 @@ impl Error {
         self.location
     }
 
-    /// The 1-based NDJSON line, when the error is about an NDJSON record.
+    /// The 1-based line: of an NDJSON record, or of the place a JSON text stops being valid.
     pub fn line(&self) -> Option<u64> {
         match self.location {
-            Some(Location::Line(n)) => Some(n),
+            Some(Location::Line(n) | Location::LineColumn(n, _)) => Some(n),
+            _ => None,
+        }
+    }
+
+    /// The 1-based column (in characters) where a JSON text stops being valid.
+    pub fn column(&self) -> Option<u64> {
+        match self.location {
+            Some(Location::LineColumn(_, c)) => Some(c),
             _ => None,
         }
     }
@@ -143,6 +162,7 @@ impl fmt::Display for Error {
         match self.location {
             Some(Location::Line(n)) => write!(f, "line {n}: ")?,
             Some(Location::Index(n)) => write!(f, "index {n}: ")?,
+            Some(Location::LineColumn(l, c)) => write!(f, "line {l}, column {c}: ")?,
             None => {}
         }
         f.write_str(&self.message)?;

@@ -9,7 +9,9 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::input::cells::CellBatch;
 use crate::input::json_text::Texts;
 use crate::input::ndjson::Lines;
+use crate::input::{detect_input, InputForm, BOM};
 use crate::output::{Output, Pull};
+use crate::query::Query;
 use crate::record::{Records, Stats};
 use crate::request::Request;
 
@@ -24,6 +26,10 @@ pub struct Options {
     /// Only users whose `identities[0].connection` equals this name (the host resolves
     /// `connection_id` to it). Default: every user.
     pub connection: Option<String>,
+    /// Only users that Auth0's user-search query matches (after the connection filter),
+    /// evaluated in the same pass. Compile it with [`Query::parse`]; a bad query is refused
+    /// there (`invalid_query`), before any user is read. Default: every user.
+    pub query: Option<Query>,
     /// Skip bad records and report them instead of failing. Default: `false` (strict).
     pub lenient: bool,
     /// Most bytes one [`Exporter::pull`] returns. Default: [`DEFAULT_CHUNK_SIZE`].
@@ -33,22 +39,31 @@ pub struct Options {
     /// Pull the output gzipped (a `<tenant>.csv.gz` / `.json.gz`, as Auth0 serves it):
     /// gunzipped, exactly the bytes of the plain export. Default: `false`.
     pub gzip: bool,
+    /// The form of the bytes given to [`Exporter::push_bytes`]. Default: [`InputForm::Auto`].
+    pub input_form: InputForm,
 }
 
 impl Default for Options {
     fn default() -> Self {
         Options {
             connection: None,
+            query: None,
             lenient: false,
             chunk_size: DEFAULT_CHUNK_SIZE,
             max_record_bytes: DEFAULT_MAX_RECORD_BYTES,
             gzip: false,
+            input_form: InputForm::Auto,
         }
     }
 }
 
 enum Input {
     None,
+    /// Bytes from `push_bytes` whose form is not known yet, and the length at the last try
+    /// to tell (tried again only when the bytes have doubled, so the tries cost linear time).
+    Undecided(Vec<u8>, usize),
+    /// A JSON text arriving through `push_bytes`, read whole once the input is finished.
+    Gathering(Vec<u8>),
     Ndjson(Lines),
     Json(Texts),
 }
@@ -57,6 +72,7 @@ impl Input {
     fn exhausted(&self) -> bool {
         match self {
             Input::None => true,
+            Input::Undecided(buf, _) | Input::Gathering(buf) => buf.is_empty(),
             Input::Ndjson(lines) => lines.exhausted(),
             Input::Json(texts) => texts.exhausted(),
         }
@@ -76,6 +92,8 @@ impl Input {
 pub struct Exporter {
     request: Request,
     chunk_size: usize,
+    /// [`Options::input_form`].
+    options_form: InputForm,
     records: Records,
     input: Input,
     output: Output,
@@ -87,10 +105,17 @@ pub struct Exporter {
 impl Exporter {
     /// A new export of `request` with host `options`.
     pub fn new(request: Request, options: Options) -> Exporter {
-        let records = Records::new(&request, options.connection, options.lenient, options.max_record_bytes);
+        let records = Records::new(
+            &request,
+            options.connection,
+            options.query,
+            options.lenient,
+            options.max_record_bytes,
+        );
         Exporter {
             request,
             chunk_size: options.chunk_size.max(1),
+            options_form: options.input_form,
             records,
             input: Input::None,
             output: Output::new(options.gzip),
@@ -124,6 +149,7 @@ impl Exporter {
     pub fn buffered_bytes(&self) -> usize {
         let input = match &self.input {
             Input::None => 0,
+            Input::Undecided(buf, _) | Input::Gathering(buf) => buf.len(),
             Input::Ndjson(lines) => lines.buffered(),
             Input::Json(texts) => texts.buffered(),
         };
@@ -164,6 +190,59 @@ impl Exporter {
         Ok(())
     }
 
+    /// Pushes input bytes in the form [`Options::input_form`] names: NDJSON, JSON text, or
+    /// (the default) whichever [`detect_input`] tells. A chunk may end anywhere.
+    ///
+    /// NDJSON streams; a JSON text is read whole once [`Exporter::finish`] is called. While
+    /// the form is undecided the bytes wait here, at most about the record-size cap: past
+    /// that the first record is too large either way, and the input is read as NDJSON.
+    pub fn push_bytes(&mut self, chunk: &[u8]) -> Result<()> {
+        if !self.check_push(chunk.len())? {
+            return Ok(());
+        }
+        if matches!(self.input, Input::None) {
+            self.input = match self.options_form {
+                InputForm::Auto => Input::Undecided(Vec::new(), 0),
+                InputForm::Json => Input::Gathering(Vec::new()),
+                InputForm::Ndjson => Input::Ndjson(Lines::default()),
+            };
+        }
+        let cap = self.records.max_record_bytes;
+        match &mut self.input {
+            Input::Undecided(buf, tried) => {
+                buf.extend_from_slice(chunk);
+                let over = buf.len() > cap.saturating_add(2 + BOM.len());
+                if buf.len() < tried.saturating_mul(2) && !over {
+                    return Ok(());
+                }
+                *tried = buf.len();
+                let form = match detect_input(buf, false) {
+                    Some(form) => form,
+                    None if over => InputForm::Ndjson,
+                    None => return Ok(()),
+                };
+                let buf = std::mem::take(buf);
+                self.decide(form, buf);
+            }
+            Input::Gathering(buf) => buf.extend_from_slice(chunk),
+            Input::Ndjson(lines) => lines.push(chunk, cap),
+            Input::Json(_) | Input::None => return Err(mixed()),
+        }
+        Ok(())
+    }
+
+    /// Gives the bytes gathered while undecided to the reader of `form`.
+    fn decide(&mut self, form: InputForm, buf: Vec<u8>) {
+        self.input = match form {
+            InputForm::Json => Input::Gathering(buf),
+            InputForm::Ndjson | InputForm::Auto => {
+                let mut lines = Lines::default();
+                lines.push(&buf, self.records.max_record_bytes);
+                Input::Ndjson(lines)
+            }
+        };
+    }
+
     /// Pushes a JSON text holding one user, an array of users, or a Management API page
     /// (`{"start":…,"users":[…],…}`).
     pub fn push_json(&mut self, text: &[u8]) -> Result<()> {
@@ -201,9 +280,12 @@ impl Exporter {
     }
 
     /// Cells per user in a [`CellBatch`] for this export: one per field, then one for the user's
-    /// `identities[0].connection` when the export filters on a connection.
+    /// `identities[0].connection` when the export filters on a connection, then one per path
+    /// of the query, if there is one.
     pub fn cell_width(&self) -> usize {
-        self.request.fields.len() + usize::from(self.records.filters_connection())
+        self.request.fields.len()
+            + usize::from(self.records.filters_connection())
+            + self.records.query_paths()
     }
 
     /// Queues, in input order, a user the host could not turn into JSON (a JS value with NaN,
@@ -227,6 +309,17 @@ impl Exporter {
     pub fn finish(&mut self) -> Result<()> {
         if let Some(e) = &self.failed {
             return Err(e.clone());
+        }
+        if let Input::Undecided(buf, _) = &mut self.input {
+            let buf = std::mem::take(buf);
+            let form = detect_input(&buf, true).expect("a complete input always has a form");
+            self.decide(form, buf);
+        }
+        if let Input::Gathering(buf) = &mut self.input {
+            let buf = std::mem::take(buf);
+            let mut texts = Texts::default();
+            texts.push(&buf, 0, &mut self.records);
+            self.input = Input::Json(texts);
         }
         self.finished = true;
         Ok(())
@@ -307,7 +400,7 @@ fn encode(
         *header_written = true;
     }
     let result = match input {
-        Input::None => Ok(()),
+        Input::None | Input::Undecided(..) | Input::Gathering(_) => Ok(()),
         Input::Ndjson(lines) => lines.fill(records, plain, want, finished),
         Input::Json(texts) => texts.fill(records, plain, want),
     };

@@ -1,5 +1,6 @@
-//! The field paths of a request folded into a trie, so one walk of a record finds every value.
+//! The field paths of a request and the paths of its query folded into a trie, so one walk of a record finds every value.
 
+use crate::query::Query;
 use crate::request::{Request, Step};
 
 /// Where the connection filter looks: the primary identity's connection, `identities[0].connection`.
@@ -23,6 +24,11 @@ pub(crate) struct Node {
     pub indexes: Vec<(u32, u32)>,
     /// The capture slot of the path that ends here, if one does.
     pub slot: u32,
+    /// Array elements not in `indexes`: the query reads through arrays (Auth0 skips array
+    /// levels), so an element goes on where its array stood. NONE when no query path passes.
+    pub any_index: u32,
+    /// Query paths (indexes into [`Query::paths`]) whose values are met here.
+    pub query_paths: Vec<u32>,
 }
 
 impl Node {
@@ -47,12 +53,12 @@ impl Node {
                 return child;
             }
         }
-        NONE
+        self.any_index
     }
 
     #[inline]
     pub fn has_children(&self) -> bool {
-        !self.keys.is_empty() || !self.indexes.is_empty()
+        !self.keys.is_empty() || !self.indexes.is_empty() || self.any_index != NONE
     }
 }
 
@@ -89,10 +95,12 @@ pub(crate) struct Plan {
     pub connection_slot: u32,
     /// How many slots a record's captures need.
     pub slot_count: usize,
+    /// The query whose paths are folded in, if the export has one.
+    pub query: Option<Query>,
 }
 
 impl Plan {
-    pub fn new(request: &Request) -> Plan {
+    pub fn new(request: &Request, query: Option<Query>) -> Plan {
         let mut plan = Plan::empty();
         for field in &request.fields {
             let slot = plan.insert(&field.path);
@@ -100,17 +108,95 @@ impl Plan {
         }
         plan.user_id_slot = plan.insert(&[Step::Key("user_id".into())]);
         plan.connection_slot = plan.insert(&connection_path());
+        // Query paths go in after every exact path: they follow the exact nodes where they
+        // overlap, and add their own array-transparent nodes where they do not.
+        if let Some(q) = &query {
+            let mut pure = vec![false; plan.nodes.len()];
+            for (id, path) in q.paths().iter().enumerate() {
+                let mut seen = Vec::new();
+                plan.insert_query(0, 0, path.keys(), id as u32, &mut pure, &mut seen);
+            }
+        }
+        plan.query = query;
+        plan
+    }
+
+    fn new_node(&mut self) -> u32 {
+        self.nodes.push(Node { slot: NONE, any_index: NONE, ..Node::default() });
+        (self.nodes.len() - 1) as u32
+    }
+
+    /// Adds query path `id` (`keys`, `done` of them consumed on the way to `at`) below `at`.
+    ///
+    /// A query path does not care about arrays, so at every node it reaches it also goes on in
+    /// every element: through the exact index children there (shared with field paths), and
+    /// through `any_index`. A node made only for query paths ("pure") is its own `any_index`:
+    /// an array step changes nothing for it, which keeps nested arrays finite.
+    fn insert_query(
+        &mut self,
+        at: u32,
+        done: usize,
+        keys: &[String],
+        id: u32,
+        pure: &mut Vec<bool>,
+        seen: &mut Vec<(u32, usize)>,
+    ) {
+        if seen.contains(&(at, done)) {
+            return;
+        }
+        seen.push((at, done));
+        let node = at as usize;
+        if done == keys.len() {
+            if !self.nodes[node].query_paths.contains(&id) {
+                self.nodes[node].query_paths.push(id);
+            }
+        } else {
+            let key = keys[done].as_bytes();
+            let fp = fingerprint(key);
+            let mut child = self.nodes[node].key_child(key, fp);
+            if child == NONE {
+                child = self.new_node();
+                pure.push(true);
+                self.nodes[node].key_bits |= fingerprint_bit(fp);
+                self.nodes[node].keys.push((fp, key.into(), child));
+            }
+            self.insert_query(child, done + 1, keys, id, pure, seen);
+        }
+        let exact: Vec<u32> = self.nodes[node].indexes.iter().map(|&(_, c)| c).collect();
+        for child in exact {
+            self.insert_query(child, done, keys, id, pure, seen);
+        }
+        if self.nodes[node].any_index == NONE {
+            self.nodes[node].any_index = if pure[node] {
+                at
+            } else {
+                pure.push(true);
+                self.new_node()
+            };
+        }
+        let any = self.nodes[node].any_index;
+        self.insert_query(any, done, keys, id, pure, seen);
+    }
+
+    /// The plan of one of `query`'s paths for a host's cell holding what the path reaches:
+    /// the cell's value, and every element of its arrays at any depth, is met at that path.
+    pub(crate) fn leaf(query: Query, path: u32) -> Plan {
+        let mut plan = Plan::empty();
+        plan.nodes[0].query_paths.push(path);
+        plan.nodes[0].any_index = 0;
+        plan.query = Some(query);
         plan
     }
 
     /// A trie of the record alone: no paths, no slots.
     pub(crate) fn empty() -> Plan {
         Plan {
-            nodes: vec![Node { slot: NONE, ..Node::default() }],
+            nodes: vec![Node { slot: NONE, any_index: NONE, ..Node::default() }],
             field_slots: Vec::new(),
             user_id_slot: NONE,
             connection_slot: NONE,
             slot_count: 0,
+            query: None,
         }
     }
 
@@ -124,8 +210,7 @@ impl Plan {
             at = if found != NONE {
                 found as usize
             } else {
-                let child = self.nodes.len() as u32;
-                self.nodes.push(Node { slot: NONE, ..Node::default() });
+                let child = self.new_node();
                 match step {
                     Step::Key(k) => {
                         let fp = fingerprint(k.as_bytes());

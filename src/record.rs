@@ -1,4 +1,4 @@
-//! One record from input bytes to export bytes: scan it, filter it by connection, encode it, count it.
+//! One record from input bytes to export bytes: scan it, filter it by connection and query, encode it, count it.
 //!
 //! The input readers (`input::ndjson`, `input::json_text`) find where records are; this module
 //! decides what becomes of each one, and keeps the counts and the lenient mode's reports.
@@ -7,6 +7,7 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::format::{encoder_for, Encoder, Value};
 use crate::json::decode_string;
 use crate::plan::{Plan, NONE};
+use crate::query::{Query, QueryValue};
 use crate::request::Request;
 use crate::scan::{skip_ws, Capture, Fault, Kind, Scan, Scanner};
 
@@ -19,8 +20,11 @@ pub struct Stats {
     pub users_written: u64,
     /// Bad records skipped in lenient mode.
     pub users_skipped: u64,
-    /// Good records left out by the connection filter.
+    /// Good records left out by the connection filter or the query.
     pub users_filtered: u64,
+    /// Good records that passed the connection filter and the query (with no query: the
+    /// connection filter alone). Once `limit` is reached no further record is read.
+    pub users_matched: u64,
     /// Bytes pushed in.
     pub bytes_in: u64,
     /// Bytes pulled out (compressed bytes when the output is gzipped).
@@ -41,12 +45,16 @@ pub(crate) struct Records {
     plan: Plan,
     /// A plan with no paths: whole values in a host's cells are checked with it.
     bare_plan: Plan,
+    /// Per query path, a plan that reports every value of a host's cell to that path, through
+    /// arrays (a host sends what a path reaches, in one cell).
+    query_cell_plans: Vec<Plan>,
     /// The fields' names (for messages about a host's cells) and which one is the top-level `user_id`.
     field_names: Vec<String>,
     user_id_field: Option<usize>,
     encoder: Box<dyn Encoder>,
     scanner: Scanner,
     scratch: Vec<u8>,
+    query_scratch: crate::query::Scratch,
     connection: Option<String>,
     lenient: bool,
     limit: Option<u64>,
@@ -62,12 +70,17 @@ impl Records {
     pub fn new(
         request: &Request,
         connection: Option<String>,
+        query: Option<Query>,
         lenient: bool,
         max_record_bytes: usize,
     ) -> Records {
+        let query_cell_plans = query
+            .as_ref()
+            .map_or(Vec::new(), |q| (0..q.paths().len() as u32).map(|p| Plan::leaf(q.clone(), p)).collect());
         Records {
-            plan: Plan::new(request),
+            plan: Plan::new(request, query),
             bare_plan: Plan::empty(),
+            query_cell_plans,
             field_names: request.fields.iter().map(|f| f.name.clone()).collect(),
             user_id_field: request
                 .fields
@@ -76,6 +89,7 @@ impl Records {
             encoder: encoder_for(request),
             scanner: Scanner::default(),
             scratch: Vec::new(),
+            query_scratch: Default::default(),
             connection,
             lenient,
             limit: request.limit,
@@ -109,6 +123,7 @@ impl Records {
     ) -> std::result::Result<usize, BadRecord> {
         self.stats.users_read += 1;
         let is_object = buf.get(start) == Some(&b'{');
+        self.scanner.hits.clear();
         let scanned = self.scanner.scan(&self.plan, buf, start);
         let id = self.user_id(buf);
         let (mut fault, end) = match scanned {
@@ -116,6 +131,15 @@ impl Records {
             Scan::Bad(f, end) => (Some(f), Some(end)),
             Scan::Broken(f) => (Some(f), None),
         };
+        // The cap first, as for an NDJSON line: an over-long user is that, whatever else it is.
+        if let Some(end) = end.filter(|&end| end - start > self.max_record_bytes) {
+            let cap = self.max_record_bytes;
+            let e = Error::new(
+                ErrorCode::RecordTooLarge,
+                format!("the user is longer than the record-size cap of {cap} bytes"),
+            );
+            return Err(BadRecord { error: e, end: Some(end), user_id: id });
+        }
         let stop = fault.as_ref().map_or(usize::MAX, |f| f.offset);
         // A syntax fault on the first non-UTF-8 byte is reported as what it is: bad UTF-8.
         if let Some(b) = bad_utf8.filter(|&b| b <= stop && end.is_none_or(|e| b < e)) {
@@ -123,6 +147,7 @@ impl Records {
                 code: ErrorCode::InvalidUtf8,
                 message: format!("invalid UTF-8 at byte {b}"),
                 offset: b,
+                truncated: false,
             });
         }
         if let Some(f) = fault {
@@ -154,16 +179,19 @@ impl Records {
             .iter()
             .map(|&slot| self.capture(slot).map(|c| Value { kind: c.kind, raw: &buf[c.start..c.end] }))
             .collect();
-        self.write_values(&values, connection, out);
+        let holds = self.plan.query.as_ref().is_none_or(|q| q.eval(&self.scanner.hits));
+        self.write_values(&values, connection, holds, out);
         Ok(end)
     }
 
     /// The rest of a good record's way: the connection filter on `connection` (the user's
-    /// `identities[0].connection`), then the encoder and the counts.
+    /// `identities[0].connection`), the query (`holds`: whether it matched the user), then the
+    /// encoder and the counts.
     pub fn write_values(
         &mut self,
         values: &[Option<Value<'_>>],
         connection: Option<Value<'_>>,
+        holds: bool,
         out: &mut Vec<u8>,
     ) {
         if let Some(wanted) = &self.connection {
@@ -183,6 +211,11 @@ impl Records {
                 return;
             }
         }
+        if !holds {
+            self.stats.users_filtered += 1;
+            return;
+        }
+        self.stats.users_matched += 1;
         self.encoder.record(values, out, &mut self.scratch);
         self.stats.users_written += 1;
         if self.limit.is_some_and(|l| self.stats.users_written >= l) {
@@ -195,11 +228,6 @@ impl Records {
         self.scanner.scan(&self.bare_plan, text, 0)
     }
 
-    /// The `name` of field `i`, if there is one.
-    pub fn field_name(&self, i: usize) -> Option<&str> {
-        self.field_names.get(i).map(String::as_str)
-    }
-
     /// The field that is the top-level `user_id`, if one is.
     pub fn user_id_field(&self) -> Option<usize> {
         self.user_id_field
@@ -208,6 +236,57 @@ impl Records {
     /// Whether the export keeps only one connection's users.
     pub fn filters_connection(&self) -> bool {
         self.connection.is_some()
+    }
+
+    /// How many paths the query reads (one cell each in a host's batch), 0 without a query.
+    pub fn query_paths(&self) -> usize {
+        self.query_cell_plans.len()
+    }
+
+    /// Starts a user whose query values come from a host's cells.
+    pub fn clear_query(&mut self) {
+        if let Some(q) = &self.plan.query {
+            if self.scanner.hits.is_empty() {
+                self.scanner.hits = q.new_hits();
+            }
+        }
+        self.scanner.hits.clear();
+    }
+
+    /// The name of a host's cell `i` (a field, the connection, or a query path), for messages.
+    pub fn cell_name(&self, i: usize) -> String {
+        let fields = self.field_names.len();
+        let conn = usize::from(self.connection.is_some());
+        match (i.checked_sub(fields), self.plan.query.as_ref()) {
+            (None, _) => self.field_names[i].clone(),
+            (Some(j), _) if j < conn => "identities[0].connection".to_string(),
+            (Some(j), Some(q)) => q.paths()[j - conn].keys().join("."),
+            (Some(_), None) => format!("cell {i}"),
+        }
+    }
+
+    /// Reports a host's cell for query path `path`: a scalar as it is, a JSON text (checked
+    /// before) through the path's cell plan, so an array's elements count one by one.
+    pub fn observe_cell(&mut self, path: usize, value: Value<'_>) {
+        let Some(q) = self.plan.query.as_ref() else { return };
+        let v = match value.kind {
+            Kind::Text => QueryValue::Str { raw: value.raw, escaped: false },
+            Kind::String { escaped } => QueryValue::Str { raw: value.raw, escaped },
+            Kind::Number => QueryValue::Num(value.raw),
+            Kind::True => QueryValue::Bool(true),
+            Kind::False => QueryValue::Bool(false),
+            Kind::Null => QueryValue::Null,
+            Kind::Object | Kind::Array => {
+                let _ = self.scanner.scan(&self.query_cell_plans[path], value.raw, 0);
+                return;
+            }
+        };
+        q.observe(path, v, &mut self.scanner.hits, &mut self.query_scratch);
+    }
+
+    /// Whether the query holds for the values reported since [`Records::clear_query`].
+    pub fn query_holds(&self) -> bool {
+        self.plan.query.as_ref().is_none_or(|q| q.eval(&self.scanner.hits))
     }
 
     fn capture(&self, slot: u32) -> Option<Capture> {

@@ -7,6 +7,7 @@
 use crate::error::ErrorCode;
 use crate::json::{decode_string, hex4};
 use crate::plan::{fingerprint, fingerprint_bit, Plan, NONE};
+use crate::query::{Hits, QueryValue, Scratch};
 
 /// Deepest nesting accepted (objects and arrays together, the record itself being depth 1).
 pub const MAX_DEPTH: usize = 128;
@@ -43,6 +44,16 @@ pub(crate) struct Fault {
     pub message: String,
     /// Byte offset in the scanned buffer.
     pub offset: usize,
+    /// The buffer ended inside the value: more bytes could still make it valid (input-form
+    /// detection waits for them rather than calling the value broken).
+    pub truncated: bool,
+}
+
+impl Fault {
+    fn truncated_if(mut self, truncated: bool) -> Fault {
+        self.truncated = truncated;
+        self
+    }
 }
 
 /// The outcome of scanning one value.
@@ -70,6 +81,8 @@ struct Frame {
     key_bits: u64,
     /// Index of the current array element.
     index: u32,
+    /// Trie node whose query paths this object is reported to when it closes, or NONE.
+    query_node: u32,
 }
 
 /// An object key: a range of the record (no escapes) or of the scanner's arena (decoded).
@@ -98,6 +111,9 @@ pub(crate) struct Scanner {
     arena: Vec<u8>,
     /// One entry per plan slot.
     pub captures: Vec<Option<Capture>>,
+    /// The plan's query terms that some value of the record satisfied.
+    pub hits: Hits,
+    query_scratch: Scratch,
     fault: Option<Fault>,
 }
 
@@ -183,11 +199,12 @@ fn describe(buf: &[u8], pos: usize) -> String {
 }
 
 fn fault(code: ErrorCode, message: String, offset: usize) -> Fault {
-    Fault { code, message, offset }
+    Fault { code, message, offset, truncated: false }
 }
 
 fn syntax(buf: &[u8], pos: usize, expected: &str) -> Fault {
     fault(ErrorCode::InvalidJson, format!("{}, expected {expected} (byte {pos})", describe(buf, pos)), pos)
+        .truncated_if(pos >= buf.len())
 }
 
 impl Scanner {
@@ -199,6 +216,13 @@ impl Scanner {
         self.keys.clear();
         self.arena.clear();
         self.fault = None;
+        // The caller clears the hits per user: a user read from a host's cells has several
+        // values scanned one after another.
+        if let Some(q) = &plan.query {
+            if self.hits.is_empty() {
+                self.hits = q.new_hits();
+            }
+        }
         match self.walk(plan, buf, pos) {
             Ok(end) => match self.fault.take() {
                 None => Scan::Ok(end),
@@ -217,7 +241,9 @@ impl Scanner {
 
     fn walk(&mut self, plan: &Plan, buf: &[u8], mut pos: usize) -> Result<usize, Fault> {
         // `cand` is the trie node of the value about to be read (NONE when nothing needs it).
-        let mut cand: u32 = if buf.get(pos) == Some(&b'{') { 0 } else { NONE };
+        // A query-cell plan reads any value from its root; a record's plan only an object.
+        let mut cand: u32 =
+            if buf.get(pos) == Some(&b'{') || !plan.nodes[0].query_paths.is_empty() { 0 } else { NONE };
         'value: loop {
             let start = pos;
             let Some(&b) = buf.get(pos) else {
@@ -237,9 +263,13 @@ impl Scanner {
                         None
                     } else {
                         let is_object = b == b'{';
-                        let (child_node, slot) = match node {
-                            Some(n) => (if n.has_children() { cand } else { NONE }, n.slot),
-                            None => (NONE, NONE),
+                        let (child_node, slot, query_node) = match node {
+                            Some(n) => (
+                                if n.has_children() { cand } else { NONE },
+                                n.slot,
+                                if is_object && !n.query_paths.is_empty() { cand } else { NONE },
+                            ),
+                            None => (NONE, NONE, NONE),
                         };
                         self.stack.push(Frame {
                             is_object,
@@ -249,12 +279,13 @@ impl Scanner {
                             key_mark: self.keys.len() as u32,
                             key_bits: 0,
                             index: 0,
+                            query_node,
                         });
                         pos = skip_ws(buf, pos + 1);
                         let close = if is_object { b'}' } else { b']' };
                         if buf.get(pos) == Some(&close) {
                             pos += 1;
-                            self.close(pos);
+                            self.close(plan, pos);
                             None
                         } else if is_object {
                             pos = self.member(plan, buf, pos, &mut cand)?;
@@ -299,6 +330,18 @@ impl Scanner {
                     };
                     self.captures[n.slot as usize] = Some(capture);
                 }
+                if !n.query_paths.is_empty() {
+                    let value = match kind {
+                        Kind::String { escaped } => {
+                            QueryValue::Str { raw: &buf[start + 1..pos - 1], escaped }
+                        }
+                        Kind::Number => QueryValue::Num(&buf[start..pos]),
+                        Kind::True => QueryValue::Bool(true),
+                        Kind::False => QueryValue::Bool(false),
+                        _ => QueryValue::Null,
+                    };
+                    self.observe(plan, &n.query_paths, value);
+                }
             }
             // A value is done: close containers or move to the next member / element.
             loop {
@@ -321,7 +364,7 @@ impl Scanner {
                     }
                     (Some(b'}'), true) | (Some(b']'), false) => {
                         pos += 1;
-                        self.close(pos);
+                        self.close(plan, pos);
                     }
                     (_, true) => return Err(syntax(buf, pos, "',' or '}'")),
                     (_, false) => return Err(syntax(buf, pos, "',' or ']'")),
@@ -330,9 +373,23 @@ impl Scanner {
         }
     }
 
+    /// Reports a value met at the query paths `paths` to the plan's query.
+    fn observe(&mut self, plan: &Plan, paths: &[u32], value: QueryValue<'_>) {
+        let q = plan.query.as_ref().expect("query paths come from a query");
+        q.observe_at(paths, value, &mut self.hits, &mut self.query_scratch);
+    }
+
     /// Pops the innermost container, which ended just before `end`, capturing it if wanted.
-    fn close(&mut self, end: usize) {
+    fn close(&mut self, plan: &Plan, end: usize) {
         let frame = self.stack.pop().expect("a container is open");
+        if frame.query_node != NONE {
+            let empty = self.keys.len() == frame.key_mark as usize;
+            self.observe(
+                plan,
+                &plan.nodes[frame.query_node as usize].query_paths,
+                QueryValue::Object { empty },
+            );
+        }
         if frame.is_object {
             let mark = frame.key_mark as usize;
             if let Some(first) = self.keys[mark..].iter().find(|k| k.in_arena) {
@@ -417,7 +474,8 @@ impl Scanner {
                     ErrorCode::InvalidJson,
                     format!("unterminated string (starting at byte {pos})"),
                     pos,
-                ));
+                )
+                .truncated_if(true));
             };
             match b {
                 b'"' => return Ok((i + 1, escaped)),
@@ -444,11 +502,13 @@ impl Scanner {
             Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => Ok(i + 2),
             Some(b'u') => {
                 let unit = hex4(buf, i + 2).ok_or_else(|| {
+                    let rest = &buf[(i + 2).min(buf.len())..];
                     fault(
                         ErrorCode::InvalidJson,
                         format!("\\u must be followed by 4 hex digits (byte {i})"),
                         i,
                     )
+                    .truncated_if(rest.len() < 4 && rest.iter().all(u8::is_ascii_hexdigit))
                 })?;
                 match unit {
                     0xD800..=0xDBFF => {
@@ -480,7 +540,8 @@ impl Scanner {
                     _ => Ok(i + 6),
                 }
             }
-            _ => Err(fault(ErrorCode::InvalidJson, format!("invalid escape in a string (byte {i})"), i)),
+            _ => Err(fault(ErrorCode::InvalidJson, format!("invalid escape in a string (byte {i})"), i)
+                .truncated_if(i + 1 >= buf.len())),
         }
     }
 }
@@ -489,7 +550,8 @@ fn literal(buf: &[u8], pos: usize, word: &[u8]) -> Result<usize, Fault> {
     if buf.get(pos..pos + word.len()) == Some(word) {
         Ok(pos + word.len())
     } else {
-        Err(syntax(buf, pos, "a value"))
+        let cut = buf.len() < pos + word.len() && word.starts_with(&buf[pos..]);
+        Err(syntax(buf, pos, "a value").truncated_if(cut))
     }
 }
 
@@ -589,7 +651,8 @@ fn skip_deep(buf: &[u8], pos: usize) -> Result<usize, Fault> {
         ErrorCode::TooDeep,
         format!("nesting deeper than {MAX_DEPTH} levels, and the record ends before it closes"),
         pos,
-    ))
+    )
+    .truncated_if(true))
 }
 
 #[cfg(test)]

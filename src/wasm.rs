@@ -9,11 +9,13 @@ use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use crate::{check_tenant, describe, file_name, CellBatch, Error, Format, Options, Pull, Request, Step};
+use crate::{
+    check_tenant, describe, file_name, CellBatch, Error, Format, InputForm, Options, Pull, Request, Step,
+};
 
 #[wasm_bindgen(module = "/js/door.js")]
 extern "C" {
-    fn make_picker(paths: &Array, names: &Array) -> Function;
+    fn make_picker(paths: &Array, query_paths: &Array, names: &Array) -> Function;
     /// The batch as cells: `[tags, lens (UTF-16 units), UTF-8 text, bad users, ascii]`.
     fn pick_batch(users: &JsValue, pick: &Function, width: u32) -> JsValue;
     fn well_formed(s: &JsString) -> bool;
@@ -44,9 +46,17 @@ export interface ExportOptions {
   /** Pull the output gzipped (`fileName()` then ends in .gz): compressed inside wasm.
    *  Gunzipped, exactly the plain export. Default false. */
   gzip?: boolean;
+  /** The form of the bytes given to `push()`: "auto" (default: JSON text when the first non-blank
+   *  character is `[` or the whole input is one JSON value, else NDJSON), "ndjson" or "json". */
+  input?: "auto" | "ndjson" | "json";
+  /** Only users Auth0's user-search query (v3 syntax) matches, evaluated in the same pass; a bad
+   *  query throws `invalid_query` (statusCode 400) naming the position, before any user is read. */
+  query?: string;
 }
 export interface ExportStats {
   usersRead: number; usersWritten: number; usersSkipped: number; usersFiltered: number;
+  /** Users the query matched (after the connection filter); every such user when there is no query. */
+  usersMatched: number;
   bytesIn: number; bytesOut: number; lines: number;
 }
 /** An export as a host shows it (`describeExport`, `Exporter.describe()`). */
@@ -68,7 +78,7 @@ export interface Auth0ErrorEnvelope { statusCode: number; error: string; message
 export type ErrorCode =
   | "invalid_request" | "invalid_tenant" | "invalid_json" | "not_an_object" | "invalid_utf8"
   | "lone_surrogate" | "duplicate_key" | "too_deep" | "record_too_large" | "unsupported_value"
-  | "invalid_state" | "invalid_argument";
+  | "invalid_state" | "invalid_argument" | "invalid_query";
 /** A bad record: thrown as an Error in strict mode, listed in `errors` in lenient mode. */
 export interface ExportErrorFields {
   code: ErrorCode;
@@ -94,6 +104,9 @@ export class Exporter {
   pushUsers(users: object | object[], firstIndex?: number): void;
   /** Pushes a JSON text (string or UTF-8 bytes): one user, an array of users, or a Management API page. */
   pushJson(text: string | Uint8Array | ArrayBuffer): void;
+  /** Pushes input bytes or strings split anywhere, in the form the `input` option names (by
+   *  default the core tells NDJSON from JSON text). */
+  push(chunk: string | Uint8Array | ArrayBuffer): void;
   /** Pushes NDJSON: bytes or string chunks split anywhere. */
   pushNdjson(chunk: string | Uint8Array | ArrayBuffer): void;
   /** Says no more input will come. */
@@ -132,6 +145,9 @@ export function exportFile(parts: BlobPart[], request?: ExportRequest | string, 
 export function fileName(tenant: string, format: "json" | "csv", options?: { gzip?: boolean }): string;
 /** The Dashboard's "Include default fields" preset, with its column names. */
 export function dashboardPreset(): ExportField[];
+/** Auth0's error envelope `{statusCode, error, message, errorCode?}`: for an error this package
+ *  threw, or for a status, a message and an optional errorCode. */
+export function errorEnvelope(error: ExportError | number, message?: string, errorCode?: string): Auth0ErrorEnvelope;
 /** True when bytes start with the gzip magic (1f 8b). */
 export function isGzip(bytes: Uint8Array): boolean;
 "#;
@@ -192,9 +208,10 @@ fn argument_error(message: &str) -> JsValue {
 
 // ---- what comes in: options and request ----------------------------------------------------
 
-/// The options object, read with serde: an unknown key is refused with the known ones listed.
+/// The options object, read with serde (serde-wasm-bindgen reads a struct's fields by name, so
+/// unknown keys are looked for separately: [`OPTION_KEYS`]).
 #[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[serde(rename_all = "camelCase")]
 struct JsOptions {
     tenant: Option<String>,
     connection: Option<String>,
@@ -202,6 +219,17 @@ struct JsOptions {
     chunk_size: Option<f64>,
     max_record_bytes: Option<f64>,
     gzip: Option<bool>,
+    input: Option<JsInput>,
+    query: Option<String>,
+}
+
+/// `options.input`: the form of the bytes given to `push()`.
+#[derive(Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum JsInput {
+    Auto,
+    Ndjson,
+    Json,
 }
 
 /// A host's options: the core's, plus the tenant that names the file.
@@ -218,12 +246,26 @@ fn size(value: Option<f64>, key: &str, default: usize) -> Result<usize, JsValue>
     }
 }
 
+/// The keys of [`JsOptions`], as JS spells them.
+const OPTION_KEYS: [&str; 8] =
+    ["tenant", "connection", "lenient", "chunkSize", "maxRecordBytes", "gzip", "input", "query"];
+
 fn read_options(options: &JsValue) -> Result<HostOptions, JsValue> {
     let js: JsOptions = if options.is_undefined() || options.is_null() {
         JsOptions::default()
     } else {
         if !options.is_object() || options.is_function() {
             return Err(argument_error("options must be an object"));
+        }
+        // A misspelt option would otherwise be quietly ignored ({ gzpi: true } exports plain).
+        let object: &Object = options.unchecked_ref();
+        for key in Object::keys(object).iter().filter_map(|k| k.as_string()) {
+            if !OPTION_KEYS.contains(&key.as_str()) {
+                return Err(argument_error(&format!(
+                    "options: unknown option {key:?}; the options are {}",
+                    OPTION_KEYS.map(|k| format!("{k:?}")).join(", ")
+                )));
+            }
         }
         serde_path_to_error::deserialize(serde_wasm_bindgen::Deserializer::from(options.clone()))
             .map_err(|e| argument_error(&option_message(&e)))?
@@ -237,6 +279,12 @@ fn read_options(options: &JsValue) -> Result<HostOptions, JsValue> {
         gzip: js.gzip.unwrap_or(false),
         chunk_size: size(js.chunk_size, "chunkSize", defaults.chunk_size)?,
         max_record_bytes: size(js.max_record_bytes, "maxRecordBytes", defaults.max_record_bytes)?,
+        input_form: match js.input {
+            None | Some(JsInput::Auto) => InputForm::Auto,
+            Some(JsInput::Ndjson) => InputForm::Ndjson,
+            Some(JsInput::Json) => InputForm::Json,
+        },
+        query: js.query.as_deref().map(crate::Query::parse).transpose().map_err(|e| to_js(&e.into()))?,
     };
     Ok(HostOptions { core, tenant })
 }
@@ -244,7 +292,9 @@ fn read_options(options: &JsValue) -> Result<HostOptions, JsValue> {
 /// serde's words, in the shape of this API's other argument errors.
 fn option_message(e: &serde_path_to_error::Error<serde_wasm_bindgen::Error>) -> String {
     let path = e.path().to_string();
+    // serde-wasm-bindgen's errors are JS Errors; their text starts with "Error: ".
     let inner = e.inner().to_string();
+    let inner = inner.strip_prefix("Error: ").unwrap_or(&inner);
     if path == "." || path.is_empty() {
         format!("options: {inner}")
     } else {
@@ -306,6 +356,7 @@ struct JsStats {
     users_written: u64,
     users_skipped: u64,
     users_filtered: u64,
+    users_matched: u64,
     bytes_in: u64,
     bytes_out: u64,
     lines: u64,
@@ -341,10 +392,15 @@ pub struct JsExporter {
     tenant: String,
     /// pushUsers' picker for this request's paths (built on first use).
     picker: Option<Function>,
+    /// The paths the picker walks: the fields' (and the connection's), then the query's keys.
+    paths: Array,
+    query_paths: Array,
     /// The field names, for messages about a picked value.
     names: Array,
     /// A high surrogate that ended a string chunk: its pair may start the next one.
     pending_high: Option<JsString>,
+    /// String chunks came through `push` (not `pushNdjson`): where a pending half goes at the end.
+    via_push: bool,
     scratch: Vec<u8>,
     done: bool,
 }
@@ -356,17 +412,29 @@ impl JsExporter {
     pub fn new(request: JsValue, options: JsValue) -> Result<JsExporter, JsValue> {
         let request = read_request(&request)?;
         let HostOptions { core, tenant } = read_options(&options)?;
-        // One name per cell of a pushUsers batch: the fields, then the connection when filtering.
+        // The cells of a pushUsers batch, in the core's order (`Exporter::cell_width`): the fields,
+        // the connection when filtering on it, then each path the query reads (through arrays).
+        let paths = picker_paths(&request, core.connection.is_some());
         let names: Array = request.fields.iter().map(|f| JsValue::from_str(&f.name)).collect();
         if core.connection.is_some() {
             names.push(&JsValue::from_str("identities[0].connection"));
         }
+        let query_paths = Array::new();
+        for path in core.query.iter().flat_map(|q| q.paths()) {
+            query_paths.push(&path.keys().iter().map(|k| JsValue::from_str(k)).collect::<Array>());
+            names.push(&JsValue::from_str(&path.keys().join(".")));
+        }
+        let inner = crate::Exporter::new(request, core);
+        debug_assert_eq!(inner.cell_width() as u32, names.length());
         Ok(JsExporter {
-            inner: crate::Exporter::new(request, core),
+            inner,
             tenant,
             picker: None,
+            paths,
+            query_paths,
             names,
             pending_high: None,
+            via_push: false,
             scratch: Vec::new(),
             done: false,
         })
@@ -377,10 +445,8 @@ impl JsExporter {
     pub fn push_users(&mut self, users: JsValue, first_index: Option<f64>) -> Result<(), JsValue> {
         let base = first_index.filter(|n| *n >= 0.0 && n.fract() == 0.0).unwrap_or(0.0) as u64;
         let width = self.names.length();
-        let paths = || {
-            picker_paths(self.inner.request(), self.inner.cell_width() > self.inner.request().fields.len())
-        };
-        let picker = self.picker.get_or_insert_with(|| make_picker(&paths(), &self.names));
+        let picker =
+            self.picker.get_or_insert_with(|| make_picker(&self.paths, &self.query_paths, &self.names));
         let picked: Array = pick_batch(&users, picker, width).unchecked_into();
         let tags: Uint8Array = picked.get(0).unchecked_into();
         let lens: js_sys::Uint32Array = picked.get(1).unchecked_into();
@@ -411,6 +477,18 @@ impl JsExporter {
         r.map_err(|e| to_js(&e))
     }
 
+    /// Pushes input in the form `options.input` names (by default the one the core tells).
+    #[wasm_bindgen(skip_typescript)]
+    pub fn push(&mut self, chunk: JsValue) -> Result<(), JsValue> {
+        self.via_push = true;
+        let mut pending = self.pending_high.take();
+        let bytes = self.input_bytes(chunk, Some(&mut pending))?;
+        self.pending_high = pending;
+        let r = self.inner.push_bytes(&bytes);
+        self.scratch = bytes;
+        r.map_err(|e| to_js(&e))
+    }
+
     /// Pushes NDJSON: bytes or string chunks split anywhere (mid-line, mid-character).
     #[wasm_bindgen(js_name = pushNdjson, skip_typescript)]
     pub fn push_ndjson(&mut self, chunk: JsValue) -> Result<(), JsValue> {
@@ -428,7 +506,12 @@ impl JsExporter {
         if let Some(high) = self.pending_high.take() {
             // A string chunk ended in half a surrogate pair and no other half came.
             let text = String::from(escape_lone_surrogates(&high));
-            self.inner.push_ndjson(text.as_bytes()).map_err(|e| to_js(&e))?;
+            let r = if self.via_push {
+                self.inner.push_bytes(text.as_bytes())
+            } else {
+                self.inner.push_ndjson(text.as_bytes())
+            };
+            r.map_err(|e| to_js(&e))?;
         }
         self.inner.finish().map_err(|e| to_js(&e))
     }
@@ -514,6 +597,7 @@ impl JsExporter {
             users_written: s.users_written,
             users_skipped: s.users_skipped,
             users_filtered: s.users_filtered,
+            users_matched: s.users_matched,
             bytes_in: s.bytes_in,
             bytes_out: s.bytes_out,
             lines: s.lines,
@@ -691,6 +775,61 @@ pub fn dashboard_preset() -> JsValue {
     let fields: Vec<PresetField> =
         crate::dashboard_preset().iter().map(|&(name, export_as)| PresetField { name, export_as }).collect();
     to_js_value(&fields)
+}
+
+/// Auth0's error envelope for an error this package threw (its `statusCode`, 400 when it has none
+/// but is a request error) or for a status and message a host chose.
+#[wasm_bindgen(js_name = errorEnvelope, skip_typescript)]
+pub fn error_envelope(
+    status_or_error: JsValue,
+    message: Option<String>,
+    error_code: Option<String>,
+) -> Result<JsValue, JsValue> {
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Envelope<'a> {
+        status_code: u16,
+        error: &'a str,
+        message: &'a str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        error_code: Option<&'a str>,
+    }
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Thrown {
+        message: String,
+        status_code: Option<u16>,
+        error_code: Option<String>,
+    }
+    let envelope = if let Some(status) = status_or_error.as_f64() {
+        if !(100.0..=599.0).contains(&status) || status.fract() != 0.0 {
+            return Err(argument_error("errorEnvelope: a status is a whole number from 100 to 599"));
+        }
+        let message = message
+            .ok_or_else(|| argument_error("errorEnvelope(status, message): the message is missing"))?;
+        crate::Auth0Error::new(status as u16, &message, error_code.as_deref())
+    } else {
+        // A thrown Error's own properties are not enumerable; read the three by name.
+        let get =
+            |key: &str| js_sys::Reflect::get(&status_or_error, &key.into()).unwrap_or(JsValue::UNDEFINED);
+        let fields = Object::new();
+        for key in ["message", "statusCode", "errorCode"] {
+            js_sys::Reflect::set(&fields, &key.into(), &get(key)).expect("a fresh object");
+        }
+        let thrown: Thrown = serde_wasm_bindgen::from_value(fields.into())
+            .map_err(|e| argument_error(&format!("errorEnvelope: not an error of this package ({e})")))?;
+        crate::Auth0Error::new(
+            thrown.status_code.unwrap_or(400),
+            &thrown.message,
+            thrown.error_code.as_deref(),
+        )
+    };
+    Ok(to_js_value(&Envelope {
+        status_code: envelope.status_code,
+        error: envelope.error,
+        message: &envelope.message,
+        error_code: envelope.error_code.as_deref(),
+    }))
 }
 
 /// True when bytes start with the gzip magic.

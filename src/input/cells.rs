@@ -52,7 +52,10 @@ impl Cell {
 }
 
 /// Users read by the host: `width` cells per user, row after row, in field order (then, when the
-/// export filters on a connection, one more cell: the user's `identities[0].connection`).
+/// export filters on a connection, one more cell: the user's `identities[0].connection`; then,
+/// when it has a query, one cell per [`crate::Query::paths`] entry, in that order, holding what
+/// the path reaches: its value, or every value it reaches through arrays as one JSON array,
+/// [`Cell::Absent`] when it reaches none).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CellBatch {
     /// Cells per user.
@@ -167,7 +170,7 @@ pub(crate) fn next_user(
         values.push(value);
     }
     if let Some((i, e)) = fault {
-        let name = records.field_name(i).unwrap_or("identities[0].connection");
+        let name = records.cell_name(i);
         let user_id = records.user_id_field().and_then(|f| match values[f] {
             Some(Value { kind: Kind::Text | Kind::Number, raw }) => String::from_utf8(raw.to_vec()).ok(),
             _ => None,
@@ -175,8 +178,16 @@ pub(crate) fn next_user(
         let e = Error::new(e.code(), format!("the field {name:?}: {}", e.message()));
         return records.bad_record(e.at(loc, user_id));
     }
+    let query_values = values.split_off(values.len() - records.query_paths());
     let connection = if records.filters_connection() { values.pop().flatten() } else { None };
-    records.write_values(&values, connection, out);
+    records.clear_query();
+    for (path, value) in query_values.into_iter().enumerate() {
+        if let Some(v) = value {
+            records.observe_cell(path, v);
+        }
+    }
+    let holds = records.query_holds();
+    records.write_values(&values, connection, holds, out);
     Ok(())
 }
 

@@ -99,11 +99,18 @@ test('a Worker in workerd (miniflare) streams an export Response, byte for byte'
   const pkgJson = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8'));
   assert.equal(pkgJson.exports['.'].workerd, './pkg/workerd.js', 'bundlers for Workers resolve this file');
   writeFileSync(join(consumer, 'worker.js'), `
-import { exportStream, fileName } from './node_modules/userexport/pkg/workerd.js';
+import { exportStream, exportToBlob, fileName } from './node_modules/userexport/pkg/workerd.js';
 export default {
   async fetch(req) {
     const url = new URL(req.url);
     const gzip = url.searchParams.has('gzip');
+    if (url.searchParams.has('objects')) {
+      // JS objects through pushUsers (Workers forbid new Function: the interpreted picker), and
+      // the download as a File built by web-sys from the pulled chunks.
+      const users = (await req.text()).split('\\n').filter(Boolean).map((l) => JSON.parse(l));
+      const { file } = await exportToBlob(users, url.searchParams.get('request'), { tenant: 'acme', gzip });
+      return new Response(file, { headers: { 'content-type': file.type, 'x-file-name': file.name, 'x-is-file': String(file instanceof File) } });
+    }
     try {
       const body = exportStream(req.body, url.searchParams.get('request'), { tenant: 'acme', gzip });
       const name = fileName('acme', 'csv', { gzip });
@@ -135,6 +142,12 @@ export default {
       for await (const c of res.body) chunks.push(c);
       const body = Buffer.concat(chunks);
       assert.ok((gzip ? gunzipSync(body) : body).equals(SAMPLE_OUT), `worker output differs (gzip ${gzip})`);
+      const viaObjects = await fetch(new URL(`/?objects&request=${encodeURIComponent(SAMPLE_REQ)}${gzip ? '&gzip' : ''}`, url), { method: 'POST', body: input });
+      assert.equal(viaObjects.headers.get('x-file-name'), `acme.csv${gzip ? '.gz' : ''}`);
+      assert.equal(viaObjects.headers.get('x-is-file'), 'true');
+      assert.equal(viaObjects.headers.get('content-type'), gzip ? 'application/gzip' : 'text/csv;charset=utf-8');
+      const file = Buffer.from(await viaObjects.arrayBuffer());
+      assert.ok((gzip ? gunzipSync(file) : file).equals(SAMPLE_OUT), `pushUsers + File in workerd differs (gzip ${gzip})`);
     }
   } finally {
     await mf.dispose();
