@@ -177,7 +177,10 @@ async function main(argv) {
     }
     const request = await buildRequest(a);
     // The core gzips the output itself (gzip: true): what is pulled is the .gz file's bytes.
-    ex = new Exporter(request, { tenant: a.tenant, connection: a.connection, lenient: a.lenient, gzip: a.gzip });
+    // Several INPUTs are one NDJSON stream (each file's lines numbered on their own below): the
+    // core tells NDJSON from JSON text by the whole input, and one JSON text is a whole input.
+    const input = a.inputs.length > 1 ? 'ndjson' : a.inputFormat;
+    ex = new Exporter(request, { tenant: a.tenant, connection: a.connection, lenient: a.lenient, gzip: a.gzip, input });
   } catch (e) {
     process.stderr.write(`userexport: ${e.message}\n`);
     if (e instanceof UsageError || e.code === 'invalid_argument') process.stderr.write(USAGE);
@@ -204,7 +207,9 @@ async function main(argv) {
   const where = () => (file === '-' ? '' : `${file}: `);
   // Lines are numbered per file; the core numbers the whole stream, so subtract each file's start.
   const describe = (e) => {
-    const msg = e.line !== undefined ? `line ${e.line - lineBase}: ${e.message.replace(/^line \d+: /, '')}` : e.message;
+    // The core's message starts with its own "line N" (", column C" in a JSON text): renumbered.
+    const at = /^line \d+(, column \d+)?: /.exec(e.message);
+    const msg = e.line !== undefined ? `line ${e.line - lineBase}${at?.[1] ?? ''}: ${e.message.slice(at ? at[0].length : 0)}` : e.message;
     return `${where()}${msg}`;
   };
   const reportSkipped = () => {
@@ -221,25 +226,20 @@ async function main(argv) {
   try {
     for (file of a.inputs) {
       if (ex.limitReached) break;
-      if (a.inputFormat === 'json') {
-        const chunks = [];
-        for await (const c of inputChunks(file)) chunks.push(c);
-        ex.pushJson(Buffer.concat(chunks));
-        await drain();
-        continue;
-      }
       lineBase = ex.stats.lines;
       let last = 0x0a;
+      // The core reads the bytes in the form the Exporter was given (for one INPUT it tells
+      // NDJSON from JSON text itself); a JSON text is read once the input is finished.
       for await (const c of inputChunks(file)) {
         if (c.length === 0) continue;
-        ex.pushNdjson(c);
+        ex.push(c);
         last = c[c.length - 1];
         await drain();
         if (ex.limitReached) break;
       }
       // A file's last line may lack its newline; it must not run into the next file's first line.
-      if (last !== 0x0a && !ex.limitReached) {
-        ex.pushNdjson('\n');
+      if (a.inputs.length > 1 && last !== 0x0a && !ex.limitReached) {
+        ex.push('\n');
         await drain();
       }
     }

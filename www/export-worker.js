@@ -5,7 +5,7 @@ import init, { Exporter, isGzip } from '../pkg/userexport.js';
 import { exportsDir } from './jobs.js';
 
 const PROGRESS_MS = 100; // the page promises an update at least every 250 ms: leave room for slow chunks
-const HEAD_BYTES = 1 << 20; // enough to tell NDJSON from a JSON text
+const FORMS = { auto: 'Auto', ndjson: 'NDJSON', json: 'JSON text' };
 const OUT_BYTES = 1 << 16; // one pullInto buffer, reused for the whole export
 // One input buffer, refilled by a BYOB reader: a fresh Uint8Array per File.stream() chunk is
 // garbage V8 collects late (a dedicated worker's JS heap barely grows, so GC seldom runs), and
@@ -49,8 +49,10 @@ function post(id, type, payload) {
 async function runExport({ source, request, options, handle, onProgress }) {
   // Gzip happens inside wasm: with CompressionStream, its output chunks were left to V8's rare
   // GCs in a worker whose JS heap barely grows (65 MiB of them at a million users).
-  const { input: form, ...exporterOptions } = options;
-  const ex = new Exporter(request, exporterOptions);
+  // A file's bytes go to the core in the form the page's "Input format" names (input: 'auto'
+  // lets the core tell NDJSON from JSON text); Management API pages are JSON texts each.
+  const { input: form = 'auto', ...rest } = options;
+  const ex = new Exporter(request, source.kind === 'pages' ? rest : { ...rest, input: form });
   const started = performance.now();
   let lastReport = 0;
   let written = 0;
@@ -92,30 +94,21 @@ async function runExport({ source, request, options, handle, onProgress }) {
     } else {
       src = await openInput(source.blob, (n) => (bytesRead += n));
       const { read, gzipped } = src;
-      const head = await readHead(read);
-      input = form === 'ndjson' ? 'NDJSON' : form === 'json' ? 'JSON text' : sniff(head.bytes, head.ended);
-      if (gzipped) input += ' (gzip)';
-      if (input.startsWith('NDJSON')) {
-        if (head.bytes.length) ex.pushNdjson(head.bytes);
+      const how = gzipped ? ' (gzip)' : '';
+      input = `${FORMS[form]}${how}`;
+      while (!ex.limitReached) {
+        // push copies the bytes into wasm memory, so the buffer can be refilled next.
+        const chunk = await read();
+        if (!chunk) break;
+        ex.push(chunk);
         await drain();
-        while (!ex.limitReached) {
-          // pushNdjson copies the bytes into wasm memory, so the buffer can be refilled next.
-          const chunk = await read();
-          if (!chunk) break;
-          ex.pushNdjson(chunk);
-          await drain();
-        }
-      } else {
-        // A JSON array or page is one JSON text: the core needs all of it at once.
-        const parts = [head.bytes];
-        for (let chunk = await read(); chunk; chunk = await read()) {
-          parts.push(chunk.slice());
-          report(false);
-        }
-        ex.pushJson(new Uint8Array(await new Blob(parts).arrayBuffer()));
       }
     }
     ex.finish();
+    // Only NDJSON is counted in lines: what the core made of an "Auto" file, for More info.
+    if (source.kind !== 'pages' && form === 'auto') {
+      input = input.replace('Auto', ex.stats.lines > 0 || ex.stats.bytesIn === 0 ? 'NDJSON' : 'JSON text');
+    }
     while (!ex.done) await drain();
     report(true);
     // The wasm heap never shrinks: its size now is the most it needed (flat memory, visible).
@@ -192,50 +185,4 @@ function byobReader(stream) {
   } catch {
     return null;
   }
-}
-
-/** Reads until the first newline (or HEAD_BYTES, or the end); copies, as `read` reuses its buffer. */
-async function readHead(read) {
-  const parts = [];
-  let size = 0;
-  for (;;) {
-    const chunk = await read();
-    if (!chunk) return { bytes: concat(parts, size), ended: true };
-    parts.push(chunk.slice());
-    size += chunk.length;
-    if (size >= HEAD_BYTES || chunk.includes(0x0a)) return { bytes: concat(parts, size), ended: false };
-  }
-}
-
-function concat(parts, size) {
-  if (parts.length === 1) return parts[0];
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
-/**
- * "NDJSON", or one JSON text: a JSON array, a pretty-printed user, or a Management API page
- * `{"users":[…]}` is one JSON text; anything whose first line is a whole object is NDJSON
- * (Auth0's own export included).
- */
-function sniff(bytes, ended) {
-  let i = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
-  while (i < bytes.length && ' \t\r\n'.includes(String.fromCharCode(bytes[i]))) i++;
-  if (bytes[i] === 0x5b) return 'JSON array';
-  if (bytes[i] !== 0x7b) return 'NDJSON';
-  const nl = bytes.indexOf(0x0a, i);
-  if (nl < 0 && !ended) return 'NDJSON'; // a first line longer than HEAD_BYTES: only NDJSON has those
-  let first;
-  try {
-    first = JSON.parse(new TextDecoder().decode(bytes.subarray(i, nl < 0 ? bytes.length : nl)));
-  } catch {
-    return nl < 0 ? 'NDJSON' : 'JSON text';
-  }
-  const page = first && Array.isArray(first.users) && !('user_id' in first);
-  return page ? 'Management API page' : 'NDJSON';
 }

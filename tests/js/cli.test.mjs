@@ -197,3 +197,48 @@ test('--gzip is the core\'s gzip: stdout and file gunzip (node:zlib) to the plai
   assert.ok(gunzipSync(readFileSync(join(cwd, 'acme.csv.gz'))).equals(plain));
   rmSync(cwd, { recursive: true });
 });
+
+test('--input-format auto (default): the core tells NDJSON from JSON text; a bad first line is NDJSON line 1', () => {
+  const cwd = tmp();
+  const users = Array.from({ length: 30 }, (_, i) => JSON.stringify({ user_id: `auth0|${i + 1}` }));
+  writeFileSync(join(cwd, 'first-bad.ndjson'), ['{"user_id":"x",', ...users.slice(1)].join('\n') + '\n');
+  const strict = cli(['first-bad.ndjson', '--field', 'user_id', '--out', 'x.json'], { cwd });
+  assert.equal(strict.code, 1, strict.stderr);
+  assert.match(strict.stderr, /^userexport: first-bad\.ndjson: line 1: /);
+  assert.ok(!existsSync(join(cwd, 'x.json')));
+  const lenient = cli(['first-bad.ndjson', '--field', 'user_id', '--lenient', '--out', '-'], { cwd });
+  assert.equal(lenient.code, 0, lenient.stderr);
+  assert.equal(lenient.stdout.toString(), users.slice(1).map((u) => `${u}\n`).join(''));
+  assert.match(lenient.stderr, /^userexport: skipped first-bad\.ndjson: line 1: /);
+  assert.equal(lenient.stderr.trim().split('\n').length, 1, 'one skipped line (no summary with --out -)');
+
+  // One pretty-printed JSON array or user: a JSON text, read whole (auto and json agree; stdin too).
+  const want = users.map((u) => `${u}\n`).join('');
+  writeFileSync(join(cwd, 'pretty.json'), JSON.stringify(users.map((u) => JSON.parse(u)), null, 2));
+  writeFileSync(join(cwd, 'one.json'), JSON.stringify({ user_id: 'solo', email: 's@example.com' }, null, 2));
+  for (const extra of [[], ['--input-format', 'auto'], ['--input-format', 'json']]) {
+    const r = cli(['pretty.json', '--field', 'user_id', '--out', '-', ...extra], { cwd });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout.toString(), want);
+    const one = cli(['one.json', '--field', 'user_id', '--out', '-', ...extra], { cwd });
+    assert.equal(one.stdout.toString(), '{"user_id":"solo"}\n', one.stderr);
+  }
+  const viaStdin = cli(['--field', 'user_id', '--out', '-'], { cwd, input: gzipSync(readFileSync(join(cwd, 'pretty.json'))) });
+  assert.equal(viaStdin.stdout.toString(), want, viaStdin.stderr);
+
+  // Named NDJSON, a JSON array fails at its first line (a bare "["), lenient or not: never a
+  // completed export with its users dropped because the form was guessed.
+  const named = cli(['pretty.json', '--field', 'user_id', '--input-format', 'ndjson', '--out', '-'], { cwd });
+  assert.equal(named.code, 1);
+  assert.match(named.stderr, /pretty\.json: line 1: /);
+
+  // A JSON text that is not one valid value fails naming line and column, lenient too.
+  writeFileSync(join(cwd, 'broken.json'), '[\n  {"user_id":"a"},\n  {"user_id":"b"}\n  {"user_id":"c"}\n]\n');
+  for (const extra of [[], ['--lenient']]) {
+    const r = cli(['broken.json', '--field', 'user_id', '--out', 'y.json', ...extra], { cwd });
+    assert.equal(r.code, 1, `${extra}: ${r.stderr}`);
+    assert.match(r.stderr, /^userexport: broken\.json: line 4, column 3: the input is not one valid JSON text/);
+    assert.ok(!existsSync(join(cwd, 'y.json')));
+  }
+  rmSync(cwd, { recursive: true });
+});
