@@ -98,7 +98,7 @@ function parseArgs(argv) {
 }
 
 async function buildRequest(a) {
-  let text = a.request ?? (a.requestFile !== undefined ? await readFile(a.requestFile, 'utf8').catch((e) => {
+  const text = a.request ?? (a.requestFile !== undefined ? await readFile(a.requestFile, 'utf8').catch((e) => {
     throw new UsageError(`cannot read --request-file ${a.requestFile}: ${e.message}`);
   }) : '{}');
   let body;
@@ -196,6 +196,7 @@ async function main(argv) {
   }
   // Write beside the target and rename on success, so a failed export leaves no file behind.
   const tmpPath = toStdout ? null : join(dirname(outPath), `.${basename(outPath)}.${process.pid}.tmp`);
+  /** @type {import('node:stream').Writable} */
   const sink = toStdout ? process.stdout : createWriteStream(tmpPath);
   const write = async (chunk) => {
     if (!sink.write(chunk)) await new Promise((r) => sink.once('drain', r));

@@ -32,7 +32,7 @@ export function exportStream(
 export function createExportTransform(
   request?: ExportRequest | string,
   options?: ExportStreamOptions,
-): ReadableWritablePair<Uint8Array, Uint8Array | string>;
+): TransformStream<Uint8Array | string, Uint8Array>;
 
 export interface ExportBlob extends Partial<ExportSummary> {
   blob: Blob;

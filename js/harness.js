@@ -229,6 +229,7 @@ export function makeHarness(glue, ready = async () => {}) {
           free();
         }
       },
+      // @ts-expect-error Transformer.cancel is newer in the Streams spec than TypeScript's lib.
       cancel() {
         free();
       },
@@ -237,6 +238,7 @@ export function makeHarness(glue, ready = async () => {}) {
   }
 
   async function exportToBlob(source, request, options = {}) {
+    /** @type {import('./harness.js').ExportSummary | null} */
     let summary = null;
     const stream = exportStream(source, request, { ...options, onEnd: (s) => { summary = s; options.onEnd?.(s); } });
     const chunks = [];

@@ -41,6 +41,15 @@ pub struct Options {
     pub gzip: bool,
     /// The form of the bytes given to [`Exporter::push_bytes`]. Default: [`InputForm::Auto`].
     pub input_form: InputForm,
+    /// The physical line number of the first NDJSON byte pushed. Default: 1, the start of a
+    /// stream. A shard or a resumed export that starts after line `n` of a stream (at a line
+    /// boundary) passes `n + 1`: errors then carry the stream's line numbers, and a BOM is not
+    /// skipped, as it is only allowed at the start of a stream. (For JSON text, the first
+    /// index is [`Exporter::push_json_from`]'s.) With a `limit`, such an export passes the
+    /// users still to write in its request.
+    pub first_line: u64,
+    /// Write the CSV header line. Default: `true`; every shard but the first passes `false`.
+    pub write_header: bool,
 }
 
 impl Default for Options {
@@ -53,6 +62,8 @@ impl Default for Options {
             max_record_bytes: DEFAULT_MAX_RECORD_BYTES,
             gzip: false,
             input_form: InputForm::Auto,
+            first_line: 1,
+            write_header: true,
         }
     }
 }
@@ -94,6 +105,8 @@ pub struct Exporter {
     chunk_size: usize,
     /// [`Options::input_form`].
     options_form: InputForm,
+    /// [`Options::first_line`].
+    first_line: u64,
     records: Records,
     input: Input,
     output: Output,
@@ -105,21 +118,23 @@ pub struct Exporter {
 impl Exporter {
     /// A new export of `request` with host `options`.
     pub fn new(request: Request, options: Options) -> Exporter {
-        let records = Records::new(
+        let mut records = Records::new(
             &request,
             options.connection,
             options.query,
             options.lenient,
             options.max_record_bytes,
         );
+        records.stats.lines = options.first_line.max(1) - 1;
         Exporter {
             request,
             chunk_size: options.chunk_size.max(1),
             options_form: options.input_form,
+            first_line: options.first_line,
             records,
             input: Input::None,
             output: Output::new(options.gzip),
-            header_written: false,
+            header_written: !options.write_header,
             finished: false,
             failed: None,
         }
@@ -156,6 +171,23 @@ impl Exporter {
         input + self.output.waiting()
     }
 
+    /// A checkpoint: how many of the bytes pushed lie before the end of the last record read
+    /// (written, skipped or filtered out; its line end included). For NDJSON that is a line
+    /// boundary; a JSON text counts once all its users are read.
+    ///
+    /// Records are encoded ahead of the pulls, so this is a point to resume from only when
+    /// their output has been taken: after a pull returns [`Pull::NeedInput`] or [`Pull::Done`]
+    /// (plain output; a gzip stream keeps some bytes in its compressor). An export that goes
+    /// on from there is fed the input from this offset, with [`Options::first_line`] set to
+    /// `stats().lines + 1`, no header, and the remaining `limit`.
+    pub fn consumed_bytes(&self) -> u64 {
+        match &self.input {
+            Input::None | Input::Undecided(..) | Input::Gathering(_) => 0,
+            Input::Ndjson(lines) => lines.consumed(),
+            Input::Json(texts) => texts.consumed(),
+        }
+    }
+
     /// True once [`Exporter::finish`] was called.
     pub fn is_finished(&self) -> bool {
         self.finished
@@ -183,7 +215,7 @@ impl Exporter {
             return Ok(());
         }
         if matches!(self.input, Input::None) {
-            self.input = Input::Ndjson(Lines::default());
+            self.input = Input::Ndjson(Lines::starting_at(self.first_line));
         }
         let Input::Ndjson(lines) = &mut self.input else { return Err(mixed()) };
         lines.push(chunk, self.records.max_record_bytes);
@@ -204,7 +236,7 @@ impl Exporter {
             self.input = match self.options_form {
                 InputForm::Auto => Input::Undecided(Vec::new(), 0),
                 InputForm::Json => Input::Gathering(Vec::new()),
-                InputForm::Ndjson => Input::Ndjson(Lines::default()),
+                InputForm::Ndjson => Input::Ndjson(Lines::starting_at(self.first_line)),
             };
         }
         let cap = self.records.max_record_bytes;
@@ -236,7 +268,7 @@ impl Exporter {
         self.input = match form {
             InputForm::Json => Input::Gathering(buf),
             InputForm::Ndjson | InputForm::Auto => {
-                let mut lines = Lines::default();
+                let mut lines = Lines::starting_at(self.first_line);
                 lines.push(&buf, self.records.max_record_bytes);
                 Input::Ndjson(lines)
             }

@@ -29,7 +29,8 @@ pub struct Stats {
     pub bytes_in: u64,
     /// Bytes pulled out (compressed bytes when the output is gzipped).
     pub bytes_out: u64,
-    /// NDJSON lines seen so far (complete lines, plus a last line without `\n`).
+    /// The number of the last NDJSON line read (complete lines, plus a last line without `\n`):
+    /// the lines seen so far, counted from [`crate::Options::first_line`].
     pub lines: u64,
 }
 

@@ -46,6 +46,8 @@ struct Text {
 #[derive(Default)]
 pub(crate) struct Texts {
     queue: VecDeque<Text>,
+    /// Bytes of the texts read through.
+    read: u64,
 }
 
 impl Texts {
@@ -103,6 +105,11 @@ impl Texts {
         self.queue.iter().map(|d| d.text.len() - d.pos.min(d.text.len())).sum()
     }
 
+    /// Bytes of the texts read through (a text counts once all its users are read).
+    pub fn consumed(&self) -> u64 {
+        self.read
+    }
+
     /// Every text pushed so far has been read through.
     pub fn exhausted(&self) -> bool {
         self.queue.is_empty()
@@ -121,6 +128,7 @@ impl Texts {
             let text = &doc.text;
             match doc.stage {
                 Stage::Done => {
+                    self.read += doc.text.len() as u64;
                     self.queue.pop_front();
                 }
                 Stage::Unsupported(ref mut message) => {

@@ -1,5 +1,5 @@
-//! Input readers (where the records are in NDJSON bytes and in JSON text, and the cells of users
-//! a host read itself), and telling NDJSON from JSON text.
+//! Input readers: where the records are in NDJSON bytes and in JSON text, the cells of users a
+//! host read itself, and telling NDJSON from JSON text.
 //!
 //! A reader owns the input it was given and hands each record to [`crate::record::Records`].
 

@@ -144,10 +144,6 @@ impl Query {
     /// Tests `value`, met where the paths `paths` all end (`email` and `email.domain`, say),
     /// against their terms: a string is decoded and case-folded once for all of them.
     pub fn observe_at(&self, paths: &[u32], value: QueryValue<'_>, hits: &mut Hits, scratch: &mut Scratch) {
-        let open = |p: &QueryPath, hits: &Hits| p.terms.iter().any(|&t| !hits.get(t));
-        if !paths.iter().any(|&p| open(&self.paths[p as usize], hits)) {
-            return;
-        }
         let (raw, escaped) = match value {
             QueryValue::Null => return,
             QueryValue::Str { raw, escaped } => (raw, escaped),
@@ -164,29 +160,29 @@ impl Query {
                 return;
             }
         };
-        let plain = if escaped {
+        let plain: &[u8] = if escaped {
             scratch.decoded.clear();
             decode_json_string(raw, &mut scratch.decoded);
-            &scratch.decoded[..]
+            &scratch.decoded
         } else {
             raw
         };
-        // Folded once for every path here that needs it.
-        let need_fold =
-            paths.iter().any(|&p| self.paths[p as usize].fold && open(&self.paths[p as usize], hits));
-        let folded = if need_fold {
-            // The scanner has checked UTF-8; bytes that are not (a caller's test) match nothing.
-            let Some(f) = fold_bytes(plain, &mut scratch.folded) else { return };
-            f
-        } else {
-            plain
-        };
+        // Folded at most once, when the first path that needs it is reached.
+        let mut folded = Folded::NotYet;
         for &p in paths {
             let path = &self.paths[p as usize];
-            if !open(path, hits) {
+            if path.terms.iter().all(|&t| hits.get(t)) {
                 continue;
             }
-            let mut bytes = if path.fold { folded } else { plain };
+            if path.fold && folded == Folded::NotYet {
+                folded = fold_bytes(plain, &mut scratch.folded);
+            }
+            let mut bytes = match (path.fold, folded) {
+                (false, _) | (true, Folded::Unchanged) => plain,
+                (true, Folded::Written) => &scratch.folded[..],
+                // The scanner has checked UTF-8; bytes that are not (a caller's test) match nothing.
+                (true, _) => return,
+            };
             if path.domain {
                 // Folding never makes or removes an '@', so cutting after folding is the same.
                 match bytes.iter().rposition(|&b| b == b'@') {
@@ -212,18 +208,34 @@ impl Query {
     }
 }
 
-/// The lower-case form of `bytes`: themselves when there is nothing to fold, else written to
-/// `out`; `None` when they are not UTF-8.
-fn fold_bytes<'a>(bytes: &'a [u8], out: &'a mut Vec<u8>) -> Option<&'a [u8]> {
+/// Where the case-folded form of a string is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Folded {
+    NotYet,
+    /// Folding changes nothing: the string itself.
+    Unchanged,
+    /// In the scratch buffer.
+    Written,
+    /// The bytes are not UTF-8.
+    Invalid,
+}
+
+/// Folds `bytes` into `out` when folding changes them.
+fn fold_bytes(bytes: &[u8], out: &mut Vec<u8>) -> Folded {
     if bytes.is_ascii() {
         if !bytes.iter().any(u8::is_ascii_uppercase) {
-            return Some(bytes);
+            return Folded::Unchanged;
         }
         out.clear();
-        out.extend(bytes.iter().map(u8::to_ascii_lowercase));
-        return Some(out);
+        out.extend_from_slice(bytes);
+        out.make_ascii_lowercase();
+        return Folded::Written;
     }
-    fold_into(bytes, out).then_some(&out[..])
+    if fold_into(bytes, out) {
+        Folded::Written
+    } else {
+        Folded::Invalid
+    }
 }
 
 /// A bad query as the crate's error: `invalid_query` (Auth0's 400 `invalid_query_string`).

@@ -157,6 +157,12 @@ fn lex(text: &str) -> Result<(Vec<Token>, usize), QueryError> {
                     s.push(c);
                     i += 1;
                 }
+                if chars.get(i) == Some(&'[') && chars.get(i + 1).is_some_and(char::is_ascii_digit) {
+                    return err(
+                        i + 1,
+                        "expected ':' after the field name: query paths have no [n] (Auth0 skips array levels: write identities.connection)",
+                    );
+                }
                 let field = chars.get(i) == Some(&':');
                 if field {
                     i += 1;

@@ -191,7 +191,8 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     let mut i = 0;
     while i <= last {
         i += hay[i..=last].iter().position(|&b| b == first)?;
-        if &hay[i + 1..i + needle.len()] == rest {
+        // Needles are a few bytes: a loop, not a library call per candidate.
+        if hay[i + 1..i + needle.len()].iter().zip(rest).all(|(a, b)| a == b) {
             return Some(i);
         }
         i += 1;
@@ -210,20 +211,16 @@ pub(crate) fn fold_into(s: &[u8], out: &mut Vec<u8>) -> bool {
     let mut i = 0;
     let mut buf = [0u8; 4];
     while i < s.len() {
-        let b = s[i];
-        if b < 0x80 {
-            out.push(b.to_ascii_lowercase());
-            i += 1;
+        // A run of ASCII is copied and lower-cased as one slice, not byte by byte.
+        let run = s[i..].iter().position(|&b| b >= 0x80).unwrap_or(s.len() - i);
+        if run > 0 {
+            let from = out.len();
+            out.extend_from_slice(&s[i..i + run]);
+            out[from..].make_ascii_lowercase();
+            i += run;
             continue;
         }
-        let len = match b {
-            0xC2..=0xDF => 2,
-            0xE0..=0xEF => 3,
-            0xF0..=0xF4 => 4,
-            _ => return false,
-        };
-        let Some(Ok(text)) = s.get(i..i + len).map(std::str::from_utf8) else { return false };
-        let c = text.chars().next().expect("one char");
+        let Some((c, len)) = decode_utf8(&s[i..]) else { return false };
         match lower_fast(c) {
             Some(l) => out.extend_from_slice(l.encode_utf8(&mut buf).as_bytes()),
             None => {
@@ -237,12 +234,68 @@ pub(crate) fn fold_into(s: &[u8], out: &mut Vec<u8>) -> bool {
     true
 }
 
-/// The lower case of `c` where it is known without Unicode's tables.
+/// The non-ASCII character at the start of `s` and its length in bytes, if `s` starts with
+/// well-formed UTF-8 (no overlong form, no surrogate, nothing past U+10FFFF).
+#[inline]
+fn decode_utf8(s: &[u8]) -> Option<(char, usize)> {
+    let cont = |i: usize| s.get(i).copied().filter(|b| b & 0xC0 == 0x80).map(|b| (b & 0x3F) as u32);
+    let b0 = *s.first()? as u32;
+    let (code, len) = match b0 {
+        0xC2..=0xDF => ((b0 & 0x1F) << 6 | cont(1)?, 2),
+        0xE0..=0xEF => {
+            let b1 = cont(1)?;
+            if (b0 == 0xE0 && b1 < 0x20) || (b0 == 0xED && b1 >= 0x20) {
+                return None;
+            }
+            ((b0 & 0x0F) << 12 | b1 << 6 | cont(2)?, 3)
+        }
+        0xF0..=0xF4 => {
+            let b1 = cont(1)?;
+            if (b0 == 0xF0 && b1 < 0x10) || (b0 == 0xF4 && b1 >= 0x10) {
+                return None;
+            }
+            ((b0 & 0x07) << 18 | b1 << 12 | cont(2)? << 6 | cont(3)?, 4)
+        }
+        _ => return None,
+    };
+    Some((char::from_u32(code)?, len))
+}
+
+/// The lower case of `c` where it is known without Unicode's tables: Latin-1, Latin
+/// Extended-A and Extended Additional (their upper / lower pairs), and the caseless blocks
+/// from Hebrew to Tibetan, CJK, kana and Hangul.
 #[inline]
 fn lower_fast(c: char) -> Option<char> {
-    match c as u32 {
-        0xC0..=0xD6 | 0xD8..=0xDE => char::from_u32(c as u32 + 0x20),
-        0x80..=0xBF | 0xD7 | 0xDF..=0xFF | 0x3000..=0x9FFF | 0xAC00..=0xD7FF => Some(c),
+    let u = c as u32;
+    let next = || char::from_u32(u + 1);
+    match u {
+        0xC0..=0xD6 | 0xD8..=0xDE => char::from_u32(u + 0x20),
+        0x80..=0xBF | 0xD7 | 0xDF..=0xFF | 0x590..=0xFFF | 0x3000..=0x9FFF | 0xAC00..=0xD7FF => Some(c),
+        0x1E00..=0x1E95 | 0x1EA0..=0x1EFF => {
+            if u % 2 == 0 {
+                next()
+            } else {
+                Some(c)
+            }
+        }
+        0x1E96..=0x1E9D | 0x1E9F => Some(c),
+        0x130 => None,
+        0x100..=0x137 | 0x14A..=0x177 => {
+            if u % 2 == 0 {
+                next()
+            } else {
+                Some(c)
+            }
+        }
+        0x139..=0x148 | 0x179..=0x17E => {
+            if u % 2 == 1 {
+                next()
+            } else {
+                Some(c)
+            }
+        }
+        0x178 => Some('\u{FF}'),
+        0x138 | 0x149 | 0x17F => Some(c),
         _ => None,
     }
 }
@@ -635,8 +688,18 @@ mod tests {
             assert_eq!(String::from_utf8(out).unwrap(), c.to_lowercase().collect::<String>(), "U+{code:04X}");
         }
         let mut out = Vec::new();
-        assert!(!fold_into(b"a\xffb", &mut out));
-        assert!(!fold_into(b"\xc3", &mut out));
+        for bad in [
+            &b"a\xffb"[..],
+            b"\xc3",
+            b"\xc0\x80",
+            b"\xe0\x80\x80",
+            b"\xed\xa0\x80",
+            b"\xf4\x90\x80\x80",
+            b"\xc3a",
+        ] {
+            assert!(!fold_into(bad, &mut out), "{bad:?}");
+            assert!(std::str::from_utf8(bad).is_err());
+        }
     }
 
     #[test]

@@ -251,6 +251,8 @@ fn refused_queries_say_where_and_what() {
         ("name:*", 6, "_exists_:name"),
         ("name:a OR", 10, "expected a clause after OR"),
         (":x", 1, "expected a field name before ':'"),
+        ("identities[0].connection:github", 11, "query paths have no [n]"),
+        ("logins_count:[1 TO 5] AND x[1 TO 2]", 28, "query paths have no [n]"),
     ];
     for &(q, at, want) in cases {
         let e = Query::parse(q).expect_err(q);
