@@ -24,6 +24,7 @@ const USAGE = `usage: userexport [INPUT ...] [options]
 
 class UsageError extends Error {}
 
+/** @type {import('node:util').ParseArgsConfig['options']} */
 const FLAGS = {
   'request-file': { type: 'string' },
   request: { type: 'string' },
@@ -41,7 +42,29 @@ const FLAGS = {
   help: { type: 'boolean', short: 'h' },
 };
 
-/** node:util's parseArgs, with its errors turned into usage errors in this CLI's words. */
+/**
+ * @typedef {object} Args
+ * @property {string[]} inputs
+ * @property {{ name: string, export_as?: string }[] | null} fields
+ * @property {string} tenant
+ * @property {'auto' | 'ndjson' | 'json'} inputFormat
+ * @property {string} [requestFile]
+ * @property {string} [request]
+ * @property {string} [format]
+ * @property {string} [connection]
+ * @property {string} [out]
+ * @property {number} [limit]
+ * @property {boolean} gzip
+ * @property {boolean} lenient
+ * @property {boolean} quiet
+ * @property {boolean} help
+ */
+
+/**
+ * node:util's parseArgs, with its errors turned into usage errors in this CLI's words.
+ * @param {string[]} argv
+ * @returns {Args}
+ */
 function parseArgs(argv) {
   let parsed;
   try {
@@ -55,7 +78,9 @@ function parseArgs(argv) {
     if (e.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') throw new UsageError(`${flag} takes no value`);
     throw new UsageError(e.message);
   }
-  const v = parsed.values;
+  // parseArgs types every value as any flag's type; FLAGS says which is which.
+  const v = /** @type {Record<string, any>} */ (parsed.values);
+  /** @type {Args} */
   const a = {
     inputs: parsed.positionals,
     fields: null,
@@ -82,7 +107,7 @@ function parseArgs(argv) {
     if (t.kind !== 'option') continue;
     if (t.name === 'sample') a.limit = 10;
     if (t.name === 'limit') {
-      if (!/^\d+$/.test(t.value)) throw new UsageError(`--limit needs a whole number, got ${JSON.stringify(t.value)}`);
+      if (!/^\d+$/.test(t.value ?? '')) throw new UsageError(`--limit needs a whole number, got ${JSON.stringify(t.value)}`);
       a.limit = Number(t.value);
     }
   }
