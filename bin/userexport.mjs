@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
 import { parseArgs as parseFlags } from 'node:util';
 import { createGunzip } from 'node:zlib';
-import { Exporter, isGzip } from 'userexport';
+import { Exporter, detectInput, isGzip } from 'userexport';
 
 const USAGE = `usage: userexport [INPUT ...] [options]
   INPUT                 files, or - / nothing for stdin; gzip detected
@@ -143,6 +143,26 @@ async function buildRequest(a) {
 }
 
 /** The bytes of one input: a file or stdin, gunzipped when it starts with gzip's magic bytes. */
+/**
+ * The form the core tells for one INPUT file (gunzipped when gzipped), reading only as far as it
+ * needs: for several INPUTs, which are one NDJSON stream, a JSON text among them is refused.
+ */
+async function formOf(path) {
+  const parts = [];
+  let size = 0;
+  let tried = 0;
+  for await (const c of inputChunks(path)) {
+    parts.push(c);
+    size += c.length;
+    // Asked again only when the bytes have doubled, so a long undecided prefix costs linear time.
+    if (size < tried * 2) continue;
+    tried = size;
+    const form = detectInput(Buffer.concat(parts), false);
+    if (form) return form;
+  }
+  return detectInput(Buffer.concat(parts), true);
+}
+
 async function* inputChunks(path) {
   const raw = path === '-' ? process.stdin : createReadStream(path, { highWaterMark: 1 << 20 });
   const it = raw[Symbol.asyncIterator]();
@@ -201,6 +221,13 @@ async function main(argv) {
       return 0;
     }
     const request = await buildRequest(a);
+    if (a.inputs.length > 1 && a.inputFormat === 'auto') {
+      for (const f of a.inputs.filter((f) => f !== '-')) {
+        if ((await formOf(f)) === 'json') {
+          throw new UsageError(`${f} is a JSON text, which must be the only INPUT (several INPUTs are read as one NDJSON stream; --input-format ndjson reads it line by line)`);
+        }
+      }
+    }
     // The core gzips the output itself (gzip: true): what is pulled is the .gz file's bytes.
     // Several INPUTs are one NDJSON stream (each file's lines numbered on their own below): the
     // core tells NDJSON from JSON text by the whole input, and one JSON text is a whole input.

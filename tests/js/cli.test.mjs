@@ -232,14 +232,21 @@ test('--input-format auto (default): the core tells NDJSON from JSON text; a bad
   assert.equal(named.code, 1);
   assert.match(named.stderr, /pretty\.json: line 1: /);
 
-  // Several INPUTs are one NDJSON stream: a JSON array among them fails at its own line 1.
-  const mixed = cli(['first-bad.ndjson', 'pretty.json', '--field', 'user_id', '--out', '-'], { cwd });
-  assert.equal(mixed.code, 1);
-  assert.match(mixed.stderr, /^userexport: first-bad\.ndjson: line 1: /);
+  // Several INPUTs are one NDJSON stream: a JSON text among them is a usage error before anything
+  // is read (the core's detectInput tells, per file), lenient or not; named NDJSON reads it by line.
   writeFileSync(join(cwd, 'good.ndjson'), users.slice(0, 2).join('\n'));
-  const second = cli(['good.ndjson', 'pretty.json', '--field', 'user_id', '--out', '-'], { cwd });
-  assert.equal(second.code, 1);
-  assert.match(second.stderr, /^userexport: pretty\.json: line 1: /);
+  for (const extra of [[], ['--lenient']]) {
+    const mixed = cli(['good.ndjson', 'pretty.json', '--field', 'user_id', '--out', 'z.csv', ...extra], { cwd });
+    assert.equal(mixed.code, 2, mixed.stderr);
+    assert.match(mixed.stderr, /^userexport: pretty\.json is a JSON text, which must be the only INPUT/);
+    assert.ok(!existsSync(join(cwd, 'z.csv')));
+  }
+  const asLines = cli(['good.ndjson', 'pretty.json', '--field', 'user_id', '--input-format', 'ndjson', '--out', '-'], { cwd });
+  assert.equal(asLines.code, 1);
+  assert.match(asLines.stderr, /^userexport: pretty\.json: line 1: /);
+  const badFirst = cli(['first-bad.ndjson', 'good.ndjson', '--field', 'user_id', '--out', '-'], { cwd });
+  assert.equal(badFirst.code, 1);
+  assert.match(badFirst.stderr, /^userexport: first-bad\.ndjson: line 1: /);
 
   // A JSON text that is not one valid value fails naming line and column, lenient too.
   writeFileSync(join(cwd, 'broken.json'), '[\n  {"user_id":"a"},\n  {"user_id":"b"}\n  {"user_id":"c"}\n]\n');
