@@ -33,8 +33,9 @@ if ! [ node_modules/.package-lock.json -nt package-lock.json ]; then
   npm ci --no-audit --no-fund --loglevel=error
 fi
 
-# The edge Worker's and the benchmark's own pinned tools (the auth0 SDK; the peer CSV libraries).
-for dir in edge bench; do
+# The edge Worker's, the benchmark's and the bundler tests' own pinned tools (the auth0 SDK; the peer
+# CSV libraries; Vite, webpack, esbuild and wrangler), kept out of the package's devDependencies.
+for dir in edge bench tests/bundlers; do
   if ! [ "$dir/node_modules/.package-lock.json" -nt "$dir/package-lock.json" ]; then
     npm ci --prefix "$dir" --no-audit --no-fund --loglevel=error
   fi

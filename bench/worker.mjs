@@ -1,7 +1,7 @@
 // One benchmark run in a fresh process: `node worker.mjs <peer> <csv|ndjson> <file.ndjson>`; prints one JSON line.
 //
 // Every peer does the same job (bench/job.json) on the same input and must write the same bytes
-// as userexport (decisions.md). The output is sha256-hashed as it is produced; the time spent
+// as userexport (COMPATIBILITY.md). The output is sha256-hashed as it is produced; the time spent
 // hashing is measured and taken off, so the hash costs no peer anything.
 
 import { createHash } from 'node:crypto';
@@ -42,7 +42,7 @@ const FIELDS = JOB.fields.map((f) => ({
 }));
 const COLUMNS = FIELDS.map((f) => f.column);
 
-/** decisions.md: a key step enters only an object, an index step only an array; else absent. */
+/** COMPATIBILITY.md: a key step enters only an object, an index step only an array; else absent. */
 function pick(user, path) {
   let v = user;
   for (const step of path) {

@@ -77,7 +77,7 @@ function parseArgs(argv) {
 }
 
 async function buildRequest(a) {
-  let text = a.request ?? (a.requestFile !== undefined ? await readFile(a.requestFile, 'utf8').catch((e) => {
+  const text = a.request ?? (a.requestFile !== undefined ? await readFile(a.requestFile, 'utf8').catch((e) => {
     throw new UsageError(`cannot read --request-file ${a.requestFile}: ${e.message}`);
   }) : '{}');
   let body;
@@ -170,12 +170,14 @@ async function main(argv) {
   }
   // Write beside the target and rename on success, so a failed export leaves no file behind.
   const tmpPath = toStdout ? null : join(dirname(outPath), `.${basename(outPath)}.${process.pid}.tmp`);
-  let sink = toStdout ? process.stdout : createWriteStream(tmpPath);
+  /** @type {import('node:stream').Writable} */
+  const sink = toStdout ? process.stdout : createWriteStream(tmpPath);
   let gzip = null;
   if (a.gzip) {
     gzip = createGzip();
     gzip.pipe(sink);
   }
+  /** @type {import('node:stream').Writable} */
   const target = gzip ?? sink;
   const write = async (chunk) => {
     if (!target.write(chunk)) await new Promise((r) => target.once('drain', r));

@@ -1,4 +1,4 @@
-// The JS half of the wasm door (bound by src/wasm.rs): what must run as JS to be fast or exact.
+// The JS half of the wasm door (bound by src/wasm/mod.rs): what must run as JS to be fast or exact.
 //
 // pushUsers reads JS objects only along the selected paths (COMPATIBILITY.md, "JS objects"): a
 // picker built once per export walks each user's selected paths and writes each value as a typed
@@ -14,6 +14,7 @@ let canGenerate;
 function generationAllowed() {
   if (canGenerate === undefined) {
     try {
+      // eslint-disable-next-line no-new-func -- the probe for the CSP check above
       canGenerate = new Function('return 1')() === 1;
     } catch {
       canGenerate = false;
@@ -63,12 +64,51 @@ const isBoxed = (v) => v.constructor !== Object && (v instanceof String || v ins
  * A picker for `paths` (arrays of keys and indexes): `pick(user)` writes the user's selected
  * values as cells of the current batch, or throws a `Bad` naming the field JSON cannot carry.
  */
-export function make_picker(paths, names) {
-  if (generationAllowed()) return generatedPicker(paths, names);
+export function make_picker(paths, queryPaths, names) {
+  const queryNames = names.slice(paths.length);
+  const fields = generationAllowed() ? generatedPicker(paths, names) : interpretedPicker(paths, names);
+  if (queryPaths.length === 0) return fields;
+  return function pick(user) {
+    const root = fields(user);
+    for (let i = 0; i < queryPaths.length; i++) putReached(root, queryPaths[i], queryNames[i]);
+  };
+}
+
+function interpretedPicker(paths, names) {
   return function pick(user) {
     const root = checkUser(user);
     for (let i = 0; i < paths.length; i++) put(walk(root, paths[i]), names[i]);
+    return root;
   };
+}
+
+/**
+ * A query path's cell: what its keys reach, arrays crossed at any level (Auth0's search skips
+ * array levels: `identities.connection` looks at every identity). One value is written as it
+ * is; values reached through arrays go as one JSON array, which the core reads through.
+ */
+function putReached(root, keys, name) {
+  const reached = [];
+  let crossed = false;
+  const visit = (v, i, key) => {
+    v = viaToJson(v, key);
+    if (Array.isArray(v)) {
+      crossed = true;
+      for (let e = 0; e < v.length; e++) visit(elementValue(v[e]), i, String(e));
+      return;
+    }
+    if (i === keys.length) {
+      reached.push(v);
+      return;
+    }
+    if (v === null || typeof v !== 'object' || isBoxed(v) || !isEnumerable(v, keys[i])) return;
+    const next = v[keys[i]];
+    if (next === undefined || typeof next === 'function' || typeof next === 'symbol') return;
+    visit(next, i + 1, keys[i]);
+  };
+  visit(root, 0, '');
+  if (reached.length === 0) put(undefined, name);
+  else put(crossed ? reached : reached[0], name);
 }
 
 function generatedPicker(paths, names) {
@@ -94,6 +134,7 @@ function generatedPicker(paths, names) {
     for (let s = 1; s < path.length; s++) lines.push('}');
     lines.push(`put(v, names[${i}]);`);
   });
+  lines.push('return r;');
   // eslint-disable-next-line no-new-func -- generated once per export from the request's own paths
   const make = new Function('checkUser', 'elementValue', 'isBoxed', 'isEnumerable', 'put', 'names', `return function pick(u) {\n${lines.join('\n')}\n};`);
   return make(checkUser, elementValue, isBoxed, isEnumerable, put, names);

@@ -1,7 +1,7 @@
 // Types of the streaming harness (js/harness.js), re-exported by every ESM entry of userexport.
 import type { Exporter, ExportRequest, ExportOptions, ExportStats, ExportErrorFields } from '../pkg/userexport.js';
 
-/** NDJSON (or, with inputFormat "json", JSON text) as bytes or strings, or user objects. */
+/** NDJSON or JSON text (the `input` option, detected by default) as bytes or strings, or user objects. */
 export type ExportSource =
   | ReadableStream<Uint8Array | string>
   | Blob
@@ -17,8 +17,6 @@ export interface ExportSummary {
 }
 
 export interface ExportStreamOptions extends ExportOptions {
-  /** How byte/string input is read: NDJSON (default) or one JSON text (a user, an array, a Management API page), in as many chunks as it comes. */
-  inputFormat?: 'ndjson' | 'json';
   /** Called once, when every byte has been produced. */
   onEnd?: (summary: ExportSummary) => void;
 }
@@ -34,7 +32,7 @@ export function exportStream(
 export function createExportTransform(
   request?: ExportRequest | string,
   options?: ExportStreamOptions,
-): ReadableWritablePair<Uint8Array, Uint8Array | string>;
+): TransformStream<Uint8Array | string, Uint8Array>;
 
 export interface ExportBlob extends Partial<ExportSummary> {
   blob: Blob;

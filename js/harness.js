@@ -81,24 +81,21 @@ function replay(head, iter) {
 }
 
 function splitOptions(options) {
-  // Everything else (gzip included: compressed inside wasm) is the Exporter's own option.
-  const { inputFormat = 'ndjson', onEnd, ...exporterOptions } = options ?? {};
-  if (inputFormat !== 'ndjson' && inputFormat !== 'json') {
-    throw Object.assign(new TypeError('options.inputFormat must be "ndjson" or "json"'), { code: 'invalid_argument' });
-  }
-  return { inputFormat, onEnd, exporterOptions };
+  // Everything but onEnd is the Exporter's own option (gzip and the input form included), so
+  // the Exporter checks them all, unknown keys too.
+  const { onEnd, ...exporterOptions } = options ?? {};
+  return { onEnd, exporterOptions };
 }
 
 /**
- * Feeds a source's items to `ex`. NDJSON chunks go in as they come; a JSON text is one document
- * however many chunks it arrives in, so its pieces are pushed as one text when the input ends.
+ * Feeds a source's items to `ex`: bytes and strings go in as they come, in the form the
+ * `input` option names or the core tells (NDJSON streams; a JSON text is read whole when the
+ * input ends); arrays of users go to pushUsers.
  */
-function feeder(ex, inputFormat) {
-  const pieces = [];
+function feeder(ex) {
   const push = (item) => {
     if (typeof item === 'string' || isBytes(item)) {
-      if (inputFormat === 'json') pieces.push(item);
-      else ex.pushNdjson(item);
+      ex.push(item);
     } else if (item && item.batch) {
       ex.pushUsers(item.batch, item.first);
     } else if (Array.isArray(item) && item.length && (typeof item[0] === 'string' || isBytes(item[0]))) {
@@ -107,25 +104,7 @@ function feeder(ex, inputFormat) {
       ex.pushUsers(item);
     }
   };
-  const finish = () => {
-    if (pieces.length) ex.pushJson(pieces.length === 1 ? pieces[0] : joinPieces(pieces));
-    ex.finish();
-  };
-  return { push, finish };
-}
-
-/** Pieces of one text (strings and/or bytes) as one string, or as one byte array. */
-function joinPieces(pieces) {
-  if (pieces.every((p) => typeof p === 'string')) return pieces.join('');
-  const encoder = new TextEncoder();
-  const arrays = pieces.map((p) => (typeof p === 'string' ? encoder.encode(p) : p instanceof ArrayBuffer ? new Uint8Array(p) : p));
-  const whole = new Uint8Array(arrays.reduce((n, a) => n + a.length, 0));
-  let at = 0;
-  for (const a of arrays) {
-    whole.set(a, at);
-    at += a.length;
-  }
-  return whole;
+  return { push, finish: () => ex.finish() };
 }
 
 /**
@@ -135,7 +114,7 @@ function joinPieces(pieces) {
 export function makeHarness(glue, ready = async () => {}) {
   const { Exporter, isGzip, exportFile } = glue;
   function exportStream(source, request, options) {
-    const { inputFormat, onEnd, exporterOptions } = splitOptions(options);
+    const { onEnd, exporterOptions } = splitOptions(options);
     let ex = null;
     let feed = null;
     let iter = null;
@@ -149,7 +128,7 @@ export function makeHarness(glue, ready = async () => {}) {
     const started = (async () => {
       await ready();
       ex = new Exporter(request, exporterOptions);
-      feed = feeder(ex, inputFormat);
+      feed = feeder(ex);
       try {
         iter = await gunzipIfNeeded(iterate(source), isGzip);
       } catch (e) {
@@ -213,7 +192,7 @@ export function makeHarness(glue, ready = async () => {}) {
   }
 
   function createExportTransform(request, options) {
-    const { inputFormat, onEnd, exporterOptions } = splitOptions(options);
+    const { onEnd, exporterOptions } = splitOptions(options);
     let ex = null;
     let feed = null;
     const free = () => {
@@ -229,7 +208,7 @@ export function makeHarness(glue, ready = async () => {}) {
       async start() {
         await ready();
         ex = new Exporter(request, exporterOptions);
-        feed = feeder(ex, inputFormat);
+        feed = feeder(ex);
       },
       transform(chunk, controller) {
         try {
@@ -250,6 +229,7 @@ export function makeHarness(glue, ready = async () => {}) {
           free();
         }
       },
+      // @ts-expect-error Transformer.cancel is newer in the Streams spec than TypeScript's lib.
       cancel() {
         free();
       },
@@ -258,6 +238,7 @@ export function makeHarness(glue, ready = async () => {}) {
   }
 
   async function exportToBlob(source, request, options = {}) {
+    /** @type {import('./harness.js').ExportSummary | null} */
     let summary = null;
     const stream = exportStream(source, request, { ...options, onEnd: (s) => { summary = s; options.onEnd?.(s); } });
     const chunks = [];

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# `npm test`: every test. Rust habits (fmt, clippy, docs, rust-version), Rust core (host), Rust through wasm in Node, the fuzz targets built and
-# the benchmark smoke-run (so they cannot rot), the package build, then one node --test run over
-# the JS suites: API, harness, CLI, packaging (Node ESM/CJS, bin, workerd, Chromium), the export
-# page in Chromium, and the edge Worker in workerd. Its summary is the last thing printed.
+# `npm test`: every test. Habits (ESLint; Rust fmt, clippy, docs, rust-version), the Rust core
+# (host), Rust through wasm in Node, the fuzz targets built and the benchmark smoke-run (so they
+# cannot rot), the package build, tsc over the harness and the CLI, then one node --test run over
+# the JS suites: API, harness, CLI, packaging (Node ESM/CJS, bin, workerd, Chromium), types,
+# bundlers (Vite, webpack, esbuild, wrangler), the export page in Chromium, and the edge Worker in
+# workerd. Its summary is the last thing printed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
@@ -17,6 +19,8 @@ cargo clippy --quiet --target wasm32-unknown-unknown --lib -- -D warnings
 RUSTDOCFLAGS="-D warnings" cargo doc --quiet --no-deps
 MSRV=$(sed -n 's/^rust-version = "\(.*\)"$/\1/p' Cargo.toml)
 cargo "+$MSRV" check --quiet --lib
+# ESLint over every JS file (eslint.config.js).
+node_modules/.bin/eslint .
 cargo test --release
 # The wasm suite alone (wasm-pack test would build every test target for wasm32, and the
 # property tests need proptest, which is host-only).
@@ -24,5 +28,7 @@ CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner WASM_BINDGEN
   cargo test --target wasm32-unknown-unknown --test wasm_node
 cargo +nightly build --quiet --release --manifest-path fuzz/Cargo.toml
 node scripts/build.mjs
+# The harness and the CLI type-checked as JavaScript against the built package's types (jsconfig.json).
+node_modules/.bin/tsc --noEmit -p jsconfig.json
 node bench/run.mjs --smoke
-node --test tests/js/*.test.mjs tests/www/*.test.mjs edge/test/*.test.mjs
+node --test tests/js/*.test.mjs tests/bundlers/*.test.mjs tests/www/*.test.mjs edge/test/*.test.mjs

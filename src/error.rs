@@ -81,6 +81,8 @@ pub enum Location {
     Line(u64),
     /// 0-based position of the user in the array (or the single user, index 0) of one push.
     Index(u64),
+    /// 1-based line and column (in characters) of a JSON text that is not one valid value.
+    LineColumn(u64, u64),
 }
 
 /// The crate's error: a code, a message a person can act on, and where it happened.
@@ -125,10 +127,18 @@ impl Error {
         self.location
     }
 
-    /// The 1-based NDJSON line, when the error is about an NDJSON record.
+    /// The 1-based line: of an NDJSON record, or of the place a JSON text stops being valid.
     pub fn line(&self) -> Option<u64> {
         match self.location {
-            Some(Location::Line(n)) => Some(n),
+            Some(Location::Line(n) | Location::LineColumn(n, _)) => Some(n),
+            _ => None,
+        }
+    }
+
+    /// The 1-based column (in characters) where a JSON text stops being valid.
+    pub fn column(&self) -> Option<u64> {
+        match self.location {
+            Some(Location::LineColumn(_, c)) => Some(c),
             _ => None,
         }
     }
@@ -152,6 +162,7 @@ impl fmt::Display for Error {
         match self.location {
             Some(Location::Line(n)) => write!(f, "line {n}: ")?,
             Some(Location::Index(n)) => write!(f, "index {n}: ")?,
+            Some(Location::LineColumn(l, c)) => write!(f, "line {l}, column {c}: ")?,
             None => {}
         }
         f.write_str(&self.message)?;

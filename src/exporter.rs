@@ -9,6 +9,7 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::input::cells::CellBatch;
 use crate::input::json_text::Texts;
 use crate::input::ndjson::Lines;
+use crate::input::{detect_input, InputForm, BOM};
 use crate::output::{Output, Pull};
 use crate::query::Query;
 use crate::record::{Records, Stats};
@@ -38,6 +39,17 @@ pub struct Options {
     /// Pull the output gzipped (a `<tenant>.csv.gz` / `.json.gz`, as Auth0 serves it):
     /// gunzipped, exactly the bytes of the plain export. Default: `false`.
     pub gzip: bool,
+    /// The form of the bytes given to [`Exporter::push_bytes`]. Default: [`InputForm::Auto`].
+    pub input_form: InputForm,
+    /// The physical line number of the first NDJSON byte pushed. Default: 1, the start of a
+    /// stream. A shard or a resumed export that starts after line `n` of a stream (at a line
+    /// boundary) passes `n + 1`: errors then carry the stream's line numbers, and a BOM is not
+    /// skipped, as it is only allowed at the start of a stream. (For JSON text, the first
+    /// index is [`Exporter::push_json_from`]'s.) With a `limit`, such an export passes the
+    /// users still to write in its request.
+    pub first_line: u64,
+    /// Write the CSV header line. Default: `true`; every shard but the first passes `false`.
+    pub write_header: bool,
 }
 
 impl Default for Options {
@@ -49,12 +61,20 @@ impl Default for Options {
             chunk_size: DEFAULT_CHUNK_SIZE,
             max_record_bytes: DEFAULT_MAX_RECORD_BYTES,
             gzip: false,
+            input_form: InputForm::Auto,
+            first_line: 1,
+            write_header: true,
         }
     }
 }
 
 enum Input {
     None,
+    /// Bytes from `push_bytes` whose form is not known yet, and the length at the last try
+    /// to tell (tried again only when the bytes have doubled, so the tries cost linear time).
+    Undecided(Vec<u8>, usize),
+    /// A JSON text arriving through `push_bytes`, read whole once the input is finished.
+    Gathering(Vec<u8>),
     Ndjson(Lines),
     Json(Texts),
 }
@@ -63,6 +83,7 @@ impl Input {
     fn exhausted(&self) -> bool {
         match self {
             Input::None => true,
+            Input::Undecided(buf, _) | Input::Gathering(buf) => buf.is_empty(),
             Input::Ndjson(lines) => lines.exhausted(),
             Input::Json(texts) => texts.exhausted(),
         }
@@ -82,6 +103,10 @@ impl Input {
 pub struct Exporter {
     request: Request,
     chunk_size: usize,
+    /// [`Options::input_form`].
+    options_form: InputForm,
+    /// [`Options::first_line`].
+    first_line: u64,
     records: Records,
     input: Input,
     output: Output,
@@ -93,20 +118,23 @@ pub struct Exporter {
 impl Exporter {
     /// A new export of `request` with host `options`.
     pub fn new(request: Request, options: Options) -> Exporter {
-        let records = Records::new(
+        let mut records = Records::new(
             &request,
             options.connection,
             options.query,
             options.lenient,
             options.max_record_bytes,
         );
+        records.stats.lines = options.first_line.max(1) - 1;
         Exporter {
             request,
             chunk_size: options.chunk_size.max(1),
+            options_form: options.input_form,
+            first_line: options.first_line,
             records,
             input: Input::None,
             output: Output::new(options.gzip),
-            header_written: false,
+            header_written: !options.write_header,
             finished: false,
             failed: None,
         }
@@ -136,10 +164,28 @@ impl Exporter {
     pub fn buffered_bytes(&self) -> usize {
         let input = match &self.input {
             Input::None => 0,
+            Input::Undecided(buf, _) | Input::Gathering(buf) => buf.len(),
             Input::Ndjson(lines) => lines.buffered(),
             Input::Json(texts) => texts.buffered(),
         };
         input + self.output.waiting()
+    }
+
+    /// A checkpoint: how many of the bytes pushed lie before the end of the last record read
+    /// (written, skipped or filtered out; its line end included). For NDJSON that is a line
+    /// boundary; a JSON text counts once all its users are read.
+    ///
+    /// Records are encoded ahead of the pulls, so this is a point to resume from only when
+    /// their output has been taken: after a pull returns [`Pull::NeedInput`] or [`Pull::Done`]
+    /// (plain output; a gzip stream keeps some bytes in its compressor). An export that goes
+    /// on from there is fed the input from this offset, with [`Options::first_line`] set to
+    /// `stats().lines + 1`, no header, and the remaining `limit`.
+    pub fn consumed_bytes(&self) -> u64 {
+        match &self.input {
+            Input::None | Input::Undecided(..) | Input::Gathering(_) => 0,
+            Input::Ndjson(lines) => lines.consumed(),
+            Input::Json(texts) => texts.consumed(),
+        }
     }
 
     /// True once [`Exporter::finish`] was called.
@@ -169,11 +215,64 @@ impl Exporter {
             return Ok(());
         }
         if matches!(self.input, Input::None) {
-            self.input = Input::Ndjson(Lines::default());
+            self.input = Input::Ndjson(Lines::starting_at(self.first_line));
         }
         let Input::Ndjson(lines) = &mut self.input else { return Err(mixed()) };
         lines.push(chunk, self.records.max_record_bytes);
         Ok(())
+    }
+
+    /// Pushes input bytes in the form [`Options::input_form`] names: NDJSON, JSON text, or
+    /// (the default) whichever [`detect_input`] tells. A chunk may end anywhere.
+    ///
+    /// NDJSON streams; a JSON text is read whole once [`Exporter::finish`] is called. While
+    /// the form is undecided the bytes wait here, at most about the record-size cap: past
+    /// that the first record is too large either way, and the input is read as NDJSON.
+    pub fn push_bytes(&mut self, chunk: &[u8]) -> Result<()> {
+        if !self.check_push(chunk.len())? {
+            return Ok(());
+        }
+        if matches!(self.input, Input::None) {
+            self.input = match self.options_form {
+                InputForm::Auto => Input::Undecided(Vec::new(), 0),
+                InputForm::Json => Input::Gathering(Vec::new()),
+                InputForm::Ndjson => Input::Ndjson(Lines::starting_at(self.first_line)),
+            };
+        }
+        let cap = self.records.max_record_bytes;
+        match &mut self.input {
+            Input::Undecided(buf, tried) => {
+                buf.extend_from_slice(chunk);
+                let over = buf.len() > cap.saturating_add(2 + BOM.len());
+                if buf.len() < tried.saturating_mul(2) && !over {
+                    return Ok(());
+                }
+                *tried = buf.len();
+                let form = match detect_input(buf, false) {
+                    Some(form) => form,
+                    None if over => InputForm::Ndjson,
+                    None => return Ok(()),
+                };
+                let buf = std::mem::take(buf);
+                self.decide(form, buf);
+            }
+            Input::Gathering(buf) => buf.extend_from_slice(chunk),
+            Input::Ndjson(lines) => lines.push(chunk, cap),
+            Input::Json(_) | Input::None => return Err(mixed()),
+        }
+        Ok(())
+    }
+
+    /// Gives the bytes gathered while undecided to the reader of `form`.
+    fn decide(&mut self, form: InputForm, buf: Vec<u8>) {
+        self.input = match form {
+            InputForm::Json => Input::Gathering(buf),
+            InputForm::Ndjson | InputForm::Auto => {
+                let mut lines = Lines::starting_at(self.first_line);
+                lines.push(&buf, self.records.max_record_bytes);
+                Input::Ndjson(lines)
+            }
+        };
     }
 
     /// Pushes a JSON text holding one user, an array of users, or a Management API page
@@ -242,6 +341,17 @@ impl Exporter {
     pub fn finish(&mut self) -> Result<()> {
         if let Some(e) = &self.failed {
             return Err(e.clone());
+        }
+        if let Input::Undecided(buf, _) = &mut self.input {
+            let buf = std::mem::take(buf);
+            let form = detect_input(&buf, true).expect("a complete input always has a form");
+            self.decide(form, buf);
+        }
+        if let Input::Gathering(buf) = &mut self.input {
+            let buf = std::mem::take(buf);
+            let mut texts = Texts::default();
+            texts.push(&buf, 0, &mut self.records);
+            self.input = Input::Json(texts);
         }
         self.finished = true;
         Ok(())
@@ -322,7 +432,7 @@ fn encode(
         *header_written = true;
     }
     let result = match input {
-        Input::None => Ok(()),
+        Input::None | Input::Undecided(..) | Input::Gathering(_) => Ok(()),
         Input::Ndjson(lines) => lines.fill(records, plain, want, finished),
         Input::Json(texts) => texts.fill(records, plain, want),
     };

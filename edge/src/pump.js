@@ -1,4 +1,5 @@
-// The export pump: source NDJSON -> the package's wasm Exporter (which gzips) -> R2, one chunk at a time.
+// The export pump: the source's users (NDJSON or JSON text, told apart by the core) -> the package's
+// wasm Exporter (which gzips) -> R2, one chunk at a time.
 import { Exporter } from 'userexport';
 import { ndjsonReader } from './gunzip.js';
 import { writeR2 } from './r2-writer.js';
@@ -26,7 +27,8 @@ export async function exportToR2(source, rec, lenient, bucket, partBytes, onProg
   let fill = 0;
   let pushed = 0;
   const push = async (bytes) => {
-    ex.pushNdjson(bytes);
+    // The core tells NDJSON from JSON text (COMPATIBILITY.md, "Telling NDJSON from JSON text").
+    ex.push(bytes);
     pushed += bytes.byteLength;
     await drain();
     await onProgress(pushed);

@@ -90,6 +90,7 @@ impl Encoder for Csv {
     }
 
     fn record(&self, values: &[Option<Value<'_>>], out: &mut Vec<u8>, scratch: &mut Vec<u8>) {
+        let row_start = out.len();
         for (i, value) in values.iter().enumerate() {
             if i > 0 {
                 out.push(b',');
@@ -130,6 +131,11 @@ impl Encoder for Csv {
                     escape_cell(out, &text);
                 }
             }
+        }
+        // A one-column row whose cell is empty would be a blank line, which CSV readers drop:
+        // `""` keeps the row (an empty quoted cell, as the csv crate and Python write it).
+        if values.len() == 1 && out.len() == row_start {
+            out.extend_from_slice(b"\"\"");
         }
         out.push(b'\n');
     }

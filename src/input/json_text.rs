@@ -1,7 +1,9 @@
 //! JSON-text reading: one user, an array of users, or a Management API page, each text whole in memory.
 //!
-//! Texts queue in push order; a pull walks the users of the first one, so an error names the
-//! user's index, and a bad element whose end is known does not stop the ones after it.
+//! Texts queue in push order. A text that is not one valid JSON value fails the export, in
+//! lenient mode too, naming line and column: nothing of it is written. A valid text's users
+//! are then read one by one, so an error names the user's index, and a bad user (not an
+//! object, a duplicate key, longer than the record cap…) does not stop the ones after it.
 
 use std::collections::VecDeque;
 
@@ -30,6 +32,8 @@ enum Stage {
 
 struct Text {
     text: Vec<u8>,
+    /// The whole text has been checked to be one valid JSON value.
+    checked: bool,
     pos: usize,
     stage: Stage,
     /// First invalid UTF-8 offset at or after `pos`, if any.
@@ -42,6 +46,8 @@ struct Text {
 #[derive(Default)]
 pub(crate) struct Texts {
     queue: VecDeque<Text>,
+    /// Bytes of the texts read through.
+    read: u64,
 }
 
 impl Texts {
@@ -64,24 +70,44 @@ impl Texts {
             _ => Stage::Single,
         };
         let bad_utf8 = first_bad_utf8(text, pos);
-        self.queue.push_back(Text { text: text.to_vec(), pos, stage, bad_utf8, base: first_index });
+        let text = text.to_vec();
+        self.queue.push_back(Text { text, checked: false, pos, stage, bad_utf8, base: first_index });
     }
 
     /// Queues users a host read value by value; the first is user `first_index`.
     pub fn push_cells(&mut self, batch: CellBatch, first_index: u64) {
         let stage = Stage::Cells(Box::new((batch, CellCursor::default())));
-        self.queue.push_back(Text { text: Vec::new(), pos: 0, stage, bad_utf8: None, base: first_index });
+        self.queue.push_back(Text {
+            text: Vec::new(),
+            checked: true,
+            pos: 0,
+            stage,
+            bad_utf8: None,
+            base: first_index,
+        });
     }
 
     /// Queues a user the host could not turn into JSON, at `index`, with why.
     pub fn push_unsupported(&mut self, index: u64, message: String) {
         let stage = Stage::Unsupported(message);
-        self.queue.push_back(Text { text: Vec::new(), pos: 0, stage, bad_utf8: None, base: index });
+        self.queue.push_back(Text {
+            text: Vec::new(),
+            checked: true,
+            pos: 0,
+            stage,
+            bad_utf8: None,
+            base: index,
+        });
     }
 
     /// Unread bytes held.
     pub fn buffered(&self) -> usize {
         self.queue.iter().map(|d| d.text.len() - d.pos.min(d.text.len())).sum()
+    }
+
+    /// Bytes of the texts read through (a text counts once all its users are read).
+    pub fn consumed(&self) -> u64 {
+        self.read
     }
 
     /// Every text pushed so far has been read through.
@@ -94,9 +120,15 @@ impl Texts {
     pub fn fill(&mut self, records: &mut Records, out: &mut Vec<u8>, want: usize) -> Result<()> {
         while out.len() < want && !records.limit_reached {
             let Some(doc) = self.queue.front_mut() else { return Ok(()) };
+            if !doc.checked {
+                // Not a bad record but a bad input: `?` fails the export whatever the mode.
+                check_one_value(&doc.text, records)?;
+                doc.checked = true;
+            }
             let text = &doc.text;
             match doc.stage {
                 Stage::Done => {
+                    self.read += doc.text.len() as u64;
                     self.queue.pop_front();
                 }
                 Stage::Unsupported(ref mut message) => {
@@ -187,6 +219,49 @@ impl Texts {
         }
         Ok(())
     }
+}
+
+/// Fails unless `text` (after a BOM) is exactly one JSON value with only whitespace around it.
+fn check_one_value(text: &[u8], records: &mut Records) -> Result<()> {
+    let start = skip_ws(text, if text.starts_with(BOM) { BOM.len() } else { 0 });
+    let (code, at, why) = match records.scan_value(text, start) {
+        Scan::Ok(end) | Scan::Bad(_, end) => {
+            let after = skip_ws(text, end);
+            if after == text.len() {
+                return Ok(());
+            }
+            (ErrorCode::InvalidJson, after, "more text follows the JSON value".to_string())
+        }
+        // As in a record, a syntax fault at or past the first non-UTF-8 byte is that byte's fault.
+        Scan::Broken(fault) if first_bad_utf8(text, start).is_some_and(|b| b <= fault.offset) => {
+            let b = first_bad_utf8(text, start).expect("checked just above");
+            (ErrorCode::InvalidUtf8, b, "invalid UTF-8".to_string())
+        }
+        // The scanner's message ends with a byte offset; line and column say it better here.
+        Scan::Broken(fault) => match fault.message.rfind(" (") {
+            Some(cut) if fault.message.ends_with(')') => {
+                (fault.code, fault.offset, fault.message[..cut].to_string())
+            }
+            _ => (fault.code, fault.offset, fault.message),
+        },
+    };
+    let (line, column) = line_column(text, at);
+    let e = Error::new(code, format!("the input is not one valid JSON text: {why}"));
+    Err(e.at(Location::LineColumn(line, column), None))
+}
+
+/// 1-based line and column (in characters, a leading BOM not counted) of byte `at` of `text`.
+fn line_column(text: &[u8], at: usize) -> (u64, u64) {
+    let before = &text[..at.min(text.len())];
+    let line_start = before.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    let line = before.iter().filter(|&&b| b == b'\n').count() as u64 + 1;
+    let mut from = line_start;
+    if line_start == 0 && before.starts_with(BOM) {
+        from = BOM.len();
+    }
+    // Characters, not bytes: count every byte that is not a UTF-8 continuation byte.
+    let chars = before[from..].iter().filter(|&&b| b & 0xC0 != 0x80).count() as u64;
+    (line, chars + 1)
 }
 
 fn structure_error(text: &[u8], pos: usize, expected: &str) -> Error {

@@ -3,6 +3,8 @@
 //! Input is kept until a pull needs it, and a line longer than the cap is kept only up to the
 //! cap, so memory is one pushed chunk plus one line whatever the stream holds.
 
+use std::collections::VecDeque;
+
 use super::{first_bad_utf8, BOM};
 use crate::error::{Error, ErrorCode, Location, Result};
 use crate::record::{too_large, Records};
@@ -26,15 +28,33 @@ pub(crate) struct Lines {
     discarding: bool,
     /// That line's error is already reported (a strict export fails without waiting for its end).
     overlong_reported: bool,
+    /// Bytes drained from the front of `buf` so far: `buf[i]` is byte `drained + i` of what
+    /// was kept, which is the input less the dropped parts of over-long lines.
+    drained: u64,
+    /// Dropped parts of over-long lines not yet read past: (kept bytes before them, length).
+    gaps: VecDeque<(u64, u64)>,
+    /// Dropped bytes already read past.
+    gaps_passed: u64,
 }
 
 impl Lines {
+    /// A stream whose first byte starts physical line `first_line` (1: the start of a stream,
+    /// where a BOM may stand; above 1: a shard starting at a line boundary, where it may not).
+    pub fn starting_at(first_line: u64) -> Lines {
+        let first_line = first_line.max(1);
+        Lines { line: first_line - 1, started: first_line > 1, ..Lines::default() }
+    }
+
     /// Takes a chunk; it may end anywhere (inside a line, a UTF-8 sequence, a CRLF).
     pub fn push(&mut self, chunk: &[u8], max_record_bytes: usize) {
         let mut chunk = chunk;
         if self.discarding {
             // Only the end of the over-long line matters; keep nothing else of it.
-            let Some(i) = find_byte(chunk, b'\n') else { return };
+            let Some(i) = find_byte(chunk, b'\n') else {
+                self.dropped(chunk.len());
+                return;
+            };
+            self.dropped(i);
             self.discarding = false;
             chunk = &chunk[i..];
         }
@@ -50,9 +70,31 @@ impl Lines {
         let bom = if !self.started && self.tail_start == 0 && BOM.starts_with(head) { BOM.len() } else { 0 };
         let keep = max_record_bytes.saturating_add(2 + bom);
         if self.buf.len() - self.tail_start >= keep {
+            let len = self.buf.len();
             self.buf.truncate(self.tail_start.saturating_add(keep));
+            self.dropped(len - self.buf.len());
             self.discarding = true;
         }
+    }
+
+    /// Notes `n` input bytes dropped right after what `buf` holds now.
+    fn dropped(&mut self, n: usize) {
+        if n == 0 {
+            return;
+        }
+        let at = self.drained + self.buf.len() as u64;
+        match self.gaps.back_mut() {
+            Some((last, len)) if *last == at => *len += n as u64,
+            _ => self.gaps.push_back((at, n as u64)),
+        }
+    }
+
+    /// Input bytes up to the end of the last line read (its `\n` included), counting the
+    /// dropped parts of over-long lines.
+    pub fn consumed(&self) -> u64 {
+        let here = self.drained + self.pos as u64;
+        let gaps: u64 = self.gaps.iter().filter(|(at, _)| *at <= here).map(|(_, len)| len).sum();
+        here + self.gaps_passed + gaps
     }
 
     /// Unread bytes held.
@@ -116,6 +158,14 @@ impl Lines {
                     }
                     // Keep only the unfinished line.
                     self.buf.drain(..self.pos);
+                    self.drained += self.pos as u64;
+                    while let Some(&(at, len)) = self.gaps.front() {
+                        if at > self.drained {
+                            break;
+                        }
+                        self.gaps_passed += len;
+                        self.gaps.pop_front();
+                    }
                     self.tail_start -= self.pos.min(self.tail_start);
                     self.pos = 0;
                     self.scan_from = self.buf.len();

@@ -86,7 +86,7 @@ function throwsCode(fn, code, extra = {}) {
 test('pushUsers / pull / finish / done / stats write Auth0 CSV', () => {
   const r = run(CSV, { tenant: 'acme' }, (ex) => ex.pushUsers([{ user_id: 'auth0|1', email: '=a@x' }, { user_id: 2 }]));
   assert.equal(r.out, 'user_id,email\n"\'auth0|1","\'=a@x"\n2,\n');
-  assert.deepEqual(r.stats, { usersRead: 2, usersWritten: 2, usersSkipped: 0, usersFiltered: 0, bytesIn: r.stats.bytesIn, bytesOut: r.out.length, lines: 0 });
+  assert.deepEqual(r.stats, { usersRead: 2, usersWritten: 2, usersSkipped: 0, usersFiltered: 0, usersMatched: 2, bytesIn: r.stats.bytesIn, bytesOut: r.out.length, lines: 0 });
   assert.equal(r.ex.fileName(), 'acme.csv');
   assert.equal(r.ex.fileName(true), 'acme.csv.gz');
   assert.equal(r.ex.format, 'csv');
@@ -335,4 +335,31 @@ test('JS values: a user that is not an object is not_an_object at its index (hol
   assert.equal(r.out, '{"user_id":"a"}\n{"user_id":"b"}\n');
   assert.deepEqual(r.errors.map((e) => [e.code, e.index]), [1, 2, 3, 4, 5, 6].map((i) => ['not_an_object', i]));
   strictError(42, 'not_an_object', 0);
+});
+
+test('query: Auth0 user-search syntax over the export; a bad query is refused before any user is read', () => {
+  const users = [
+    { user_id: 'a', email: 'Ann@Example.com', identities: [{ connection: 'db' }, { connection: 'github' }], logins_count: 5 },
+    { user_id: 'b', email: 'bob@other.org', identities: [{ connection: 'db' }], logins_count: 50 },
+    { user_id: 'c', identities: [{ connection: 'github' }] },
+  ];
+  const ndjson = users.map((u) => JSON.stringify(u)).join('\n') + '\n';
+  const req = { fields: [{ name: 'user_id' }] };
+  for (const [query, want] of [
+    ['identities.connection:github', 'a c'],
+    ['email.domain:example.com', 'a'],
+    ['email:"ann@example.com"', 'a'],
+    ['logins_count:[10 TO *]', 'b'],
+    ['NOT _exists_:email', 'c'],
+    ['(identities.connection:github AND logins_count:{1 TO 10}) OR user_id:b', 'a b'],
+  ]) {
+    for (const push of [(ex) => ex.pushUsers(users), (ex) => ex.push(ndjson), (ex) => ex.pushJson(JSON.stringify(users))]) {
+      const r = run(req, { query }, push);
+      assert.equal(r.out.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l).user_id).join(' '), want, query);
+      assert.equal(r.stats.usersMatched, want.split(' ').length, query);
+    }
+  }
+  const e = throwsCode(() => new Exporter(req, { query: 'logins_count:[1 10]' }), 'invalid_query', { statusCode: 400 });
+  assert.match(e.message, /position \d+/);
+  assert.match(e.message, /TO/);
 });

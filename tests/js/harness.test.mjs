@@ -150,7 +150,7 @@ test('backpressure: a slow consumer is never ahead of by more than a chunk, and 
   assert.equal(frees, before + 1, 'cancel frees the exporter');
 });
 
-test('inputFormat "json": one JSON text in many chunks (split inside UTF-8 too) is one document', async () => {
+test('input "json" and "auto": one JSON text in many chunks (split inside UTF-8 too) is one document', async () => {
   const users = SAMPLE_IN.toString('utf8').trimEnd().split('\n').map((l) => JSON.parse(l));
   const text = Buffer.from(JSON.stringify({ start: 0, limit: 50, length: users.length, users }));
   const ex = new Exporter(SAMPLE_REQ, {});
@@ -159,14 +159,42 @@ test('inputFormat "json": one JSON text in many chunks (split inside UTF-8 too) 
   const parts = [];
   for (let c = ex.pull(); c; c = ex.pull()) parts.push(c);
   const want = Buffer.concat(parts);
-  const opts = { inputFormat: 'json' };
-  for (const size of [1, 7, 4096, text.length]) {
-    assert.deepEqual(await bytesOf(exportStream(streamOf(text, size), SAMPLE_REQ, opts)), want, `stream, ${size}-byte chunks`);
-    const t = createExportTransform(SAMPLE_REQ, opts);
-    assert.deepEqual(await bytesOf(streamOf(text, size).pipeThrough(t)), want, `transform, ${size}-byte chunks`);
+  for (const opts of [{ input: 'json' }, { input: 'auto' }, {}]) {
+    for (const size of [1, 7, 4096, text.length]) {
+      assert.deepEqual(await bytesOf(exportStream(streamOf(text, size), SAMPLE_REQ, opts)), want, `stream, ${size}-byte chunks, ${JSON.stringify(opts)}`);
+      const t = createExportTransform(SAMPLE_REQ, opts);
+      assert.deepEqual(await bytesOf(streamOf(text, size).pipeThrough(t)), want, `transform, ${size}-byte chunks`);
+    }
   }
+  const opts = {};
   // Strings and bytes mixed, as a source may hand them out.
   const cut = text.indexOf('[') + 1; // an ASCII prefix
   const mixed = [text.subarray(0, cut).toString('utf8'), text.subarray(cut)];
   assert.deepEqual(await bytesOf(exportStream(mixed, SAMPLE_REQ, opts)), want);
+});
+
+test('input detection never drops users: a bad FIRST line is still NDJSON, named line 1', async () => {
+  const good = Array.from({ length: 30 }, (_, i) => JSON.stringify({ user_id: `u${i}` })).join('\n') + '\n';
+  const req = { fields: [{ name: 'user_id' }] };
+  for (const first of ['{"user_id":"x",', '{"user_id":"x"} trailing', '{']) {
+    const input = Buffer.from(`${first}\n${good}`);
+    for (const size of [1, 5, 64, input.length]) {
+      await assert.rejects(bytesOf(exportStream(streamOf(input, size), req)), (e) => e.code === 'invalid_json' && e.line === 1, `${first} in ${size}-byte chunks`);
+      let summary;
+      const out = await bytesOf(exportStream(streamOf(input, size), req, { lenient: true, onEnd: (s) => (summary = s) }));
+      assert.equal(out.toString(), good.replaceAll('\n', '\n').split('\n').filter(Boolean).map((l) => l + '\n').join(''));
+      assert.equal(summary.stats.usersWritten, 30);
+      assert.deepEqual(summary.errors.map((e) => e.line), [1]);
+    }
+  }
+  // `[` first: a JSON text, which must then be one valid value: the export fails (strict and
+  // lenient) naming line and column, never "completed" with users skipped.
+  for (const lenient of [false, true]) {
+    await assert.rejects(bytesOf(exportStream(`[1,2]\n${good}`, req, { lenient })), (e) => e.code === 'invalid_json' && /line 2/.test(e.message) && /column/.test(e.message));
+  }
+  // Named forms win over detection; a misspelt option is refused with the known ones.
+  assert.equal((await bytesOf(exportStream('{"user_id":"a"}\n', req, { input: 'ndjson' }))).toString(), '{"user_id":"a"}\n');
+  await assert.rejects(bytesOf(exportStream('{"user_id":"a"}\n{"user_id":"b"}\n', req, { input: 'json' })), (e) => e.code === 'invalid_json');
+  await assert.rejects(bytesOf(exportStream('', req, { input: 'xml' })), (e) => e instanceof TypeError && e.code === 'invalid_argument' && /input/.test(e.message) && /ndjson/.test(e.message));
+  await assert.rejects(bytesOf(exportStream('', req, { gzpi: true })), (e) => e instanceof TypeError && e.code === 'invalid_argument' && /gzpi/.test(e.message) && /gzip/.test(e.message));
 });

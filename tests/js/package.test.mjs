@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync, symlinkSync, copyFileSync, createReadStream, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync, mkdirSync, symlinkSync, copyFileSync, createReadStream, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, extname, normalize } from 'node:path';
@@ -35,7 +35,7 @@ before(() => {
 after(() => rmSync(work, { recursive: true, force: true }));
 
 test('the tarball holds the wasm, every entry, the harness and the bin, and nothing else', () => {
-  for (const f of ['pkg/userexport_bg.wasm', 'pkg/userexport.js', 'pkg/userexport.cjs', 'pkg/node.js', 'pkg/workerd.js', 'pkg/browser.js', 'pkg/index.d.ts', 'js/harness.js', 'js/harness.d.ts', 'bin/userexport.mjs', 'package.json']) {
+  for (const f of ['pkg/userexport_bg.wasm', 'pkg/userexport.js', 'pkg/userexport.cjs', 'pkg/userexport-node.cjs', 'pkg/node.js', 'pkg/workerd.js', 'pkg/browser.js', 'pkg/inline.js', 'pkg/userexport_bg.wasm.base64.js', 'pkg/index.d.ts', 'pkg/node.d.ts', 'pkg/core.d.ts', 'pkg/userexport.d.cts', 'js/harness.js', 'js/harness.d.ts', 'bin/userexport.mjs', 'package.json']) {
     assert.ok(tarFiles.includes(f), `${f} missing from the tarball`);
   }
   assert.ok(tarFiles.some((f) => /^pkg\/snippets\/.+\/js\/door\.cjs$/.test(f)));
@@ -55,6 +55,26 @@ process.stdout.write(JSON.stringify({ out: out.toString('base64'), name: fileNam
   assert.ok(Buffer.from(r.out, 'base64').equals(SAMPLE_OUT));
   assert.equal(r.name, 'acme.csv');
   assert.equal(r.cls, 'function');
+});
+
+test('Node ESM consumer of userexport/inline: the same bytes with no .wasm file read', () => {
+  writeFileSync(join(consumer, 'inline.mjs'), `
+import init, { exportStream } from 'userexport/inline';
+import { readFileSync } from 'node:fs';
+await init();
+const out = Buffer.from(await new Response(exportStream(readFileSync(process.argv[2]), process.argv[3], { tenant: 'acme' })).arrayBuffer());
+process.stdout.write(out.toString('base64'));
+`);
+  // The .wasm file is moved away: this entry must not need it.
+  const wasm = join(installed, 'pkg/userexport_bg.wasm');
+  const aside = `${wasm}.aside`;
+  renameSync(wasm, aside);
+  try {
+    const out = execFileSync(process.execPath, ['inline.mjs', join(ROOT, 'tests/fixtures/csv-sample/input.ndjson'), SAMPLE_REQ], { cwd: consumer, encoding: 'utf8' });
+    assert.ok(Buffer.from(out, 'base64').equals(SAMPLE_OUT));
+  } finally {
+    renameSync(aside, wasm);
+  }
 });
 
 test('Node CJS consumer: require("userexport")', () => {
@@ -97,13 +117,20 @@ test('the CLI through the package bin', () => {
 
 test('a Worker in workerd (miniflare) streams an export Response, byte for byte', async () => {
   const pkgJson = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8'));
-  assert.equal(pkgJson.exports['.'].workerd, './pkg/workerd.js', 'bundlers for Workers resolve this file');
+  assert.equal(pkgJson.exports['.'].workerd.default, './pkg/workerd.js', 'bundlers for Workers resolve this file');
   writeFileSync(join(consumer, 'worker.js'), `
-import { exportStream, fileName } from './node_modules/userexport/pkg/workerd.js';
+import { exportStream, exportToBlob, fileName } from './node_modules/userexport/pkg/workerd.js';
 export default {
   async fetch(req) {
     const url = new URL(req.url);
     const gzip = url.searchParams.has('gzip');
+    if (url.searchParams.has('objects')) {
+      // JS objects through pushUsers (Workers forbid new Function: the interpreted picker), and
+      // the download as a File built by web-sys from the pulled chunks.
+      const users = (await req.text()).split('\\n').filter(Boolean).map((l) => JSON.parse(l));
+      const { file } = await exportToBlob(users, url.searchParams.get('request'), { tenant: 'acme', gzip });
+      return new Response(file, { headers: { 'content-type': file.type, 'x-file-name': file.name, 'x-is-file': String(file instanceof File) } });
+    }
     try {
       const body = exportStream(req.body, url.searchParams.get('request'), { tenant: 'acme', gzip });
       const name = fileName('acme', 'csv', { gzip });
@@ -135,6 +162,12 @@ export default {
       for await (const c of res.body) chunks.push(c);
       const body = Buffer.concat(chunks);
       assert.ok((gzip ? gunzipSync(body) : body).equals(SAMPLE_OUT), `worker output differs (gzip ${gzip})`);
+      const viaObjects = await fetch(new URL(`/?objects&request=${encodeURIComponent(SAMPLE_REQ)}${gzip ? '&gzip' : ''}`, url), { method: 'POST', body: input });
+      assert.equal(viaObjects.headers.get('x-file-name'), `acme.csv${gzip ? '.gz' : ''}`);
+      assert.equal(viaObjects.headers.get('x-is-file'), 'true');
+      assert.equal(viaObjects.headers.get('content-type'), gzip ? 'application/gzip' : 'text/csv;charset=utf-8');
+      const file = Buffer.from(await viaObjects.arrayBuffer());
+      assert.ok((gzip ? gunzipSync(file) : file).equals(SAMPLE_OUT), `pushUsers + File in workerd differs (gzip ${gzip})`);
     }
   } finally {
     await mf.dispose();

@@ -101,7 +101,7 @@ test('pushUsers writes the bytes of JSON.stringify(users) pushed as text, for ho
     const r = rng(seed);
     const users = Array.from({ length: 40 }, () => user(r));
     for (const request of REQUESTS) {
-      for (const options of [{}, { connection: 'github' }, { lenient: true }]) {
+      for (const options of [{}, { connection: 'github' }, { lenient: true }, { query: 'identities.connection:github' }, { query: '_exists_:email OR app_metadata.plan:gold' }, { query: 'NOT a:x AND created_at:[2024-01-01 TO *]', connection: 'db' }]) {
         const text = JSON.stringify(users);
         const viaText = exportWith(request, options, (ex) => ex.pushJson(text));
         const viaObjects = exportWith(request, options, (ex) => {
@@ -111,6 +111,7 @@ test('pushUsers writes the bytes of JSON.stringify(users) pushed as text, for ho
         assert.equal(viaObjects.bytes, viaText.bytes, what);
         assert.equal(viaObjects.stats.usersWritten, viaText.stats.usersWritten, what);
         assert.equal(viaObjects.stats.usersFiltered, viaText.stats.usersFiltered, what);
+        assert.equal(viaObjects.stats.usersMatched, viaText.stats.usersMatched, what);
       }
     }
   }

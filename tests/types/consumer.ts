@@ -20,7 +20,7 @@ export async function ok(): Promise<void> {
   const code: ErrorCode | undefined = errors[0]?.code;
   const name: string = fileName('acme', 'csv', { gzip: true }) + ex.fileName(true);
   ex.free();
-  const options: ExportStreamOptions = { gzip: true, inputFormat: 'ndjson', onEnd: (s) => s.stats.usersWritten };
+  const options: ExportStreamOptions = { gzip: true, input: 'auto', query: 'email.domain:example.com', onEnd: (s) => s.stats.usersWritten };
   const stream: ReadableStream<Uint8Array> = exportStream([{ email: 'a' }], request, options);
   const t = createExportTransform(request);
   const piped: ReadableStream<Uint8Array> = new ReadableStream<Uint8Array>().pipeThrough(t);

@@ -1,0 +1,335 @@
+//! The JS `Exporter` class: push input (bytes, strings, JS objects through the picker), pull output.
+
+use js_sys::{Array, ArrayBuffer, Function, JsString, Uint8Array};
+use serde::Deserialize;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+use super::crossing::stats_value;
+use super::crossing::{
+    argument_error, description, read_options, read_request, to_js, to_js_value, ErrorFields, HostOptions,
+};
+use super::functions::file_of;
+use super::{escape_lone_surrogates, make_picker, pick_batch, well_formed};
+use crate::{describe, file_name, CellBatch, Pull, Request, Step};
+
+/// Streaming export of users to Auth0's NDJSON or CSV bytes: push input, pull output.
+#[wasm_bindgen(js_name = Exporter, skip_typescript)]
+pub struct JsExporter {
+    inner: crate::Exporter,
+    tenant: String,
+    /// pushUsers' picker for this request's paths (built on first use).
+    picker: Option<Function>,
+    /// The paths the picker walks: the fields' (and the connection's), then the query's keys.
+    paths: Array,
+    query_paths: Array,
+    /// The field names, for messages about a picked value.
+    names: Array,
+    /// A high surrogate that ended a string chunk: its pair may start the next one.
+    pending_high: Option<JsString>,
+    /// String chunks came through `push` (not `pushNdjson`): where a pending half goes at the end.
+    via_push: bool,
+    scratch: Vec<u8>,
+    done: bool,
+}
+
+#[wasm_bindgen(js_class = Exporter)]
+impl JsExporter {
+    /// A new export of Auth0's request body (an object or its JSON text) with host options.
+    #[wasm_bindgen(constructor, skip_typescript)]
+    pub fn new(request: JsValue, options: JsValue) -> Result<JsExporter, JsValue> {
+        let request = read_request(&request)?;
+        let HostOptions { core, tenant } = read_options(&options)?;
+        // The cells of a pushUsers batch, in the core's order (`Exporter::cell_width`): the fields,
+        // the connection when filtering on it, then each path the query reads (through arrays).
+        let paths = picker_paths(&request, core.connection.is_some());
+        let names: Array = request.fields.iter().map(|f| JsValue::from_str(&f.name)).collect();
+        if core.connection.is_some() {
+            names.push(&JsValue::from_str("identities[0].connection"));
+        }
+        let query_paths = Array::new();
+        for path in core.query.iter().flat_map(|q| q.paths()) {
+            query_paths.push(&path.keys().iter().map(|k| JsValue::from_str(k)).collect::<Array>());
+            names.push(&JsValue::from_str(&path.keys().join(".")));
+        }
+        let inner = crate::Exporter::new(request, core);
+        debug_assert_eq!(inner.cell_width() as u32, names.length());
+        Ok(JsExporter {
+            inner,
+            tenant,
+            picker: None,
+            paths,
+            query_paths,
+            names,
+            pending_high: None,
+            via_push: false,
+            scratch: Vec::new(),
+            done: false,
+        })
+    }
+
+    /// Pushes one user object or an array of them, reading only the selected paths.
+    #[wasm_bindgen(js_name = pushUsers, skip_typescript)]
+    pub fn push_users(&mut self, users: JsValue, first_index: Option<f64>) -> Result<(), JsValue> {
+        let base = first_index.filter(|n| *n >= 0.0 && n.fract() == 0.0).unwrap_or(0.0) as u64;
+        let width = self.names.length();
+        let picker =
+            self.picker.get_or_insert_with(|| make_picker(&self.paths, &self.query_paths, &self.names));
+        let picked: Array = pick_batch(&users, picker, width).unchecked_into();
+        let tags: Uint8Array = picked.get(0).unchecked_into();
+        let lens: js_sys::Uint32Array = picked.get(1).unchecked_into();
+        let bytes: Uint8Array = picked.get(2).unchecked_into();
+        let bad: Vec<BadUser> =
+            serde_wasm_bindgen::from_value(picked.get(3)).map_err(|e| argument_error(&e.to_string()))?;
+        let text = bytes.to_vec();
+        let mut lens = lens.to_vec();
+        if !picked.get(4).is_truthy() {
+            utf16_lengths_to_utf8(&mut lens, &text);
+        }
+        let batch = CellBatch {
+            width: width as usize,
+            tags: tags.to_vec(),
+            lens,
+            text,
+            bad: bad.into_iter().map(|b| (b.code(), b.message)).collect(),
+        };
+        self.inner.push_cells(batch, base).map_err(|e| to_js(&e))
+    }
+
+    /// Pushes a JSON text (string or UTF-8 bytes): one user, an array of users, or a Management API page.
+    #[wasm_bindgen(js_name = pushJson, skip_typescript)]
+    pub fn push_json(&mut self, text: JsValue) -> Result<(), JsValue> {
+        let bytes = self.input_bytes(text, None)?;
+        let r = self.inner.push_json(&bytes);
+        self.scratch = bytes;
+        r.map_err(|e| to_js(&e))
+    }
+
+    /// Pushes input in the form `options.input` names (by default the one the core tells).
+    #[wasm_bindgen(skip_typescript)]
+    pub fn push(&mut self, chunk: JsValue) -> Result<(), JsValue> {
+        self.via_push = true;
+        let mut pending = self.pending_high.take();
+        let bytes = self.input_bytes(chunk, Some(&mut pending))?;
+        self.pending_high = pending;
+        let r = self.inner.push_bytes(&bytes);
+        self.scratch = bytes;
+        r.map_err(|e| to_js(&e))
+    }
+
+    /// Pushes NDJSON: bytes or string chunks split anywhere (mid-line, mid-character).
+    #[wasm_bindgen(js_name = pushNdjson, skip_typescript)]
+    pub fn push_ndjson(&mut self, chunk: JsValue) -> Result<(), JsValue> {
+        let mut pending = self.pending_high.take();
+        let bytes = self.input_bytes(chunk, Some(&mut pending))?;
+        self.pending_high = pending;
+        let r = self.inner.push_ndjson(&bytes);
+        self.scratch = bytes;
+        r.map_err(|e| to_js(&e))
+    }
+
+    /// Says no more input will come.
+    #[wasm_bindgen(skip_typescript)]
+    pub fn finish(&mut self) -> Result<(), JsValue> {
+        if let Some(high) = self.pending_high.take() {
+            // A string chunk ended in half a surrogate pair and no other half came.
+            let text = String::from(escape_lone_surrogates(&high));
+            let r = if self.via_push {
+                self.inner.push_bytes(text.as_bytes())
+            } else {
+                self.inner.push_ndjson(text.as_bytes())
+            };
+            r.map_err(|e| to_js(&e))?;
+        }
+        self.inner.finish().map_err(|e| to_js(&e))
+    }
+
+    /// The next chunk of output (copied out of wasm memory), or `undefined`.
+    #[wasm_bindgen(skip_typescript)]
+    pub fn pull(&mut self) -> Result<Option<Uint8Array>, JsValue> {
+        match self.inner.pull().map_err(|e| to_js(&e))? {
+            Pull::Data(bytes) => Ok(Some(Uint8Array::from(bytes))),
+            Pull::NeedInput => Ok(None),
+            Pull::Done => {
+                self.done = true;
+                Ok(None)
+            }
+        }
+    }
+
+    /// Copies the next output bytes into `target` (at most its length) and returns how many.
+    #[wasm_bindgen(js_name = pullInto, skip_typescript)]
+    pub fn pull_into(&mut self, target: &Uint8Array) -> Result<u32, JsValue> {
+        let room = target.length() as usize;
+        if room == 0 {
+            return Err(argument_error("pullInto needs a target of at least one byte"));
+        }
+        match self.inner.pull_at_most(room).map_err(|e| to_js(&e))? {
+            Pull::Data(bytes) => {
+                target.subarray(0, bytes.len() as u32).copy_from(bytes);
+                Ok(bytes.len() as u32)
+            }
+            Pull::NeedInput => Ok(0),
+            Pull::Done => {
+                self.done = true;
+                Ok(0)
+            }
+        }
+    }
+
+    /// True once every byte of the export has been pulled.
+    #[wasm_bindgen(getter, skip_typescript)]
+    pub fn done(&self) -> bool {
+        self.done
+    }
+
+    /// True once `limit` users are written: the caller may stop reading input.
+    #[wasm_bindgen(getter, js_name = limitReached, skip_typescript)]
+    pub fn limit_reached(&self) -> bool {
+        self.inner.limit_reached()
+    }
+
+    /// The output format: "json" (NDJSON) or "csv".
+    #[wasm_bindgen(getter, skip_typescript)]
+    pub fn format(&self) -> String {
+        self.inner.request().format.as_str().to_string()
+    }
+
+    /// The export's file name, with `.gz` when `gzip` (by default: when the output is gzipped).
+    #[wasm_bindgen(js_name = fileName, skip_typescript)]
+    pub fn file_name(&self, gzip: Option<bool>) -> String {
+        file_name(&self.tenant, self.inner.request().format, gzip.unwrap_or(self.inner.is_gzipped()))
+            .expect("tenant checked")
+    }
+
+    /// File name, MIME type and columns of this export.
+    #[wasm_bindgen(skip_typescript)]
+    pub fn describe(&self) -> Result<JsValue, JsValue> {
+        description(self.inner.request(), &self.tenant, self.inner.is_gzipped())
+    }
+
+    /// The finished download as a `File` named after the tenant, made of JS-owned `parts`.
+    #[wasm_bindgen(js_name = toFile, skip_typescript)]
+    pub fn to_file(&self, parts: &Array) -> Result<web_sys::File, JsValue> {
+        let gzip = self.inner.is_gzipped();
+        let d = describe(self.inner.request(), &self.tenant, gzip).map_err(|e| to_js(&e))?;
+        file_of(parts, &d)
+    }
+
+    /// Counts so far.
+    #[wasm_bindgen(getter, skip_typescript)]
+    pub fn stats(&self) -> JsValue {
+        stats_value(&self.inner.stats())
+    }
+
+    /// Every record skipped in lenient mode, in input order.
+    #[wasm_bindgen(getter, skip_typescript)]
+    pub fn errors(&self) -> JsValue {
+        let fields: Vec<ErrorFields<'_>> = self.inner.skipped().iter().map(ErrorFields::from).collect();
+        to_js_value(&fields)
+    }
+}
+
+/// Turns the UTF-16 lengths of the text cells into UTF-8 byte lengths, walking `text` once (only
+/// for batches with non-ASCII text: for ASCII the two are the same).
+fn utf16_lengths_to_utf8(lens: &mut [u32], text: &[u8]) {
+    let mut at = 0usize;
+    for len in lens.iter_mut().filter(|l| **l > 0) {
+        let mut units = *len;
+        let start = at;
+        while units > 0 && at < text.len() {
+            let b = text[at];
+            let (bytes, n) = match b {
+                0x00..=0x7f => (1, 1),
+                0xc0..=0xdf => (2, 1),
+                0xe0..=0xef => (3, 1),
+                _ => (4, 2),
+            };
+            at += bytes;
+            units = units.saturating_sub(n);
+        }
+        *len = (at - start) as u32;
+    }
+}
+
+/// A user the picker could not write: its reason, as `js/door.js` gives it.
+#[derive(Deserialize)]
+struct BadUser {
+    code: String,
+    message: String,
+}
+
+impl BadUser {
+    fn code(&self) -> crate::ErrorCode {
+        match self.code.as_str() {
+            "not_an_object" => crate::ErrorCode::NotAnObject,
+            "lone_surrogate" => crate::ErrorCode::LoneSurrogate,
+            _ => crate::ErrorCode::UnsupportedValue,
+        }
+    }
+}
+
+/// The paths the picker walks, as `Exporter::push_picked` numbers them: each field's steps as JS
+/// keys (strings) and indexes (numbers), then `identities[0].connection` when filtering on it.
+fn picker_paths(request: &Request, with_connection: bool) -> Array {
+    let steps = |path: &[Step]| -> Array {
+        path.iter()
+            .map(|step| match step {
+                Step::Key(k) => JsValue::from_str(k),
+                Step::Index(i) => JsValue::from_f64(f64::from(*i)),
+            })
+            .collect()
+    };
+    let paths: Array = request.fields.iter().map(|f| steps(&f.path)).collect();
+    if with_connection {
+        paths.push(&steps(&crate::connection_path()));
+    }
+    paths
+}
+
+impl JsExporter {
+    /// The UTF-8 bytes of a string / Uint8Array / ArrayBuffer argument, in a reused buffer.
+    /// A lone surrogate in a string becomes its `\uXXXX` escape, which the core rejects as
+    /// `lone_surrogate` at the right line (wasm-bindgen would quietly write U+FFFD instead).
+    fn input_bytes(
+        &mut self,
+        input: JsValue,
+        pending: Option<&mut Option<JsString>>,
+    ) -> Result<Vec<u8>, JsValue> {
+        let mut buf = std::mem::take(&mut self.scratch);
+        buf.clear();
+        if let Some(s) = input.dyn_ref::<JsString>() {
+            let mut s = s.clone();
+            if let Some(pending) = pending {
+                if let Some(high) = pending.take() {
+                    s = high.concat(&s);
+                }
+                let len = s.length();
+                if len > 0 && (0xD800..0xDC00).contains(&(s.char_code_at(len - 1) as u32)) {
+                    *pending = Some(s.slice(len - 1, len));
+                    s = s.slice(0, len - 1);
+                }
+            }
+            if !well_formed(&s) {
+                s = escape_lone_surrogates(&s);
+            }
+            buf.extend_from_slice(String::from(s).as_bytes());
+            return Ok(buf);
+        }
+        if let Some(high) = pending.and_then(Option::take) {
+            buf.extend_from_slice(String::from(escape_lone_surrogates(&high)).as_bytes());
+        }
+        let array = if let Some(a) = input.dyn_ref::<Uint8Array>() {
+            a.clone()
+        } else if let Some(b) = input.dyn_ref::<ArrayBuffer>() {
+            Uint8Array::new(b)
+        } else {
+            self.scratch = buf;
+            return Err(argument_error("input must be a string, a Uint8Array or an ArrayBuffer"));
+        };
+        let start = buf.len();
+        buf.resize(start + array.length() as usize, 0);
+        array.copy_to(&mut buf[start..]);
+        Ok(buf)
+    }
+}

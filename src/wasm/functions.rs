@@ -1,0 +1,132 @@
+//! The free functions of the package: file names, descriptions, the File of a download, the
+//! Dashboard preset, Auth0's error envelope, the gzip check.
+
+use js_sys::{Array, Object, Uint8Array};
+use serde::{Deserialize, Serialize};
+use wasm_bindgen::prelude::*;
+
+use super::crossing::{argument_error, description, read_options, read_request, to_js, to_js_value};
+use crate::{describe, file_name, Format};
+
+/// The export's file name. Throws `invalid_tenant` for a name that could climb out of a folder.
+#[wasm_bindgen(js_name = fileName, skip_typescript)]
+pub fn js_file_name(tenant: &str, format: &str, options: JsValue) -> Result<String, JsValue> {
+    let format = match format {
+        "json" => Format::Json,
+        "csv" => Format::Csv,
+        _ => return Err(argument_error("format must be \"json\" or \"csv\"")),
+    };
+    #[derive(Deserialize, Default)]
+    #[serde(deny_unknown_fields)]
+    struct NameOptions {
+        gzip: Option<bool>,
+    }
+    let options: NameOptions = if options.is_undefined() || options.is_null() {
+        NameOptions::default()
+    } else {
+        serde_wasm_bindgen::from_value(options).map_err(|e| argument_error(&format!("options: {e}")))?
+    };
+    file_name(tenant, format, options.gzip.unwrap_or(false)).map_err(|e| to_js(&e))
+}
+
+/// File name, MIME type and columns of an export, checked as the Exporter checks them.
+#[wasm_bindgen(js_name = describeExport, skip_typescript)]
+pub fn describe_export(request: JsValue, options: JsValue) -> Result<JsValue, JsValue> {
+    let request = read_request(&request)?;
+    let options = read_options(&options)?;
+    description(&request, &options.tenant, options.core.gzip)
+}
+
+/// The finished download of an export as a `File`: `parts` (JS-owned chunks or Blobs) under the
+/// name and MIME type `describeExport` gives for the same request and options.
+#[wasm_bindgen(js_name = exportFile, skip_typescript)]
+pub fn export_file(parts: &Array, request: JsValue, options: JsValue) -> Result<web_sys::File, JsValue> {
+    let request = read_request(&request)?;
+    let options = read_options(&options)?;
+    let d = describe(&request, &options.tenant, options.core.gzip).map_err(|e| to_js(&e))?;
+    file_of(parts, &d)
+}
+
+/// The platform's File of `parts`: the bytes stay where they are (a File only references its parts).
+pub(super) fn file_of(parts: &Array, d: &crate::Description) -> Result<web_sys::File, JsValue> {
+    let bag = web_sys::FilePropertyBag::new();
+    bag.set_type(d.mime_type);
+    web_sys::File::new_with_blob_sequence_and_options(parts, &d.file_name, &bag)
+}
+
+/// The Dashboard's "Include default fields" preset.
+#[wasm_bindgen(js_name = dashboardPreset, skip_typescript)]
+pub fn dashboard_preset() -> JsValue {
+    #[derive(Serialize)]
+    struct PresetField {
+        name: &'static str,
+        export_as: &'static str,
+    }
+    let fields: Vec<PresetField> =
+        crate::dashboard_preset().iter().map(|&(name, export_as)| PresetField { name, export_as }).collect();
+    to_js_value(&fields)
+}
+
+/// Auth0's error envelope for an error this package threw (its `statusCode`, 400 when it has none
+/// but is a request error) or for a status and message a host chose.
+#[wasm_bindgen(js_name = errorEnvelope, skip_typescript)]
+pub fn error_envelope(
+    status_or_error: JsValue,
+    message: Option<String>,
+    error_code: Option<String>,
+) -> Result<JsValue, JsValue> {
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Envelope<'a> {
+        status_code: u16,
+        error: &'a str,
+        message: &'a str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        error_code: Option<&'a str>,
+    }
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Thrown {
+        message: String,
+        status_code: Option<u16>,
+        error_code: Option<String>,
+    }
+    let envelope = if let Some(status) = status_or_error.as_f64() {
+        if !(100.0..=599.0).contains(&status) || status.fract() != 0.0 {
+            return Err(argument_error("errorEnvelope: a status is a whole number from 100 to 599"));
+        }
+        let message = message
+            .ok_or_else(|| argument_error("errorEnvelope(status, message): the message is missing"))?;
+        crate::Auth0Error::new(status as u16, &message, error_code.as_deref())
+    } else {
+        // A thrown Error's own properties are not enumerable; read the three by name.
+        let get =
+            |key: &str| js_sys::Reflect::get(&status_or_error, &key.into()).unwrap_or(JsValue::UNDEFINED);
+        let fields = Object::new();
+        for key in ["message", "statusCode", "errorCode"] {
+            js_sys::Reflect::set(&fields, &key.into(), &get(key)).expect("a fresh object");
+        }
+        let thrown: Thrown = serde_wasm_bindgen::from_value(fields.into())
+            .map_err(|e| argument_error(&format!("errorEnvelope: not an error of this package ({e})")))?;
+        crate::Auth0Error::new(
+            thrown.status_code.unwrap_or(400),
+            &thrown.message,
+            thrown.error_code.as_deref(),
+        )
+    };
+    Ok(to_js_value(&Envelope {
+        status_code: envelope.status_code,
+        error: envelope.error,
+        message: &envelope.message,
+        error_code: envelope.error_code.as_deref(),
+    }))
+}
+
+/// True when bytes start with the gzip magic.
+#[wasm_bindgen(js_name = isGzip, skip_typescript)]
+pub fn is_gzip(bytes: &Uint8Array) -> bool {
+    let mut head = [0u8; 2];
+    let n = bytes.length().min(2);
+    bytes.subarray(0, n).copy_to(&mut head[..n as usize]);
+    crate::is_gzip(&head[..n as usize])
+}

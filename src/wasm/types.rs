@@ -1,0 +1,134 @@
+//! The TypeScript declarations of the door, written beside the bindings (which skip their own), so
+//! optional parameters and option objects read as a JS programmer expects.
+
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen(typescript_custom_section)]
+const TS_TYPES: &'static str = r#"
+/** Auth0's body for POST /api/v2/jobs/users-exports. */
+export interface ExportRequest {
+  connection_id?: string;
+  format?: "json" | "csv";
+  limit?: number;
+  fields?: { name: string; export_as?: string }[];
+}
+/** What a host sets beside Auth0's request body. An unknown key is a TypeError (`invalid_argument`). */
+export interface ExportOptions {
+  /** Names the output file (`<tenant>.csv`); 1–64 of a-z 0-9 - _. Default "export". */
+  tenant?: string;
+  /** Only users whose identities[0].connection equals this name. */
+  connection?: string | null;
+  /** Skip bad records and report them in `errors` instead of failing. Default false. */
+  lenient?: boolean;
+  /** Most bytes one pull() returns. Default 65536. */
+  chunkSize?: number;
+  /** Longest record accepted, in bytes. Default 32 MiB. */
+  maxRecordBytes?: number;
+  /** Pull the output gzipped (`fileName()` then ends in .gz): compressed inside wasm.
+   *  Gunzipped, exactly the plain export. Default false. */
+  gzip?: boolean;
+  /** The form of the bytes given to `push()`: "auto" (default: JSON text when the first non-blank
+   *  character is `[` or the whole input is one JSON value, else NDJSON), "ndjson" or "json". */
+  input?: "auto" | "ndjson" | "json";
+  /** Only users Auth0's user-search query (v3 syntax) matches, evaluated in the same pass; a bad
+   *  query throws `invalid_query` (statusCode 400) naming the position, before any user is read. */
+  query?: string;
+}
+export interface ExportStats {
+  usersRead: number; usersWritten: number; usersSkipped: number; usersFiltered: number;
+  /** Users the query matched (after the connection filter); every such user when there is no query. */
+  usersMatched: number;
+  bytesIn: number; bytesOut: number; lines: number;
+}
+/** An export as a host shows it (`describeExport`, `Exporter.describe()`). */
+export interface ExportDescription {
+  format: "json" | "csv";
+  /** `<tenant>.csv`, `<tenant>.json`, with `.gz` when gzipped. */
+  fileName: string;
+  /** `text/csv;charset=utf-8`, `application/x-ndjson` or `application/gzip`. */
+  mimeType: string;
+  /** Column names in output order (CSV header cells, NDJSON keys). */
+  columns: string[];
+  gzip: boolean;
+}
+/** One field of a request: the Dashboard preset is a list of these. */
+export interface ExportField { name: string; export_as?: string }
+/** Auth0's error envelope, as its Management API answers. */
+export interface Auth0ErrorEnvelope { statusCode: number; error: string; message: string; errorCode?: string }
+/** The stable codes of userexport errors (`error.code`). */
+export type ErrorCode =
+  | "invalid_request" | "invalid_tenant" | "invalid_json" | "not_an_object" | "invalid_utf8"
+  | "lone_surrogate" | "duplicate_key" | "too_deep" | "record_too_large" | "unsupported_value"
+  | "invalid_state" | "invalid_argument" | "invalid_query";
+/** A bad record: thrown as an Error in strict mode, listed in `errors` in lenient mode. */
+export interface ExportErrorFields {
+  code: ErrorCode;
+  message: string;
+  /** 1-based NDJSON line. */
+  line?: number;
+  /** 0-based index of the user (plus `firstIndex`) in one pushUsers / pushJson call. */
+  index?: number;
+  userId?: string;
+  /** 400 for a bad request body. */
+  statusCode?: number;
+  /** "invalid_body" for a bad request body. */
+  errorCode?: string;
+}
+export type ExportError = Error & ExportErrorFields;
+
+/** Streaming export of users to Auth0's NDJSON or CSV bytes: push input, pull output. */
+export class Exporter {
+  /** A new export. Errors in `request` are thrown with `statusCode` 400 and `errorCode` "invalid_body". */
+  constructor(request?: ExportRequest | string, options?: ExportOptions);
+  /** Pushes one user object or an array of them. Only the selected paths are read. Errors give
+   *  each user's index in `users` plus `firstIndex` (default 0). */
+  pushUsers(users: object | object[], firstIndex?: number): void;
+  /** Pushes a JSON text (string or UTF-8 bytes): one user, an array of users, or a Management API page. */
+  pushJson(text: string | Uint8Array | ArrayBuffer): void;
+  /** Pushes input bytes or strings split anywhere, in the form the `input` option names (by
+   *  default the core tells NDJSON from JSON text). */
+  push(chunk: string | Uint8Array | ArrayBuffer): void;
+  /** Pushes NDJSON: bytes or string chunks split anywhere. */
+  pushNdjson(chunk: string | Uint8Array | ArrayBuffer): void;
+  /** Says no more input will come. */
+  finish(): void;
+  /** The next chunk of output, or `undefined` when more input is needed or the export is `done`. */
+  pull(): Uint8Array | undefined;
+  /** Copies the next output bytes into `target` and returns how many (0: more input needed, or done). */
+  pullInto(target: Uint8Array): number;
+  /** True once every byte of the export has been pulled. */
+  readonly done: boolean;
+  /** True once `limit` users are written: the caller may stop reading input. */
+  readonly limitReached: boolean;
+  /** The output format. */
+  readonly format: "json" | "csv";
+  /** The export's file name; `gzip` defaults to whether this export's output is gzipped. */
+  fileName(gzip?: boolean): string;
+  /** File name, MIME type and columns of this export. */
+  describe(): ExportDescription;
+  /** The finished download as a File named after the tenant with the export's MIME type, made of
+   *  `parts` (the pulled chunks, or Blobs holding them): no copy of the whole export in wasm memory. */
+  toFile(parts: BlobPart[]): File;
+  /** Counts so far. */
+  readonly stats: ExportStats;
+  /** Every record skipped in lenient mode, in input order. */
+  readonly errors: ExportErrorFields[];
+  /** Frees the wasm memory of this export (also done by `using`). */
+  free(): void;
+  [Symbol.dispose](): void;
+}
+
+/** File name, MIME type and columns of an export, checked as the Exporter checks them. */
+export function describeExport(request?: ExportRequest | string, options?: ExportOptions): ExportDescription;
+/** The finished download as a File: `parts` under the name and MIME type `describeExport` gives. */
+export function exportFile(parts: BlobPart[], request?: ExportRequest | string, options?: ExportOptions): File;
+/** The export's file name: `fileName("acme", "csv", {gzip: true})` is `acme.csv.gz`. */
+export function fileName(tenant: string, format: "json" | "csv", options?: { gzip?: boolean }): string;
+/** The Dashboard's "Include default fields" preset, with its column names. */
+export function dashboardPreset(): ExportField[];
+/** Auth0's error envelope `{statusCode, error, message, errorCode?}`: for an error this package
+ *  threw, or for a status, a message and an optional errorCode. */
+export function errorEnvelope(error: ExportError | number, message?: string, errorCode?: string): Auth0ErrorEnvelope;
+/** True when bytes start with the gzip magic (1f 8b). */
+export function isGzip(bytes: Uint8Array): boolean;
+"#;
