@@ -11,6 +11,8 @@ const USAGE = `usage: userexport [INPUT ...] [options]
   --request-file FILE   Auth0 request body as JSON      --request JSON   the same, inline
   --format json|csv     --field NAME[=EXPORT_AS] (repeatable)   --limit N   --sample (= limit 10)
   --connection NAME     only users whose identities[0].connection is NAME
+  --query Q             only users Auth0's user-search query Q matches (v3 syntax, e.g.
+                        'email.domain:"example.com" AND logins_count:[10 TO *]'); a bad Q exits 2
   --input-format ndjson|json   json = one user, an array, or a Management API page
   --tenant NAME         output file is NAME.csv / NAME.json (default tenant: "export")
   --out FILE | -        default ./<tenant>.<ext>; - writes to stdout
@@ -53,6 +55,7 @@ function parseArgs(argv) {
       }
       case '--sample': a.limit = 10; break;
       case '--connection': a.connection = takes(); break;
+      case '--query': a.query = takes(); break;
       case '--input-format': a.inputFormat = takes(); break;
       case '--tenant': a.tenant = takes(); break;
       case '--out': a.out = takes(); break;
@@ -155,7 +158,7 @@ async function main(argv) {
       return 0;
     }
     const request = await buildRequest(a);
-    ex = new Exporter(request, { tenant: a.tenant, connection: a.connection, lenient: !!a.lenient });
+    ex = new Exporter(request, { tenant: a.tenant, connection: a.connection, query: a.query, lenient: !!a.lenient });
   } catch (e) {
     process.stderr.write(`userexport: ${e.message}\n`);
     if (e instanceof UsageError || e.code === 'invalid_argument') process.stderr.write(USAGE);
