@@ -12,6 +12,8 @@ const USAGE = `usage: userexport [INPUT ...] [options]
   --request-file FILE   Auth0 request body as JSON      --request JSON   the same, inline
   --format json|csv     --field NAME[=EXPORT_AS] (repeatable)   --limit N   --sample (= limit 10)
   --connection NAME     only users whose identities[0].connection is NAME
+  --query Q             only users Auth0's user-search query Q matches (v3 syntax, e.g.
+                        'email.domain:"example.com" AND logins_count:[10 TO *]'); a bad Q exits 2
   --input-format auto|ndjson|json   default auto: a JSON text when it starts with [ or is one
                         JSON value (one user, an array, a Management API page), else NDJSON;
                         several INPUTs must all be NDJSON (lines are numbered per file)
@@ -33,6 +35,7 @@ const FLAGS = {
   limit: { type: 'string' },
   sample: { type: 'boolean' },
   connection: { type: 'string' },
+  query: { type: 'string' },
   'input-format': { type: 'string' },
   tenant: { type: 'string' },
   out: { type: 'string' },
@@ -52,6 +55,7 @@ const FLAGS = {
  * @property {string} [request]
  * @property {string} [format]
  * @property {string} [connection]
+ * @property {string} [query]
  * @property {string} [out]
  * @property {number} [limit]
  * @property {boolean} gzip
@@ -90,6 +94,7 @@ function parseArgs(argv) {
     request: v.request,
     format: v.format,
     connection: v.connection,
+    query: v.query,
     out: v.out,
     gzip: !!v.gzip,
     lenient: !!v.lenient,
@@ -232,7 +237,7 @@ async function main(argv) {
     // Several INPUTs are one NDJSON stream (each file's lines numbered on their own below): the
     // core tells NDJSON from JSON text by the whole input, and one JSON text is a whole input.
     const input = a.inputs.length > 1 ? 'ndjson' : a.inputFormat;
-    ex = new Exporter(request, { tenant: a.tenant, connection: a.connection, lenient: a.lenient, gzip: a.gzip, input });
+    ex = new Exporter(request, { tenant: a.tenant, connection: a.connection, query: a.query, lenient: a.lenient, gzip: a.gzip, input });
   } catch (e) {
     process.stderr.write(`userexport: ${e.message}\n`);
     if (e instanceof UsageError || e.code === 'invalid_argument') process.stderr.write(USAGE);

@@ -258,3 +258,22 @@ test('--input-format auto (default): the core tells NDJSON from JSON text; a bad
   }
   rmSync(cwd, { recursive: true });
 });
+
+test('--query keeps the users the query matches; a bad query exits 2 with its position, before any output', () => {
+  const cwd = tmp();
+  const users = [
+    { user_id: 'a', email: 'A@Example.com', logins_count: 12, identities: [{ connection: 'db' }, { connection: 'github' }] },
+    { user_id: 'b', email: 'b@other.org', logins_count: 40, identities: [{ connection: 'github' }] },
+    { user_id: 'c', email: 'c@example.com', logins_count: 3, identities: [{ connection: 'github' }] },
+  ];
+  writeFileSync(join(cwd, 'in.ndjson'), users.map((u) => JSON.stringify(u) + '\n').join(''));
+  const q = 'email.domain:"example.com" AND logins_count:[10 TO *] AND identities.connection:github';
+  const r = cli(['in.ndjson', '--field', 'user_id', '--query', q, '--out', '-'], { cwd });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout.toString(), '{"user_id":"a"}\n');
+  const bad = cli(['in.ndjson', '--query', 'logins_count:[10 20]', '--out', 'x.json'], { cwd });
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /query: position 18: expected TO in a range/);
+  assert.equal(existsSync(join(cwd, 'x.json')), false);
+  rmSync(cwd, { recursive: true });
+});
