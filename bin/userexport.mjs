@@ -3,15 +3,20 @@
 import { createReadStream, existsSync, renameSync, rmSync, statSync, createWriteStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
-import { createGunzip, createGzip } from 'node:zlib';
-import { Exporter, fileName } from 'userexport';
+import { parseArgs as parseFlags } from 'node:util';
+import { createGunzip } from 'node:zlib';
+import { Exporter, detectInput, isGzip } from 'userexport';
 
 const USAGE = `usage: userexport [INPUT ...] [options]
-  INPUT                 files, or - / nothing for stdin; NDJSON by default, gzip detected
+  INPUT                 files, or - / nothing for stdin; gzip detected
   --request-file FILE   Auth0 request body as JSON      --request JSON   the same, inline
   --format json|csv     --field NAME[=EXPORT_AS] (repeatable)   --limit N   --sample (= limit 10)
   --connection NAME     only users whose identities[0].connection is NAME
-  --input-format ndjson|json   json = one user, an array, or a Management API page
+  --query Q             only users Auth0's user-search query Q matches (v3 syntax, e.g.
+                        'email.domain:"example.com" AND logins_count:[10 TO *]'); a bad Q exits 2
+  --input-format auto|ndjson|json   default auto: a JSON text when it starts with [ or is one
+                        JSON value (one user, an array, a Management API page), else NDJSON;
+                        several INPUTs must all be NDJSON (lines are numbered per file)
   --tenant NAME         output file is NAME.csv / NAME.json (default tenant: "export")
   --out FILE | -        default ./<tenant>.<ext>; - writes to stdout
   --gzip                gzip output (<tenant>.<ext>.gz)
@@ -21,55 +26,101 @@ const USAGE = `usage: userexport [INPUT ...] [options]
 
 class UsageError extends Error {}
 
+/** @type {import('node:util').ParseArgsConfig['options']} */
+const FLAGS = {
+  'request-file': { type: 'string' },
+  request: { type: 'string' },
+  format: { type: 'string' },
+  field: { type: 'string', multiple: true },
+  limit: { type: 'string' },
+  sample: { type: 'boolean' },
+  connection: { type: 'string' },
+  query: { type: 'string' },
+  'input-format': { type: 'string' },
+  tenant: { type: 'string' },
+  out: { type: 'string' },
+  gzip: { type: 'boolean' },
+  lenient: { type: 'boolean' },
+  quiet: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+};
+
+/**
+ * @typedef {object} Args
+ * @property {string[]} inputs
+ * @property {{ name: string, export_as?: string }[] | null} fields
+ * @property {string} tenant
+ * @property {'auto' | 'ndjson' | 'json'} inputFormat
+ * @property {string} [requestFile]
+ * @property {string} [request]
+ * @property {string} [format]
+ * @property {string} [connection]
+ * @property {string} [query]
+ * @property {string} [out]
+ * @property {number} [limit]
+ * @property {boolean} gzip
+ * @property {boolean} lenient
+ * @property {boolean} quiet
+ * @property {boolean} help
+ */
+
+/**
+ * node:util's parseArgs, with its errors turned into usage errors in this CLI's words.
+ * @param {string[]} argv
+ * @returns {Args}
+ */
 function parseArgs(argv) {
-  const a = { inputs: [], fields: null, tenant: 'export', inputFormat: 'ndjson' };
-  const value = (i, flag) => {
-    if (i + 1 >= argv.length) throw new UsageError(`${flag} needs a value`);
-    return argv[i + 1];
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    let m = /^(--[a-z-]+)=(.*)$/s.exec(arg);
-    const flag = m ? m[1] : arg;
-    const takes = () => {
-      if (m) return m[2];
-      return value(i++, flag);
-    };
-    switch (flag) {
-      case '--request-file': a.requestFile = takes(); break;
-      case '--request': a.request = takes(); break;
-      case '--format': a.format = takes(); break;
-      case '--field': {
-        const f = takes();
-        const eq = f.indexOf('=');
-        (a.fields ??= []).push(eq < 0 ? { name: f } : { name: f.slice(0, eq), export_as: f.slice(eq + 1) });
-        break;
-      }
-      case '--limit': {
-        const v = takes();
-        if (!/^\d+$/.test(v)) throw new UsageError(`--limit needs a whole number, got ${JSON.stringify(v)}`);
-        a.limit = Number(v);
-        break;
-      }
-      case '--sample': a.limit = 10; break;
-      case '--connection': a.connection = takes(); break;
-      case '--input-format': a.inputFormat = takes(); break;
-      case '--tenant': a.tenant = takes(); break;
-      case '--out': a.out = takes(); break;
-      case '--gzip': a.gzip = true; break;
-      case '--lenient': a.lenient = true; break;
-      case '--quiet': a.quiet = true; break;
-      case '-h': case '--help': a.help = true; break;
-      default:
-        if (arg !== '-' && arg.startsWith('-')) throw new UsageError(`unknown option ${arg}`);
-        a.inputs.push(arg);
+  let parsed;
+  try {
+    parsed = parseFlags({ args: argv, options: FLAGS, allowPositionals: true, strict: true, tokens: true });
+  } catch (e) {
+    const flag = /'(-[^' ]+)/.exec(e.message)?.[1];
+    if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') throw new UsageError(`unknown option ${flag}`);
+    if (e.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && /argument missing|ambiguous/.test(e.message)) {
+      throw new UsageError(`${flag} needs a value (a value starting with - is written ${flag}=VALUE)`);
     }
-    m = null;
+    if (e.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') throw new UsageError(`${flag} takes no value`);
+    throw new UsageError(e.message);
   }
-  if (!['ndjson', 'json'].includes(a.inputFormat)) throw new UsageError('--input-format must be ndjson or json');
+  // parseArgs types every value as any flag's type; FLAGS says which is which.
+  const v = /** @type {Record<string, any>} */ (parsed.values);
+  /** @type {Args} */
+  const a = {
+    inputs: parsed.positionals,
+    fields: null,
+    tenant: v.tenant ?? 'export',
+    inputFormat: v['input-format'] ?? 'auto',
+    requestFile: v['request-file'],
+    request: v.request,
+    format: v.format,
+    connection: v.connection,
+    query: v.query,
+    out: v.out,
+    gzip: !!v.gzip,
+    lenient: !!v.lenient,
+    quiet: !!v.quiet,
+    help: !!v.help,
+  };
+  if (v.field) {
+    a.fields = v.field.map((f) => {
+      const eq = f.indexOf('=');
+      return eq < 0 ? { name: f } : { name: f.slice(0, eq), export_as: f.slice(eq + 1) };
+    });
+  }
+  // --limit and --sample both set the limit: the later one on the command line wins.
+  for (const t of parsed.tokens) {
+    if (t.kind !== 'option') continue;
+    if (t.name === 'sample') a.limit = 10;
+    if (t.name === 'limit') {
+      if (!/^\d+$/.test(t.value ?? '')) throw new UsageError(`--limit needs a whole number, got ${JSON.stringify(t.value)}`);
+      a.limit = Number(t.value);
+    }
+  }
+  if (!['auto', 'ndjson', 'json'].includes(a.inputFormat)) throw new UsageError('--input-format must be auto, ndjson or json');
   if (a.request !== undefined && a.requestFile !== undefined) throw new UsageError('give --request or --request-file, not both');
   if (a.inputs.length === 0) a.inputs.push('-');
   if (a.inputs.filter((f) => f === '-').length > 1) throw new UsageError('stdin (-) can be read only once');
+  if (a.inputs.length > 1 && a.inputFormat === 'json') throw new UsageError('--input-format json reads one INPUT: one JSON text per export');
   for (const f of a.inputs) {
     if (f !== '-' && !(existsSync(f) && statSync(f).isFile())) throw new UsageError(`no such input file: ${f}`);
   }
@@ -97,6 +148,26 @@ async function buildRequest(a) {
 }
 
 /** The bytes of one input: a file or stdin, gunzipped when it starts with gzip's magic bytes. */
+/**
+ * The form the core tells for one INPUT file (gunzipped when gzipped), reading only as far as it
+ * needs: for several INPUTs, which are one NDJSON stream, a JSON text among them is refused.
+ */
+async function formOf(path) {
+  const parts = [];
+  let size = 0;
+  let tried = 0;
+  for await (const c of inputChunks(path)) {
+    parts.push(c);
+    size += c.length;
+    // Asked again only when the bytes have doubled, so a long undecided prefix costs linear time.
+    if (size < tried * 2) continue;
+    tried = size;
+    const form = detectInput(Buffer.concat(parts), false);
+    if (form) return form;
+  }
+  return detectInput(Buffer.concat(parts), true);
+}
+
 async function* inputChunks(path) {
   const raw = path === '-' ? process.stdin : createReadStream(path, { highWaterMark: 1 << 20 });
   const it = raw[Symbol.asyncIterator]();
@@ -104,7 +175,7 @@ async function* inputChunks(path) {
   if (first.done) return;
   const head = first.value;
   const rest = { [Symbol.asyncIterator]: () => it };
-  if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) {
+  if (isGzip(head)) {
     const gunzip = createGunzip();
     (async () => {
       try {
@@ -155,32 +226,37 @@ async function main(argv) {
       return 0;
     }
     const request = await buildRequest(a);
-    ex = new Exporter(request, { tenant: a.tenant, connection: a.connection, lenient: !!a.lenient });
+    if (a.inputs.length > 1 && a.inputFormat === 'auto') {
+      for (const f of a.inputs.filter((f) => f !== '-')) {
+        if ((await formOf(f)) === 'json') {
+          throw new UsageError(`${f} is a JSON text, which must be the only INPUT (several INPUTs are read as one NDJSON stream; --input-format ndjson reads it line by line)`);
+        }
+      }
+    }
+    // The core gzips the output itself (gzip: true): what is pulled is the .gz file's bytes.
+    // Several INPUTs are one NDJSON stream (each file's lines numbered on their own below): the
+    // core tells NDJSON from JSON text by the whole input, and one JSON text is a whole input.
+    const input = a.inputs.length > 1 ? 'ndjson' : a.inputFormat;
+    ex = new Exporter(request, { tenant: a.tenant, connection: a.connection, query: a.query, lenient: a.lenient, gzip: a.gzip, input });
   } catch (e) {
     process.stderr.write(`userexport: ${e.message}\n`);
     if (e instanceof UsageError || e.code === 'invalid_argument') process.stderr.write(USAGE);
     return 2;
   }
-  const name = fileName(a.tenant, ex.format, { gzip: !!a.gzip });
+  const { fileName: name } = ex.describe();
   const toStdout = a.out === '-';
   const outPath = a.out === undefined ? join('.', name) : a.out;
   if (!toStdout && !(existsSync(dirname(outPath)) && statSync(dirname(outPath)).isDirectory())) {
     process.stderr.write(`userexport: --out ${outPath}: no such folder ${dirname(outPath)}\n`);
+    ex.free();
     return 2;
   }
   // Write beside the target and rename on success, so a failed export leaves no file behind.
   const tmpPath = toStdout ? null : join(dirname(outPath), `.${basename(outPath)}.${process.pid}.tmp`);
   /** @type {import('node:stream').Writable} */
   const sink = toStdout ? process.stdout : createWriteStream(tmpPath);
-  let gzip = null;
-  if (a.gzip) {
-    gzip = createGzip();
-    gzip.pipe(sink);
-  }
-  /** @type {import('node:stream').Writable} */
-  const target = gzip ?? sink;
   const write = async (chunk) => {
-    if (!target.write(chunk)) await new Promise((r) => target.once('drain', r));
+    if (!sink.write(chunk)) await new Promise((r) => sink.once('drain', r));
   };
   const meter = progress(a.quiet);
   let reported = 0;
@@ -189,7 +265,9 @@ async function main(argv) {
   const where = () => (file === '-' ? '' : `${file}: `);
   // Lines are numbered per file; the core numbers the whole stream, so subtract each file's start.
   const describe = (e) => {
-    const msg = e.line !== undefined ? `line ${e.line - lineBase}: ${e.message.replace(/^line \d+: /, '')}` : e.message;
+    // The core's message starts with its own "line N" (", column C" in a JSON text): renumbered.
+    const at = /^line \d+(, column \d+)?: /.exec(e.message);
+    const msg = e.line !== undefined ? `line ${e.line - lineBase}${at?.[1] ?? ''}: ${e.message.slice(at ? at[0].length : 0)}` : e.message;
     return `${where()}${msg}`;
   };
   const reportSkipped = () => {
@@ -206,41 +284,33 @@ async function main(argv) {
   try {
     for (file of a.inputs) {
       if (ex.limitReached) break;
-      if (a.inputFormat === 'json') {
-        const chunks = [];
-        for await (const c of inputChunks(file)) chunks.push(c);
-        ex.pushJson(Buffer.concat(chunks));
-        await drain();
-        continue;
-      }
       lineBase = ex.stats.lines;
       let last = 0x0a;
+      // The core reads the bytes in the form the Exporter was given (for one INPUT it tells
+      // NDJSON from JSON text itself); a JSON text is read once the input is finished.
       for await (const c of inputChunks(file)) {
         if (c.length === 0) continue;
-        ex.pushNdjson(c);
+        ex.push(c);
         last = c[c.length - 1];
         await drain();
         if (ex.limitReached) break;
       }
       // A file's last line may lack its newline; it must not run into the next file's first line.
-      if (last !== 0x0a && !ex.limitReached) {
-        ex.pushNdjson('\n');
+      if (a.inputs.length > 1 && last !== 0x0a && !ex.limitReached) {
+        ex.push('\n');
         await drain();
       }
     }
     ex.finish();
     while (!ex.done) await drain();
     meter.end(ex);
-    if (gzip) gzip.end();
     if (!toStdout) {
       await new Promise((resolve, reject) => {
         sink.once('error', reject);
         sink.once('finish', resolve);
-        if (!gzip) sink.end();
+        sink.end();
       });
       renameSync(tmpPath, outPath);
-    } else if (gzip) {
-      await new Promise((r) => gzip.once('end', r));
     }
     const s = ex.stats;
     if (!a.quiet && !toStdout) {

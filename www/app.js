@@ -1,6 +1,6 @@
 // The export page's logic: the form builds Auth0's export request, checks it with the wasm
 // Exporter before anything runs, starts one Web Worker per job and shows the jobs table.
-import init, { Exporter, fileName } from '../pkg/userexport.js';
+import init, { dashboardPreset, describeExport } from '../pkg/userexport.js';
 import { sampleNdjson } from './sample.js';
 import { fetchUsers } from './auth0.js';
 import * as store from './jobs.js';
@@ -8,19 +8,14 @@ import { filterBox } from './filter.js';
 
 const $ = (id) => document.getElementById(id);
 
-// decisions.md: the Dashboard's "Include default fields" preset, with its column names.
-const PRESET = [
-  ['user_id', 'Id'], ['given_name', 'Given Name'], ['family_name', 'Family Name'], ['nickname', 'Nickname'],
-  ['name', 'Name'], ['email', 'Email'], ['email_verified', 'Email Verified'], ['picture', 'Picture'],
-  ['identities[0].connection', 'Connection'], ['created_at', 'Created At'], ['updated_at', 'Updated At'],
-].map(([name, export_as]) => ({ name, export_as }));
-
 const state = { source: null, fields: [], jobs: [] };
 const JOBS_LOCK = 'userexport-jobs';
 const workers = new Map();
 const rows = new Map();
 
 await init();
+// The Dashboard's "Include default fields" preset, with its column names, as the core knows it.
+const PRESET = dashboardPreset();
 
 // A bad query blocks "Export Users"; its message stays beside the box.
 const filter = filterBox({ input: $('filter'), error: $('filter-error'), status: $('filter-status') }, (ok) => {
@@ -115,7 +110,7 @@ function request() {
 function options() {
   const connection = $('connection').value.trim();
   const all = connection === '' || connection === 'All connections'; // Auth0 connection names have no spaces
-  return { tenant: $('tenant').value.trim(), connection: all ? undefined : connection, lenient: $('lenient').checked };
+  return { tenant: $('tenant').value.trim(), connection: all ? undefined : connection, lenient: $('lenient').checked, gzip: $('gzip').checked };
 }
 
 function showError(id, input, message) {
@@ -125,14 +120,12 @@ function showError(id, input, message) {
   input?.setAttribute('aria-invalid', message ? 'true' : 'false');
 }
 
-/** Asks the wasm Exporter whether the request is valid; puts its message beside the culprit. */
+/** Asks the core whether the request is valid (as the Exporter will check it); puts its message beside the culprit. */
 function check() {
   showError('tenant-error', $('tenant'));
   showError('fields-error', $('attribute'));
   try {
-    const ex = new Exporter(request(), options());
-    $('file-name').textContent = ex.fileName($('gzip').checked);
-    ex.free();
+    $('file-name').textContent = describeExport(request(), options()).fileName;
     return true;
   } catch (e) {
     if (e.code === 'invalid_tenant') showError('tenant-error', $('tenant'), e.message);
@@ -220,7 +213,7 @@ $('export-form').addEventListener('submit', async (e) => {
   }
   const req = request();
   const opts = options();
-  const gzip = $('gzip').checked;
+  const input = $('input-format').value;
   const rec = {
     id: store.newJobId(),
     status: 'pending',
@@ -229,7 +222,10 @@ $('export-form').addEventListener('submit', async (e) => {
     fields: req.fields,
     connection: opts.connection,
     created_at: new Date().toISOString(),
-    fileName: fileName(opts.tenant, req.format, { gzip }),
+    // What names and types the download: the core's description of this very request.
+    request: req,
+    options: opts,
+    fileName: describeExport(req, opts).fileName,
     source: state.source.label,
     lenient: opts.lenient,
   };
@@ -244,7 +240,7 @@ $('export-form').addEventListener('submit', async (e) => {
   workers.set(rec.id, worker);
   worker.onmessage = ({ data }) => onWorkerMessage(rec, data);
   worker.onerror = (ev) => finish(rec, { type: 'failed', error: { message: ev.message || 'The export worker stopped.' } });
-  worker.postMessage({ id: rec.id, source: state.source.payload, request: req, options: opts, gzip });
+  worker.postMessage({ id: rec.id, source: state.source.payload, request: req, options: { ...opts, input } });
 });
 
 function onWorkerMessage(rec, msg) {
@@ -301,7 +297,7 @@ async function download(rec) {
   if (!rec.link || rec.link.expiresAt <= Date.now()) await store.renewLink(rec, Date.now());
   const a = document.createElement('a');
   a.href = rec.link.url;
-  a.download = rec.fileName;
+  a.download = rec.link.name;
   document.body.append(a);
   a.click();
   a.remove();

@@ -1,11 +1,11 @@
 // The export itself, off the page's thread: reads the users file with File.stream(), pushes it
 // through the wasm Exporter and writes the output in chunks to origin-private storage (OPFS), so
 // memory stays flat whatever the file's size. Talks to the page by postMessage only.
-import init, { Exporter } from '../pkg/userexport.js';
+import init, { Exporter, isGzip } from '../pkg/userexport.js';
 import { exportsDir } from './jobs.js';
 
 const PROGRESS_MS = 100; // the page promises an update at least every 250 ms: leave room for slow chunks
-const HEAD_BYTES = 1 << 20; // enough to tell NDJSON from a JSON text
+const FORMS = { auto: 'Auto', ndjson: 'NDJSON', json: 'JSON text' };
 const OUT_BYTES = 1 << 16; // one pullInto buffer, reused for the whole export
 // One input buffer, refilled by a BYOB reader: a fresh Uint8Array per File.stream() chunk is
 // garbage V8 collects late (a dedicated worker's JS heap barely grows, so GC seldom runs), and
@@ -19,14 +19,14 @@ const ready = init();
 const reading = new Set();
 
 self.onmessage = async ({ data }) => {
-  const { id, source, request, options, gzip } = data;
+  const { id, source, request, options } = data;
   let handle = null;
   const dir = await exportsDir();
   try {
     await ready;
     handle = await (await dir.getFileHandle(id, { create: true })).createSyncAccessHandle();
     handle.truncate(0);
-    const result = await runExport({ source, request, options, gzip, handle, onProgress: (p) => post(id, 'progress', p) });
+    const result = await runExport({ source, request, options, handle, onProgress: (p) => post(id, 'progress', p) });
     handle.flush();
     handle.close();
     handle = null;
@@ -46,10 +46,13 @@ function post(id, type, payload) {
 }
 
 
-async function runExport({ source, request, options, gzip, handle, onProgress }) {
+async function runExport({ source, request, options, handle, onProgress }) {
   // Gzip happens inside wasm: with CompressionStream, its output chunks were left to V8's rare
   // GCs in a worker whose JS heap barely grows (65 MiB of them at a million users).
-  const ex = new Exporter(request, { ...options, gzip });
+  // A file's bytes go to the core in the form the page's "Input format" names (input: 'auto'
+  // lets the core tell NDJSON from JSON text); Management API pages are JSON texts each.
+  const { input: form = 'auto', ...rest } = options;
+  const ex = new Exporter(request, source.kind === 'pages' ? rest : { ...rest, input: form });
   const started = performance.now();
   let lastReport = 0;
   let written = 0;
@@ -91,35 +94,26 @@ async function runExport({ source, request, options, gzip, handle, onProgress })
     } else {
       src = await openInput(source.blob, (n) => (bytesRead += n));
       const { read, gzipped } = src;
-      const head = await readHead(read);
-      input = sniff(head.bytes, head.ended);
-      if (gzipped) input += ' (gzip)';
-      if (input.startsWith('NDJSON')) {
-        if (head.bytes.length) ex.pushNdjson(head.bytes);
+      const how = gzipped ? ' (gzip)' : '';
+      input = `${FORMS[form]}${how}`;
+      while (!ex.limitReached) {
+        // push copies the bytes into wasm memory, so the buffer can be refilled next.
+        const chunk = await read();
+        if (!chunk) break;
+        ex.push(chunk);
         await drain();
-        while (!ex.limitReached) {
-          // pushNdjson copies the bytes into wasm memory, so the buffer can be refilled next.
-          const chunk = await read();
-          if (!chunk) break;
-          ex.pushNdjson(chunk);
-          await drain();
-        }
-      } else {
-        // A JSON array or page is one JSON text: the core needs all of it at once.
-        const parts = [head.bytes];
-        for (let chunk = await read(); chunk; chunk = await read()) {
-          parts.push(chunk.slice());
-          report(false);
-        }
-        ex.pushJson(new Uint8Array(await new Blob(parts).arrayBuffer()));
       }
     }
     ex.finish();
+    // Only NDJSON is counted in lines: what the core made of an "Auto" file, for More info.
+    if (source.kind !== 'pages' && form === 'auto') {
+      input = input.replace('Auto', ex.stats.lines > 0 || ex.stats.bytesIn === 0 ? 'NDJSON' : 'JSON text');
+    }
     while (!ex.done) await drain();
     report(true);
     // The wasm heap never shrinks: its size now is the most it needed (flat memory, visible).
     const wasmMemory = (await ready).memory.buffer.byteLength;
-    return { stats: ex.stats, errors: ex.errors, bytes: written, input, fileName: ex.fileName(gzip), wasmMemory };
+    return { stats: ex.stats, errors: ex.errors, bytes: written, input, fileName: ex.describe().fileName, wasmMemory };
   } finally {
     // Stops reading a file left unread (a limit reached, a bad record).
     await src?.cancel();
@@ -133,8 +127,7 @@ async function runExport({ source, request, options, gzip, handle, onProgress })
  * read into one reused buffer). `count` sees the raw bytes read.
  */
 async function openInput(blob, count) {
-  const magic = new Uint8Array(await blob.slice(0, 2).arrayBuffer());
-  const gzipped = magic[0] === 0x1f && magic[1] === 0x8b;
+  const gzipped = isGzip(new Uint8Array(await blob.slice(0, 2).arrayBuffer()));
   if (!gzipped) {
     const stream = blob.stream();
     const byob = byobReader(stream);
@@ -192,50 +185,4 @@ function byobReader(stream) {
   } catch {
     return null;
   }
-}
-
-/** Reads until the first newline (or HEAD_BYTES, or the end); copies, as `read` reuses its buffer. */
-async function readHead(read) {
-  const parts = [];
-  let size = 0;
-  for (;;) {
-    const chunk = await read();
-    if (!chunk) return { bytes: concat(parts, size), ended: true };
-    parts.push(chunk.slice());
-    size += chunk.length;
-    if (size >= HEAD_BYTES || chunk.includes(0x0a)) return { bytes: concat(parts, size), ended: false };
-  }
-}
-
-function concat(parts, size) {
-  if (parts.length === 1) return parts[0];
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
-/**
- * "NDJSON", or one JSON text: a JSON array, a pretty-printed user, or a Management API page
- * `{"users":[…]}` is one JSON text; anything whose first line is a whole object is NDJSON
- * (Auth0's own export included).
- */
-function sniff(bytes, ended) {
-  let i = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
-  while (i < bytes.length && ' \t\r\n'.includes(String.fromCharCode(bytes[i]))) i++;
-  if (bytes[i] === 0x5b) return 'JSON array';
-  if (bytes[i] !== 0x7b) return 'NDJSON';
-  const nl = bytes.indexOf(0x0a, i);
-  if (nl < 0 && !ended) return 'NDJSON'; // a first line longer than HEAD_BYTES: only NDJSON has those
-  let first;
-  try {
-    first = JSON.parse(new TextDecoder().decode(bytes.subarray(i, nl < 0 ? bytes.length : nl)));
-  } catch {
-    return nl < 0 ? 'NDJSON' : 'JSON text';
-  }
-  const page = first && Array.isArray(first.users) && !('user_id' in first);
-  return page ? 'Management API page' : 'NDJSON';
 }

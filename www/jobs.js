@@ -1,6 +1,7 @@
 // The jobs list and its lifetime rules, kept as Auth0 keeps export jobs: a download link lives
 // 60 s and can be renewed for 24 h; then the job is `expired` and its file deleted. Jobs live in
 // origin-private storage (OPFS): jobs.json for the list, exports/<job id> for each file.
+import { exportFile } from '../pkg/userexport.js';
 
 export const LINK_MS = 60_000;
 export const KEEP_MS = 24 * 3600_000;
@@ -31,7 +32,7 @@ export async function exportsDir() {
   return (await root()).getDirectoryHandle('exports', { create: true });
 }
 
-export async function exportFile(id) {
+export async function storedFile(id) {
   const dir = await exportsDir();
   return (await dir.getFileHandle(id)).getFile();
 }
@@ -137,7 +138,12 @@ async function expire(rec) {
 export async function renewLink(rec, now) {
   if (rec.status !== 'completed') return null;
   if (rec.link) URL.revokeObjectURL(rec.link.url);
-  // The OPFS File is backed by disk: the blob URL does not load the export into memory.
-  rec.link = { url: URL.createObjectURL(await exportFile(rec.id)), expiresAt: now + LINK_MS };
+  // The core names and types the download (<tenant>.csv, text/csv; …) around the stored OPFS
+  // file as its one part: that File is backed by disk, so neither the wasm memory nor the blob
+  // URL ever holds the export.
+  const stored = await storedFile(rec.id);
+  // Jobs saved before the request was kept with them carry only their file name.
+  const file = rec.request ? exportFile([stored], rec.request, rec.options) : new File([stored], rec.fileName);
+  rec.link = { url: URL.createObjectURL(file), name: file.name, type: file.type, expiresAt: now + LINK_MS };
   return rec.link;
 }

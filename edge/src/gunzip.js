@@ -1,6 +1,5 @@
 // A tenant's users object as NDJSON bytes: gunzipped when it starts with gzip's magic, and its plain size.
-
-const isGzip = (b) => b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b;
+import { isGzip } from 'userexport';
 
 /**
  * The NDJSON size of a users object, for percentage_done: its size, or for gzip the ISIZE

@@ -1,16 +1,6 @@
 // Responses in the Management API's, OAuth's and S3's shapes, and request bodies read with a byte limit.
+import { errorEnvelope } from 'userexport';
 import { MAX_BODY_BYTES } from './config.js';
-
-const REASONS = {
-  400: 'Bad Request',
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  404: 'Not Found',
-  405: 'Method Not Allowed',
-  413: 'Request Entity Too Large',
-  429: 'Too Many Requests',
-  500: 'Internal Server Error',
-};
 
 export function json(status, body, headers = {}) {
   return new Response(JSON.stringify(body), {
@@ -19,11 +9,9 @@ export function json(status, body, headers = {}) {
   });
 }
 
-/** The Management API's error envelope: `{statusCode, error, message, errorCode?}`. */
+/** The Management API's error envelope `{statusCode, error, message, errorCode?}`, as the core writes it. */
 export function apiError(status, message, errorCode) {
-  const body = { statusCode: status, error: REASONS[status], message };
-  if (errorCode) body.errorCode = errorCode;
-  return json(status, body);
+  return json(status, errorEnvelope(status, message, errorCode || undefined));
 }
 
 /** 401 as the Management API's hapi/Boom layer writes it (attributes + WWW-Authenticate). */

@@ -19,7 +19,7 @@ function params(request, text) {
   }
   const basic = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(request.headers.get('authorization') ?? '');
   if (basic) {
-    let decoded = '';
+    let decoded;
     try {
       decoded = atob(basic[1]);
     } catch {

@@ -4,6 +4,7 @@
 use js_sys::{Array, Object, Uint8Array};
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
 
 use super::crossing::{argument_error, description, read_options, read_request, to_js, to_js_value};
 use crate::{describe, file_name, Format};
@@ -120,6 +121,24 @@ pub fn error_envelope(
         message: &envelope.message,
         error_code: envelope.error_code.as_deref(),
     }))
+}
+
+/// The form the core tells for input that starts with `prefix` (bytes or a string): "ndjson",
+/// "json", or `undefined` while more is needed to tell (never when `complete`).
+#[wasm_bindgen(js_name = detectInput, skip_typescript)]
+pub fn detect_input(prefix: JsValue, complete: Option<bool>) -> Result<JsValue, JsValue> {
+    let bytes = if let Some(s) = prefix.as_string() {
+        s.into_bytes()
+    } else if let Some(a) = prefix.dyn_ref::<Uint8Array>() {
+        a.to_vec()
+    } else {
+        return Err(argument_error("detectInput needs a Uint8Array or a string"));
+    };
+    Ok(match crate::detect_input(&bytes, complete.unwrap_or(false)) {
+        Some(crate::InputForm::Json) => "json".into(),
+        Some(_) => "ndjson".into(),
+        None => JsValue::UNDEFINED,
+    })
 }
 
 /// True when bytes start with the gzip magic.

@@ -160,6 +160,9 @@ export function dashboardPreset(): ExportField[];
 /** Auth0's error envelope `{statusCode, error, message, errorCode?}`: for an error this package
  *  threw, or for a status, a message and an optional errorCode. */
 export function errorEnvelope(error: ExportError | number, message?: string, errorCode?: string): Auth0ErrorEnvelope;
+/** The form the core tells for input starting with `prefix`: "ndjson", "json", or undefined while
+ *  more is needed (never when `complete`). The rule of the `input: "auto"` option. */
+export function detectInput(prefix: Uint8Array | string, complete?: boolean): "ndjson" | "json" | undefined;
 /** True when bytes start with the gzip magic (1f 8b). */
 export function isGzip(bytes: Uint8Array): boolean;
 "#;

@@ -363,3 +363,15 @@ test('query: Auth0 user-search syntax over the export; a bad query is refused be
   assert.match(e.message, /position \d+/);
   assert.match(e.message, /TO/);
 });
+
+test('detectInput: the rule of input "auto", asked of a prefix', async () => {
+  const { detectInput } = await import('userexport');
+  assert.equal(detectInput('[{"user_id":"a"}'), 'json');
+  assert.equal(detectInput('{"user_id":"a",\n{"user_id":"b"}\n'), 'ndjson');
+  assert.equal(detectInput('{"user_id":"a"}\n{"user_id":"b"}'), 'ndjson');
+  assert.equal(detectInput('{\n  "user_id": "a"'), undefined);
+  assert.equal(detectInput('{\n  "user_id": "a"\n}\n', true), 'json');
+  assert.equal(detectInput(new TextEncoder().encode('  \n'), true), 'ndjson');
+  assert.equal(detectInput('\u{feff}[1]', true), 'json');
+  throwsCode(() => detectInput(42), 'invalid_argument');
+});

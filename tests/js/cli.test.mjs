@@ -153,3 +153,127 @@ test('progress (users, MB, rate) only when stderr is a terminal, and --quiet sil
   assert.equal(quiet.stdout, '');
   rmSync(cwd, { recursive: true });
 });
+
+test('parseArgs forms: --flag=value, -h, the later of --limit / --sample wins, value errors are usage errors', () => {
+  const input = join(FIXTURES, 'csv-sample', 'input.ndjson');
+  const rows = (r) => r.stdout.toString().trim().split('\n').length;
+  const eq = cli([input, '--format=csv', '--field=email=E-mail', '--limit=3', '--out=-']);
+  assert.equal(eq.code, 0, eq.stderr);
+  assert.equal(eq.stdout.toString().split('\n')[0], 'E-mail');
+  assert.equal(rows(eq), 4);
+  assert.equal(rows(cli([input, '--limit', '3', '--sample', '--out', '-'])), 10);
+  assert.equal(rows(cli([input, '--sample', '--limit', '3', '--out', '-'])), 3);
+  const h = cli(['-h']);
+  assert.equal(h.code, 0);
+  assert.match(h.stdout.toString(), /--input-format auto\|ndjson\|json/);
+  for (const [args, want] of [
+    [[input, '--tenant'], /^userexport: --tenant needs a value/],
+    [[input, '--out', '--gzip'], /^userexport: --out needs a value/],
+    [[input, '--gzip=yes'], /^userexport: --gzip takes no value/],
+    [[input, '-x'], /^userexport: unknown option -x/],
+    [[input, input, '--input-format', 'json'], /^userexport: --input-format json reads one INPUT/],
+    [[input, '--input-format', 'xml'], /^userexport: --input-format must be auto, ndjson or json/],
+  ]) {
+    const r = cli(args);
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, want);
+    assert.match(r.stderr, /usage: userexport/);
+    assert.equal(r.stdout.length, 0);
+  }
+});
+
+test('--gzip is the core\'s gzip: stdout and file gunzip (node:zlib) to the plain bytes, named .gz', () => {
+  const cwd = tmp();
+  const input = join(FIXTURES, 'csv-sample', 'input.ndjson');
+  const plain = cli([input, '--format', 'csv', '--out', '-']).stdout;
+  const gz = cli([input, '--format', 'csv', '--gzip', '--out', '-']);
+  assert.equal(gz.code, 0, gz.stderr);
+  assert.deepEqual([...gz.stdout.subarray(0, 2)], [0x1f, 0x8b]);
+  assert.ok(gunzipSync(gz.stdout).equals(plain));
+  const f = cli([input, '--format', 'csv', '--gzip', '--tenant', 'acme'], { cwd });
+  assert.equal(f.code, 0, f.stderr);
+  assert.match(f.stderr, /wrote \d+ users to acme\.csv\.gz/);
+  assert.deepEqual(readdirSync(cwd), ['acme.csv.gz']);
+  assert.ok(gunzipSync(readFileSync(join(cwd, 'acme.csv.gz'))).equals(plain));
+  rmSync(cwd, { recursive: true });
+});
+
+test('--input-format auto (default): the core tells NDJSON from JSON text; a bad first line is NDJSON line 1', () => {
+  const cwd = tmp();
+  const users = Array.from({ length: 30 }, (_, i) => JSON.stringify({ user_id: `auth0|${i + 1}` }));
+  writeFileSync(join(cwd, 'first-bad.ndjson'), ['{"user_id":"x",', ...users.slice(1)].join('\n') + '\n');
+  const strict = cli(['first-bad.ndjson', '--field', 'user_id', '--out', 'x.json'], { cwd });
+  assert.equal(strict.code, 1, strict.stderr);
+  assert.match(strict.stderr, /^userexport: first-bad\.ndjson: line 1: /);
+  assert.ok(!existsSync(join(cwd, 'x.json')));
+  const lenient = cli(['first-bad.ndjson', '--field', 'user_id', '--lenient', '--out', '-'], { cwd });
+  assert.equal(lenient.code, 0, lenient.stderr);
+  assert.equal(lenient.stdout.toString(), users.slice(1).map((u) => `${u}\n`).join(''));
+  assert.match(lenient.stderr, /^userexport: skipped first-bad\.ndjson: line 1: /);
+  assert.equal(lenient.stderr.trim().split('\n').length, 1, 'one skipped line (no summary with --out -)');
+
+  // One pretty-printed JSON array or user: a JSON text, read whole (auto and json agree; stdin too).
+  const want = users.map((u) => `${u}\n`).join('');
+  writeFileSync(join(cwd, 'pretty.json'), JSON.stringify(users.map((u) => JSON.parse(u)), null, 2));
+  writeFileSync(join(cwd, 'one.json'), JSON.stringify({ user_id: 'solo', email: 's@example.com' }, null, 2));
+  for (const extra of [[], ['--input-format', 'auto'], ['--input-format', 'json']]) {
+    const r = cli(['pretty.json', '--field', 'user_id', '--out', '-', ...extra], { cwd });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout.toString(), want);
+    const one = cli(['one.json', '--field', 'user_id', '--out', '-', ...extra], { cwd });
+    assert.equal(one.stdout.toString(), '{"user_id":"solo"}\n', one.stderr);
+  }
+  const viaStdin = cli(['--field', 'user_id', '--out', '-'], { cwd, input: gzipSync(readFileSync(join(cwd, 'pretty.json'))) });
+  assert.equal(viaStdin.stdout.toString(), want, viaStdin.stderr);
+
+  // Named NDJSON, a JSON array fails at its first line (a bare "["), lenient or not: never a
+  // completed export with its users dropped because the form was guessed.
+  const named = cli(['pretty.json', '--field', 'user_id', '--input-format', 'ndjson', '--out', '-'], { cwd });
+  assert.equal(named.code, 1);
+  assert.match(named.stderr, /pretty\.json: line 1: /);
+
+  // Several INPUTs are one NDJSON stream: a JSON text among them is a usage error before anything
+  // is read (the core's detectInput tells, per file), lenient or not; named NDJSON reads it by line.
+  writeFileSync(join(cwd, 'good.ndjson'), users.slice(0, 2).join('\n'));
+  for (const extra of [[], ['--lenient']]) {
+    const mixed = cli(['good.ndjson', 'pretty.json', '--field', 'user_id', '--out', 'z.csv', ...extra], { cwd });
+    assert.equal(mixed.code, 2, mixed.stderr);
+    assert.match(mixed.stderr, /^userexport: pretty\.json is a JSON text, which must be the only INPUT/);
+    assert.ok(!existsSync(join(cwd, 'z.csv')));
+  }
+  const asLines = cli(['good.ndjson', 'pretty.json', '--field', 'user_id', '--input-format', 'ndjson', '--out', '-'], { cwd });
+  assert.equal(asLines.code, 1);
+  assert.match(asLines.stderr, /^userexport: pretty\.json: line 1: /);
+  const badFirst = cli(['first-bad.ndjson', 'good.ndjson', '--field', 'user_id', '--out', '-'], { cwd });
+  assert.equal(badFirst.code, 1);
+  assert.match(badFirst.stderr, /^userexport: first-bad\.ndjson: line 1: /);
+
+  // A JSON text that is not one valid value fails naming line and column, lenient too.
+  writeFileSync(join(cwd, 'broken.json'), '[\n  {"user_id":"a"},\n  {"user_id":"b"}\n  {"user_id":"c"}\n]\n');
+  for (const extra of [[], ['--lenient']]) {
+    const r = cli(['broken.json', '--field', 'user_id', '--out', 'y.json', ...extra], { cwd });
+    assert.equal(r.code, 1, `${extra}: ${r.stderr}`);
+    assert.match(r.stderr, /^userexport: broken\.json: line 4, column 3: the input is not one valid JSON text/);
+    assert.ok(!existsSync(join(cwd, 'y.json')));
+  }
+  rmSync(cwd, { recursive: true });
+});
+
+test('--query keeps the users the query matches; a bad query exits 2 with its position, before any output', () => {
+  const cwd = tmp();
+  const users = [
+    { user_id: 'a', email: 'A@Example.com', logins_count: 12, identities: [{ connection: 'db' }, { connection: 'github' }] },
+    { user_id: 'b', email: 'b@other.org', logins_count: 40, identities: [{ connection: 'github' }] },
+    { user_id: 'c', email: 'c@example.com', logins_count: 3, identities: [{ connection: 'github' }] },
+  ];
+  writeFileSync(join(cwd, 'in.ndjson'), users.map((u) => JSON.stringify(u) + '\n').join(''));
+  const q = 'email.domain:"example.com" AND logins_count:[10 TO *] AND identities.connection:github';
+  const r = cli(['in.ndjson', '--field', 'user_id', '--query', q, '--out', '-'], { cwd });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout.toString(), '{"user_id":"a"}\n');
+  const bad = cli(['in.ndjson', '--query', 'logins_count:[10 20]', '--out', 'x.json'], { cwd });
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /query: position 18: expected TO in a range/);
+  assert.equal(existsSync(join(cwd, 'x.json')), false);
+  rmSync(cwd, { recursive: true });
+});

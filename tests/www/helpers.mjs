@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { dashboardPreset } from 'userexport';
 import { startServer } from '../../www/serve.mjs';
 
 export const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -68,7 +69,8 @@ export async function openPage({ viewport = { width: 1100, height: 900 }, clock 
 }
 
 /** Fills the form: `fields` typed one by one through "User Attribute" / "Field Name" / "Add Field". */
-export async function configure(page, { tenant = 'acme', format = 'json', defaults = false, fields = [], connection, sample, gzip, lenient } = {}) {
+export async function configure(page, { tenant = 'acme', format = 'json', defaults = false, fields = [], connection, sample, gzip, lenient, input = 'Auto' } = {}) {
+  await page.getByLabel('Input format', { exact: true }).selectOption({ label: input });
   await page.getByLabel('Tenant').fill(tenant);
   await page.getByLabel('Export Format').selectOption({ label: format === 'csv' ? 'CSV' : 'JSON' });
   await page.getByLabel('Include default fields').setChecked(defaults);
@@ -93,11 +95,13 @@ export async function exportUsers(page, { timeout = 60_000 } = {}) {
   return { row, id: await row.locator('code').textContent(), status: await row.locator('.badge').textContent() };
 }
 
-/** Clicks the row's "Download export"; returns the suggested name and the bytes. */
+/** Clicks the row's "Download export"; returns the suggested name, the bytes and the blob's MIME type. */
 export async function download(page, row) {
   const [dl] = await Promise.all([page.waitForEvent('download'), row.getByRole('button', { name: 'Download export' }).click()]);
   const path = await dl.path();
-  return { name: dl.suggestedFilename(), bytes: readFileSync(path) };
+  // The link is a blob: URL of the File the page made: fetching it answers with that File's type.
+  const type = await page.evaluate((url) => fetch(url).then((r) => r.headers.get('content-type')).catch(() => null), dl.url());
+  return { name: dl.suggestedFilename(), bytes: readFileSync(path), type };
 }
 
 /** The CLI's output for the same input and request: the oracle the page must match byte for byte. */
@@ -108,11 +112,7 @@ export function cli(input, request, { tenant = 'acme', connection, lenient } = {
   return execFileSync(process.execPath, args, { maxBuffer: 1 << 30, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
-/** decisions.md: the Dashboard's "Include default fields" preset. */
-export const PRESET = [
-  ['user_id', 'Id'], ['given_name', 'Given Name'], ['family_name', 'Family Name'], ['nickname', 'Nickname'],
-  ['name', 'Name'], ['email', 'Email'], ['email_verified', 'Email Verified'], ['picture', 'Picture'],
-  ['identities[0].connection', 'Connection'], ['created_at', 'Created At'], ['updated_at', 'Updated At'],
-].map(([name, export_as]) => ({ name, export_as }));
+/** The Dashboard's "Include default fields" preset, as the core gives it to every host. */
+export const PRESET = dashboardPreset();
 
 export const readJson = (path) => JSON.parse(readFileSync(path, 'utf8'));

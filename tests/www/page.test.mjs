@@ -29,7 +29,7 @@ after(() => rmSync(tmp, { recursive: true, force: true }));
 
 const CONTROLS = [
   ['Users file', 'textbox'], ['Use sample users', 'button'], ['Domain', 'textbox'], ['Management API token', 'textbox'],
-  ['Fetch from Auth0', 'button'], ['Tenant', 'textbox'], ['Connection', 'combobox'], ['Export Format', 'combobox'],
+  ['Fetch from Auth0', 'button'], ['Input format', 'combobox'], ['Tenant', 'textbox'], ['Connection', 'combobox'], ['Export Format', 'combobox'],
   ['Include default fields', 'checkbox'], ['User Attribute', 'textbox'], ['Field Name', 'textbox'], ['Add Field', 'button'],
   ['Export as Sample', 'checkbox'], ['Gzip', 'checkbox'], ['Skip bad records', 'checkbox'], ['Export Users', 'button'],
 ];
