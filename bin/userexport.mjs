@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The userexport CLI: NDJSON / JSON users in, Auth0's export file (NDJSON or CSV, optionally gzip) out.
-import { createReadStream, existsSync, renameSync, rmSync, statSync, createWriteStream } from 'node:fs';
+import { createReadStream, existsSync, renameSync, rmSync, statSync, createWriteStream, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
 import { parseArgs as parseFlags } from 'node:util';
@@ -8,6 +9,7 @@ import { createGunzip } from 'node:zlib';
 import { Exporter, detectInput, isGzip } from 'userexport';
 
 const USAGE = `usage: userexport [INPUT ...] [options]
+       userexport verify FILE MANIFEST
   INPUT                 files, or - / nothing for stdin; gzip detected
   --request-file FILE   Auth0 request body as JSON      --request JSON   the same, inline
   --format json|csv     --field NAME[=EXPORT_AS] (repeatable)   --limit N   --sample (= limit 10)
@@ -20,8 +22,13 @@ const USAGE = `usage: userexport [INPUT ...] [options]
   --tenant NAME         output file is NAME.csv / NAME.json (default tenant: "export")
   --out FILE | -        default ./<tenant>.<ext>; - writes to stdout
   --gzip                gzip output (<tenant>.<ext>.gz)
+  --manifest            also write <tenant>.manifest.json beside the file (the current folder
+                        with --out -): request, options, counts, sha256 and size of the plain
+                        and of the gzip bytes, start and end time, version
   --lenient             skip bad records, report each on stderr with its line, exit 0
   --quiet               no progress or summary on stderr
+verify FILE MANIFEST    exit 0 when FILE's sha256 and size are the manifest's (its gzip ones when
+                        FILE is gzipped, else its plain ones), 1 naming what differs, 2 on misuse
 `;
 
 class UsageError extends Error {}
@@ -40,6 +47,7 @@ const FLAGS = {
   tenant: { type: 'string' },
   out: { type: 'string' },
   gzip: { type: 'boolean' },
+  manifest: { type: 'boolean' },
   lenient: { type: 'boolean' },
   quiet: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -59,6 +67,7 @@ const FLAGS = {
  * @property {string} [out]
  * @property {number} [limit]
  * @property {boolean} gzip
+ * @property {boolean} manifest
  * @property {boolean} lenient
  * @property {boolean} quiet
  * @property {boolean} help
@@ -97,6 +106,7 @@ function parseArgs(argv) {
     query: v.query,
     out: v.out,
     gzip: !!v.gzip,
+    manifest: !!v.manifest,
     lenient: !!v.lenient,
     quiet: !!v.quiet,
     help: !!v.help,
@@ -216,7 +226,58 @@ function progress(quiet) {
   };
 }
 
+/**
+ * `userexport verify FILE MANIFEST`: FILE's sha256 and size against the manifest's, the gzip
+ * ones when FILE starts with gzip's magic bytes, else the plain ones (so a gunzipped copy of a
+ * gzip export checks against its plain digest). 0: they match; 1: they differ; 2: misuse.
+ * @param {string[]} args
+ */
+async function verify(args) {
+  const usage = (msg) => {
+    process.stderr.write(`userexport verify: ${msg}\n${USAGE}`);
+    return 2;
+  };
+  if (args.length !== 2) return usage(`needs FILE and MANIFEST, got ${args.length} argument${args.length === 1 ? '' : 's'}`);
+  const [file, manifestPath] = args;
+  if (!(existsSync(file) && statSync(file).isFile())) return usage(`no such file: ${file}`);
+  let manifest;
+  try {
+    manifest = JSON.parse(await readFile(manifestPath, 'utf8'));
+  } catch (e) {
+    return usage(`cannot read the manifest ${manifestPath}: ${e.message}`);
+  }
+  const isDigest = (d) => d !== null && typeof d === 'object' && typeof d.sha256 === 'string' && /^[0-9a-f]{64}$/.test(d.sha256) && Number.isSafeInteger(d.bytes);
+  if (manifest?.tool !== 'userexport' || !isDigest(manifest.plain) || !(manifest.gzip === null || isDigest(manifest.gzip))) {
+    return usage(`${manifestPath} is not a userexport manifest (no tool "userexport" with plain and gzip digests)`);
+  }
+  const hash = createHash('sha256');
+  let bytes = 0;
+  let head = Buffer.alloc(0);
+  for await (const c of createReadStream(file, { highWaterMark: 1 << 20 })) {
+    hash.update(c);
+    bytes += c.length;
+    if (head.length < 2) head = Buffer.concat([head, c.subarray(0, 2 - head.length)]);
+  }
+  const sha256 = hash.digest('hex');
+  const kind = isGzip(head) ? 'gzip' : 'plain';
+  const want = manifest[kind];
+  if (want === null) {
+    process.stderr.write(`userexport verify: ${file} is gzipped, but ${manifestPath} is of a plain export (it has no gzip sha256)\n`);
+    return 1;
+  }
+  const diffs = [];
+  if (bytes !== want.bytes) diffs.push(`size: ${file} has ${bytes} bytes, the manifest's ${kind} size is ${want.bytes}`);
+  if (sha256 !== want.sha256) diffs.push(`sha256: ${file} has ${sha256}, the manifest's ${kind} sha256 is ${want.sha256}`);
+  if (diffs.length) {
+    process.stderr.write(`userexport verify: ${file} does not match ${manifestPath}:\n${diffs.map((d) => `  ${d}\n`).join('')}`);
+    return 1;
+  }
+  process.stdout.write(`${file}: OK (${kind} sha256 ${sha256}, ${bytes} bytes)\n`);
+  return 0;
+}
+
 async function main(argv) {
+  if (argv[0] === 'verify') return verify(argv.slice(1));
   let a;
   let ex;
   try {
@@ -311,6 +372,15 @@ async function main(argv) {
         sink.end();
       });
       renameSync(tmpPath, outPath);
+    }
+    if (a.manifest) {
+      // Beside the file, under the tenant's name (like the file's default name); written whole
+      // then renamed, as the file is.
+      const manifestPath = join(toStdout ? '.' : dirname(outPath), `${a.tenant}.manifest.json`);
+      const tmp = join(dirname(manifestPath), `.${basename(manifestPath)}.${process.pid}.tmp`);
+      writeFileSync(tmp, `${JSON.stringify(ex.manifest(), null, 2)}\n`);
+      renameSync(tmp, manifestPath);
+      if (!a.quiet) process.stderr.write(`userexport: wrote the manifest ${manifestPath}\n`);
     }
     const s = ex.stats;
     if (!a.quiet && !toStdout) {

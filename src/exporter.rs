@@ -10,10 +10,12 @@ use crate::input::cells::CellBatch;
 use crate::input::json_text::Texts;
 use crate::input::ndjson::Lines;
 use crate::input::{detect_input, InputForm, BOM};
-use crate::output::{Output, Pull};
+use crate::manifest::{reasons, Manifest};
+use crate::output::{Digests, Output, Pull};
 use crate::query::Query;
 use crate::record::{Records, Stats};
 use crate::request::Request;
+use crate::tenant::file_name;
 
 /// Default size of a pulled chunk.
 pub const DEFAULT_CHUNK_SIZE: usize = 64 * 1024;
@@ -113,11 +115,18 @@ pub struct Exporter {
     header_written: bool,
     finished: bool,
     failed: Option<Error>,
+    /// What the options asked, for the manifest: the query's text, the connection, lenient.
+    asked: (Option<String>, Option<String>, bool),
 }
 
 impl Exporter {
     /// A new export of `request` with host `options`.
     pub fn new(request: Request, options: Options) -> Exporter {
+        let asked = (
+            options.query.as_ref().map(|q| q.text().to_string()),
+            options.connection.clone(),
+            options.lenient,
+        );
         let mut records = Records::new(
             &request,
             options.connection,
@@ -137,6 +146,7 @@ impl Exporter {
             header_written: !options.write_header,
             finished: false,
             failed: None,
+            asked,
         }
     }
 
@@ -196,6 +206,33 @@ impl Exporter {
     /// Whether the output is gzipped ([`Options::gzip`]).
     pub fn is_gzipped(&self) -> bool {
         self.output.is_gzipped()
+    }
+
+    /// The sha256 and byte count of the plain output, and of the gzip output when gzipped:
+    /// `None` until a pull has said [`Pull::Done`] (every byte pulled).
+    pub fn digests(&self) -> Option<Digests> {
+        self.output.digests()
+    }
+
+    /// The manifest of this export, once every byte is pulled (else `None`): request, options,
+    /// counts, digests and the host's `started_at` / `ended_at`, with the file name
+    /// `tenant` gives. An invalid tenant is an error (`invalid_tenant`).
+    pub fn manifest(&self, tenant: &str, started_at: &str, ended_at: &str) -> Result<Option<Manifest>> {
+        let Some(digests) = self.digests() else { return Ok(None) };
+        let (query, connection, lenient) = self.asked.clone();
+        Ok(Some(Manifest {
+            file_name: file_name(tenant, self.request.format, self.is_gzipped())?,
+            request: self.request.clone(),
+            query,
+            connection,
+            lenient,
+            gzip: self.is_gzipped(),
+            stats: self.stats(),
+            skipped_reasons: reasons(self.skipped()),
+            digests,
+            started_at: started_at.to_string(),
+            ended_at: ended_at.to_string(),
+        }))
     }
 
     fn check_push(&mut self, bytes: usize) -> Result<bool> {

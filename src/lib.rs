@@ -21,7 +21,9 @@
 //! 5. `input` (telling NDJSON from JSON text), `input::ndjson`, `input::cells` (users a host
 //!    read value by value), then `input::json_text` (where the records are, queued in push
 //!    order); `output` (buffering and gzip, knowing nothing of records).
-//! 6. `exporter`, the thin public front, and `wasm`, the JS door, on top.
+//!    `output::digest` hashes the bytes as they leave.
+//! 6. `manifest` (what a finished export asked and gave, and its sha256s), then `exporter`,
+//!    the thin public front, and `wasm`, the JS door, on top.
 // `missing_docs` and `unsafe_code` are set for every target in Cargo.toml's `[lints]`.
 
 mod describe;
@@ -30,6 +32,7 @@ mod exporter;
 mod format;
 mod input;
 mod json;
+mod manifest;
 mod output;
 mod plan;
 pub mod query;
@@ -48,7 +51,8 @@ pub use input::cells::{Cell, CellBatch};
 pub use input::{detect_input, InputForm};
 #[cfg(feature = "bench-internals")]
 pub use json::write_json_string;
-pub use output::Pull;
+pub use manifest::{Manifest, TOOL_VERSION};
+pub use output::{Digest, Digests, Pull};
 pub use plan::connection_path;
 pub use query::{Query, QueryError};
 pub use record::Stats;

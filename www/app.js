@@ -262,7 +262,7 @@ async function finish(rec, msg) {
   delete rec.time_left_seconds;
   if (msg.type === 'done') {
     rec.status = 'completed';
-    Object.assign(rec, { stats: msg.stats, bytes: msg.bytes, input: msg.input, wasmMemory: msg.wasmMemory, completed_at: new Date().toISOString() });
+    Object.assign(rec, { stats: msg.stats, bytes: msg.bytes, input: msg.input, wasmMemory: msg.wasmMemory, manifest: msg.manifest, completed_at: new Date().toISOString() });
     if (rec.lenient) rec.skipped = msg.errors;
     render();
     await store.renewLink(rec, Date.now());
@@ -302,6 +302,20 @@ async function download(rec) {
   a.click();
   a.remove();
   render();
+}
+
+/** Saves the job's manifest as `<tenant>.manifest.json` (what the CLI's --manifest writes). */
+function downloadManifest(rec) {
+  if (rec.status !== 'completed' || !rec.manifest) return announce(`Job ${rec.id} has no manifest: only a completed export has one.`);
+  const name = `${rec.manifest.file.split('.')[0]}.manifest.json`;
+  const url = URL.createObjectURL(new File([`${JSON.stringify(rec.manifest, null, 2)}\n`], name, { type: 'application/json' }));
+  const a = Object.assign(document.createElement('a'), { href: url, download: name });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  // Freed once the browser has had time to start the download (revoked at once, it may fail).
+  setTimeout(() => URL.revokeObjectURL(url), 30_000);
+  announce(`Job ${rec.id}: manifest ${name} saved (sha256 ${(rec.manifest.gzip ?? rec.manifest.plain).sha256}).`);
 }
 
 function moreInfo(rec) {
@@ -362,7 +376,7 @@ function row(rec) {
     <td data-label="Actions" class="actions"><div></div></td>`;
   tr.querySelector('code').id = `${rec.id}-name`;
   tr.querySelector('progress').setAttribute('aria-label', `Progress of ${rec.id}`);
-  for (const [label, action] of [['Check Status', checkStatus], ['Download export', download], ['More info', moreInfo]]) {
+  for (const [label, action] of [['Check Status', checkStatus], ['Download export', download], ['More info', moreInfo], ['Manifest', downloadManifest]]) {
     const b = document.createElement('button');
     b.type = 'button';
     b.textContent = label;
@@ -410,8 +424,9 @@ function render() {
       ? `${s.usersWritten.toLocaleString('en')} written${rec.query ? `, ${s.usersMatched.toLocaleString('en')} matched` : ''}${s.usersSkipped ? `, ${s.usersSkipped} skipped` : ''}`
       : '—';
     tr.querySelector('.left').textContent = rec.status === 'processing' && rec.time_left_seconds !== undefined ? `${rec.time_left_seconds} s` : '—';
-    const [, dl] = tr.querySelectorAll('.actions button');
+    const [, dl, , manifest] = tr.querySelectorAll('.actions button');
     dl.disabled = rec.status !== 'completed';
+    manifest.disabled = rec.status !== 'completed' || !rec.manifest;
   });
 }
 

@@ -113,7 +113,8 @@ async function runExport({ source, request, options, handle, onProgress }) {
     report(true);
     // The wasm heap never shrinks: its size now is the most it needed (flat memory, visible).
     const wasmMemory = (await ready).memory.buffer.byteLength;
-    return { stats: ex.stats, errors: ex.errors, bytes: written, input, fileName: ex.describe().fileName, wasmMemory };
+    // The manifest: the core hashed the file's bytes (plain and gzip) as they were pulled.
+    return { stats: ex.stats, errors: ex.errors, bytes: written, input, fileName: ex.describe().fileName, wasmMemory, manifest: ex.manifest() };
   } finally {
     // Stops reading a file left unread (a limit reached, a bad record).
     await src?.cancel();

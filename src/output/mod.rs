@@ -3,8 +3,11 @@
 //! The encoding side is a callback (`fill`), so this module knows nothing of records or input:
 //! it asks for bytes when fewer than a pull wants are waiting, and hands them out in bounded chunks.
 
+mod digest;
 mod gzip;
 
+use self::digest::Running;
+pub use self::digest::{Digest, Digests};
 use self::gzip::Gzip;
 use crate::error::Result;
 
@@ -37,11 +40,32 @@ pub(crate) struct Output {
     /// How much of `plain` has been taken.
     pos: usize,
     gzip: Option<Gzip>,
+    /// Every plain byte taken so far (pulled, or given to the compressor).
+    plain_digest: Running,
+    /// Every gzip byte pulled so far (when gzipped).
+    gzip_digest: Running,
+    /// The last pull said [`Pull::Done`]: the digests are final.
+    done: bool,
 }
 
 impl Output {
     pub fn new(gzip: bool) -> Output {
-        Output { plain: Vec::new(), pos: 0, gzip: gzip.then(Gzip::new) }
+        Output {
+            plain: Vec::new(),
+            pos: 0,
+            gzip: gzip.then(Gzip::new),
+            plain_digest: Running::default(),
+            gzip_digest: Running::default(),
+            done: false,
+        }
+    }
+
+    /// The digests of the output, once every byte has been pulled.
+    pub fn digests(&self) -> Option<Digests> {
+        self.done.then(|| Digests {
+            plain: self.plain_digest.digest(),
+            gzip: self.gzip.is_some().then(|| self.gzip_digest.digest()),
+        })
     }
 
     pub fn is_gzipped(&self) -> bool {
@@ -65,7 +89,10 @@ impl Output {
             return Ok(match self.take_plain(max, &mut fill)? {
                 Taken::Data(range) => Pull::Data(&self.plain[range]),
                 Taken::NeedInput => Pull::NeedInput,
-                Taken::Ended => Pull::Done,
+                Taken::Ended => {
+                    self.done = true;
+                    Pull::Done
+                }
             });
         }
         loop {
@@ -74,6 +101,7 @@ impl Output {
                 break;
             }
             if gz.is_finished() {
+                self.done = true;
                 return Ok(Pull::Done);
             }
             match self.take_plain(GZIP_SLAB, &mut fill)? {
@@ -82,7 +110,9 @@ impl Output {
                 Taken::NeedInput => return Ok(Pull::NeedInput),
             }
         }
-        Ok(Pull::Data(self.gzip.as_mut().expect("the gzip stage").take(max)))
+        let bytes = self.gzip.as_mut().expect("the gzip stage").take(max);
+        self.gzip_digest.update(bytes);
+        Ok(Pull::Data(bytes))
     }
 
     /// Encodes until `max` bytes wait (or the input runs out) and takes at most `max` of them.
@@ -106,6 +136,7 @@ impl Output {
         }
         let start = self.pos;
         self.pos += n;
+        self.plain_digest.update(&self.plain[start..start + n]);
         Ok(Taken::Data(start..start + n))
     }
 }

@@ -31,6 +31,10 @@ pub struct JsExporter {
     via_push: bool,
     scratch: Vec<u8>,
     done: bool,
+    /// When this export was made and when its last byte was pulled, as ISO 8601 times: the
+    /// door is the host that tells the core's manifest the time.
+    started_at: String,
+    ended_at: Option<String>,
 }
 
 #[wasm_bindgen(js_class = Exporter)]
@@ -65,6 +69,8 @@ impl JsExporter {
             via_push: false,
             scratch: Vec::new(),
             done: false,
+            started_at: now(),
+            ended_at: None,
         })
     }
 
@@ -151,7 +157,7 @@ impl JsExporter {
             Pull::Data(bytes) => Ok(Some(Uint8Array::from(bytes))),
             Pull::NeedInput => Ok(None),
             Pull::Done => {
-                self.done = true;
+                self.mark_done();
                 Ok(None)
             }
         }
@@ -171,7 +177,7 @@ impl JsExporter {
             }
             Pull::NeedInput => Ok(0),
             Pull::Done => {
-                self.done = true;
+                self.mark_done();
                 Ok(0)
             }
         }
@@ -220,6 +226,23 @@ impl JsExporter {
     #[wasm_bindgen(getter, skip_typescript)]
     pub fn stats(&self) -> JsValue {
         stats_value(&self.inner.stats())
+    }
+
+    /// The manifest of the finished export (request, options, counts, sha256s, times); an
+    /// `invalid_state` error before the export is `done`.
+    #[wasm_bindgen(skip_typescript)]
+    pub fn manifest(&self) -> Result<JsValue, JsValue> {
+        let (Some(ended_at), true) = (&self.ended_at, self.done) else {
+            let e = crate::Error::new(
+                crate::ErrorCode::InvalidState,
+                "manifest() is ready once the export is done (pull until `done`)",
+            );
+            return Err(to_js(&e));
+        };
+        let manifest =
+            self.inner.manifest(&self.tenant, &self.started_at, ended_at).map_err(|e| to_js(&e))?;
+        let manifest = manifest.expect("a done export has its digests");
+        Ok(to_js_value(&manifest.to_value()))
     }
 
     /// Every record skipped in lenient mode, in input order.
@@ -287,7 +310,20 @@ fn picker_paths(request: &Request, with_connection: bool) -> Array {
     paths
 }
 
+/// The current time as an ISO 8601 string (`2026-01-02T03:04:05.678Z`).
+fn now() -> String {
+    js_sys::Date::new_0().to_iso_string().into()
+}
+
 impl JsExporter {
+    /// Marks every byte pulled, the first time: the manifest's end time.
+    fn mark_done(&mut self) {
+        if !self.done {
+            self.done = true;
+            self.ended_at = Some(now());
+        }
+    }
+
     /// The UTF-8 bytes of a string / Uint8Array / ArrayBuffer argument, in a reused buffer.
     /// A lone surrogate in a string becomes its `\uXXXX` escape, which the core rejects as
     /// `lone_surrogate` at the right line (wasm-bindgen would quietly write U+FFFD instead).

@@ -40,6 +40,33 @@ export interface ExportStats {
   usersMatched: number;
   bytesIn: number; bytesOut: number; lines: number;
 }
+/** The sha256 (64 lowercase hex digits) and length of one byte stream. */
+export interface ExportDigest { sha256: string; bytes: number }
+/** A finished export's manifest (`Exporter.manifest()`), what a `<tenant>.manifest.json` holds. */
+export interface ExportManifest {
+  tool: "userexport";
+  /** The package version that made the export. */
+  version: string;
+  /** The export's file name (`<tenant>.csv`, with `.gz` when gzipped). */
+  file: string;
+  /** The request, with the fields exported (the defaults when it named none). */
+  request: { connection_id?: string; format: "json" | "csv"; limit?: number; fields: ExportField[] };
+  options: { query: string | null; connection: string | null; lenient: boolean; gzip: boolean };
+  counts: {
+    read: number; matched: number; written: number; filtered: number; skipped: number;
+    /** Skipped records per error code, in the order each code first occurred. */
+    skippedReasons: Partial<Record<ErrorCode, number>>;
+  };
+  /** Bytes pushed in, and NDJSON lines read. */
+  input: { bytes: number; lines: number };
+  /** The plain export (NDJSON or CSV), gzipped or not. */
+  plain: ExportDigest;
+  /** The gzip file, when the `gzip` option is on; else null. */
+  gzip: ExportDigest | null;
+  /** When the Exporter was made and when its last byte was pulled (ISO 8601). */
+  startedAt: string;
+  endedAt: string;
+}
 /** An export as a host shows it (`describeExport`, `Exporter.describe()`). */
 export interface ExportDescription {
   format: "json" | "csv";
@@ -113,6 +140,10 @@ export class Exporter {
   readonly stats: ExportStats;
   /** Every record skipped in lenient mode, in input order. */
   readonly errors: ExportErrorFields[];
+  /** The manifest of the finished export: request, options, counts, sha256 and length of the
+   *  plain and of the gzip bytes (hashed as they were pulled), times. Throws `invalid_state`
+   *  before the export is `done`. */
+  manifest(): ExportManifest;
   /** Frees the wasm memory of this export (also done by `using`). */
   free(): void;
   [Symbol.dispose](): void;

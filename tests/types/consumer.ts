@@ -1,6 +1,6 @@
 // Type-checked by tests/js/types.test.mjs against the package's .d.ts: correct uses compile, misuses do not.
 import init, { Exporter, fileName, exportStream, createExportTransform, exportToBlob, downloadExport } from 'userexport';
-import type { ExportError, ExportStats, ExportErrorFields, ErrorCode, ExportRequest, ExportStreamOptions } from 'userexport';
+import type { ExportError, ExportManifest, ExportStats, ExportErrorFields, ErrorCode, ExportRequest, ExportStreamOptions } from 'userexport';
 
 export async function ok(): Promise<void> {
   await init();
@@ -18,6 +18,9 @@ export async function ok(): Promise<void> {
   const stats: ExportStats = ex.stats;
   const errors: ExportErrorFields[] = ex.errors;
   const code: ErrorCode | undefined = errors[0]?.code;
+  const manifest: ExportManifest = ex.manifest();
+  const sha: string = manifest.plain.sha256 + (manifest.gzip?.sha256 ?? '') + manifest.startedAt;
+  const skippedJson: number | undefined = manifest.counts.skippedReasons.invalid_json;
   const name: string = fileName('acme', 'csv', { gzip: true }) + ex.fileName(true);
   ex.free();
   const options: ExportStreamOptions = { gzip: true, input: 'auto', query: 'email.domain:example.com', onEnd: (s) => s.stats.usersWritten };
@@ -32,7 +35,7 @@ export async function ok(): Promise<void> {
     const err = e as ExportError;
     console.log(err.code, err.line, err.index, err.userId, err.statusCode, err.errorCode, err.message);
   }
-  console.log(chunk, done, stats, code, name, piped, f);
+  console.log(chunk, done, stats, code, name, piped, f, sha, skippedJson);
 }
 
 export function misuses(ex: Exporter): void {
@@ -46,6 +49,8 @@ export function misuses(ex: Exporter): void {
   ex.pullInto(64);
   // @ts-expect-error stats are read-only counts, not a method
   ex.stats();
+  // @ts-expect-error the manifest is a method, called once the export is done
+  console.log(ex.manifest.plain);
   // @ts-expect-error fileName format
   fileName('acme', 'xml');
   console.log(s);
