@@ -298,7 +298,7 @@ async function main(argv) {
     // Several INPUTs are one NDJSON stream (each file's lines numbered on their own below): the
     // core tells NDJSON from JSON text by the whole input, and one JSON text is a whole input.
     const input = a.inputs.length > 1 ? 'ndjson' : a.inputFormat;
-    ex = new Exporter(request, { tenant: a.tenant, connection: a.connection, query: a.query, lenient: a.lenient, gzip: a.gzip, input });
+    ex = new Exporter(request, { tenant: a.tenant, connection: a.connection, query: a.query, lenient: a.lenient, gzip: a.gzip, input, manifest: !!a.manifest });
   } catch (e) {
     process.stderr.write(`userexport: ${e.message}\n`);
     if (e instanceof UsageError || e.code === 'invalid_argument') process.stderr.write(USAGE);

@@ -83,8 +83,13 @@ fn digests_equal_sha256sum_at_every_pull_size_and_split() {
     let mut runs = 0;
     for body in BODIES {
         for gzip in [false, true] {
-            let options =
-                || Options { lenient: true, gzip, connection: Some("db".into()), ..Options::default() };
+            let options = || Options {
+                lenient: true,
+                gzip,
+                connection: Some("db".into()),
+                manifest: true,
+                ..Options::default()
+            };
             let (_, whole) = run(body, options(), &input, input.len(), 1 << 20);
             let plain = if gzip { gunzip(&whole) } else { whole };
             let plain_hex = sha256sum(&plain, &mut cache);
@@ -131,7 +136,8 @@ fn digests_of_a_large_gzip_export() {
     let (_, plain) = run(body, Options::default(), &input, input.len(), 1 << 20);
     assert!(plain.len() > 3 * 64 * 1024, "{} plain bytes", plain.len());
     for (split, max) in [(1000, 1), (4096, 3000), (input.len(), 64 * 1024), (70_001, 100_000)] {
-        let (ex, out) = run(body, Options { gzip: true, ..Options::default() }, &input, split, max);
+        let (ex, out) =
+            run(body, Options { gzip: true, manifest: true, ..Options::default() }, &input, split, max);
         let d = ex.digests().unwrap();
         assert_eq!(gunzip(&out), plain);
         assert_eq!(d.plain.sha256_hex(), sha256sum(&plain, &mut cache));
@@ -152,6 +158,7 @@ fn manifest_records_request_options_counts_digests_and_times() {
         gzip: true,
         connection: Some("db".into()),
         query: Some(query),
+        manifest: true,
         ..Options::default()
     };
     let (mut ex, out) = run(BODIES[0], options, &input, 7, 10);
@@ -210,7 +217,11 @@ fn manifest_of_a_plain_export_with_defaults_and_a_limit() {
     let input = format!("{U1}\n{U1}\n{U1}\n");
     let (ex, out) = run(
         body,
-        Options { connection: Some("Username-Password-Authentication".into()), ..Options::default() },
+        Options {
+            connection: Some("Username-Password-Authentication".into()),
+            manifest: true,
+            ..Options::default()
+        },
         input.as_bytes(),
         50,
         64,
@@ -236,11 +247,19 @@ fn manifest_of_a_plain_export_with_defaults_and_a_limit() {
 
 #[test]
 fn no_manifest_until_done_nor_after_a_failure() {
-    let mut ex = Exporter::new(request(BODIES[1]), Options::default());
+    let mut ex = Exporter::new(request(BODIES[1]), Options { manifest: true, ..Options::default() });
     assert_eq!(ex.manifest("acme", "a", "b").unwrap(), None);
     ex.push_ndjson(b"{\"user_id\":\"1\"}\n{bad}\n").unwrap();
     ex.finish().unwrap();
     assert_eq!(ex.pull_to_end().unwrap_err().code(), ErrorCode::InvalidJson);
     assert_eq!(ex.digests(), None);
     assert_eq!(ex.manifest("acme", "a", "b").unwrap(), None);
+}
+
+#[test]
+fn no_digests_unless_the_manifest_is_asked_for() {
+    let input = sample();
+    let (ex, _) = run(BODIES[0], Options { lenient: true, ..Options::default() }, &input, 7, 10);
+    assert!(ex.digests().is_none());
+    assert!(ex.manifest("acme", "a", "b").unwrap().is_none());
 }

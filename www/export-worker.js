@@ -52,7 +52,9 @@ async function runExport({ source, request, options, handle, onProgress }) {
   // A file's bytes go to the core in the form the page's "Input format" names (input: 'auto'
   // lets the core tell NDJSON from JSON text); Management API pages are JSON texts each.
   const { input: form = 'auto', ...rest } = options;
-  const ex = new Exporter(request, source.kind === 'pages' ? rest : { ...rest, input: form });
+  // manifest: every job offers its manifest, so the core hashes the bytes as they are pulled.
+  const opts = { ...rest, manifest: true };
+  const ex = new Exporter(request, source.kind === 'pages' ? opts : { ...opts, input: form });
   const started = performance.now();
   let lastReport = 0;
   let written = 0;

@@ -40,32 +40,32 @@ pub(crate) struct Output {
     /// How much of `plain` has been taken.
     pos: usize,
     gzip: Option<Gzip>,
-    /// Every plain byte taken so far (pulled, or given to the compressor).
-    plain_digest: Running,
-    /// Every gzip byte pulled so far (when gzipped).
-    gzip_digest: Running,
+    /// Every plain byte taken so far (pulled, or given to the compressor), when digests are kept.
+    plain_digest: Option<Running>,
+    /// Every gzip byte pulled so far (when gzipped and digests are kept).
+    gzip_digest: Option<Running>,
     /// The last pull said [`Pull::Done`]: the digests are final.
     done: bool,
 }
 
 impl Output {
-    pub fn new(gzip: bool) -> Output {
+    /// `digest`: keep the sha256 of the output as it is taken (a manifest's proof). It is
+    /// asked for, not always on: in wasm it costs about half the export's throughput.
+    pub fn new(gzip: bool, digest: bool) -> Output {
         Output {
             plain: Vec::new(),
             pos: 0,
             gzip: gzip.then(Gzip::new),
-            plain_digest: Running::default(),
-            gzip_digest: Running::default(),
+            plain_digest: digest.then(Running::default),
+            gzip_digest: (digest && gzip).then(Running::default),
             done: false,
         }
     }
 
-    /// The digests of the output, once every byte has been pulled.
+    /// The digests of the output, once every byte has been pulled (when they are kept).
     pub fn digests(&self) -> Option<Digests> {
-        self.done.then(|| Digests {
-            plain: self.plain_digest.digest(),
-            gzip: self.gzip.is_some().then(|| self.gzip_digest.digest()),
-        })
+        let plain = self.plain_digest.as_ref().filter(|_| self.done)?;
+        Some(Digests { plain: plain.digest(), gzip: self.gzip_digest.as_ref().map(Running::digest) })
     }
 
     pub fn is_gzipped(&self) -> bool {
@@ -111,7 +111,9 @@ impl Output {
             }
         }
         let bytes = self.gzip.as_mut().expect("the gzip stage").take(max);
-        self.gzip_digest.update(bytes);
+        if let Some(d) = &mut self.gzip_digest {
+            d.update(bytes);
+        }
         Ok(Pull::Data(bytes))
     }
 
@@ -136,7 +138,9 @@ impl Output {
         }
         let start = self.pos;
         self.pos += n;
-        self.plain_digest.update(&self.plain[start..start + n]);
+        if let Some(d) = &mut self.plain_digest {
+            d.update(&self.plain[start..start + n]);
+        }
         Ok(Taken::Data(start..start + n))
     }
 }

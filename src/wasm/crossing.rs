@@ -74,6 +74,7 @@ struct JsOptions {
     gzip: Option<bool>,
     input: Option<JsInput>,
     query: Option<String>,
+    manifest: Option<bool>,
 }
 
 /// `options.input`: the form of the bytes given to `push()`.
@@ -100,8 +101,8 @@ pub(super) fn size(value: Option<f64>, key: &str, default: usize) -> Result<usiz
 }
 
 /// The keys of [`JsOptions`], as JS spells them.
-const OPTION_KEYS: [&str; 8] =
-    ["tenant", "connection", "lenient", "chunkSize", "maxRecordBytes", "gzip", "input", "query"];
+const OPTION_KEYS: [&str; 9] =
+    ["tenant", "connection", "lenient", "chunkSize", "maxRecordBytes", "gzip", "input", "query", "manifest"];
 
 pub(super) fn read_options(options: &JsValue) -> Result<HostOptions, JsValue> {
     let js: JsOptions = if options.is_undefined() || options.is_null() {
@@ -138,6 +139,7 @@ pub(super) fn read_options(options: &JsValue) -> Result<HostOptions, JsValue> {
             Some(JsInput::Json) => InputForm::Json,
         },
         query: js.query.as_deref().map(crate::Query::parse).transpose().map_err(|e| to_js(&e.into()))?,
+        manifest: js.manifest.unwrap_or(false),
         // Shards and resumed exports (first_line, write_header) are the core's API for now.
         ..defaults
     };

@@ -229,7 +229,8 @@ impl JsExporter {
     }
 
     /// The manifest of the finished export (request, options, counts, sha256s, times); an
-    /// `invalid_state` error before the export is `done`.
+    /// `invalid_state` error before the export is `done`, or when it was made without
+    /// `{ manifest: true }`.
     #[wasm_bindgen(skip_typescript)]
     pub fn manifest(&self) -> Result<JsValue, JsValue> {
         let (Some(ended_at), true) = (&self.ended_at, self.done) else {
@@ -241,7 +242,13 @@ impl JsExporter {
         };
         let manifest =
             self.inner.manifest(&self.tenant, &self.started_at, ended_at).map_err(|e| to_js(&e))?;
-        let manifest = manifest.expect("a done export has its digests");
+        let Some(manifest) = manifest else {
+            let e = crate::Error::new(
+                crate::ErrorCode::InvalidState,
+                "manifest() needs the Exporter created with { manifest: true }: the sha256s are taken as the bytes are pulled",
+            );
+            return Err(to_js(&e));
+        };
         Ok(to_js_value(&manifest.to_value()))
     }
 

@@ -24,7 +24,7 @@ const version = JSON.parse(readFileSync(new URL('../../package.json', import.met
 
 /** Pushes `input` in pieces of `split` bytes and pulls into a `size`-byte target after each. */
 function run(options, split, size) {
-  const ex = new Exporter(request, options);
+  const ex = new Exporter(request, { ...options, manifest: true });
   const target = new Uint8Array(size);
   const parts = [];
   const drain = () => {
@@ -68,7 +68,7 @@ test('manifest(): request, options, counts with reasons, version and times', () 
   const before = new Date().toISOString();
   const ex = new Exporter(
     { format: 'json', fields: [{ name: 'user_id' }, { name: 'email', export_as: 'mail' }] },
-    { tenant: 'acme', lenient: true, gzip: true, connection: 'db', query: '_exists_:email' },
+    { tenant: 'acme', lenient: true, gzip: true, connection: 'db', query: '_exists_:email', manifest: true },
   );
   assert.throws(() => ex.manifest(), (e) => e.code === 'invalid_state' && /done/.test(e.message));
   ex.pushNdjson([
@@ -205,4 +205,13 @@ test('CLI --manifest with --out - writes the manifest in the working folder; ver
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('manifest() needs { manifest: true }: without it nothing is hashed and it says so', () => {
+  const ex = new Exporter(request, { tenant: 'acme' });
+  ex.push(input);
+  ex.finish();
+  while (!ex.done) ex.pull();
+  assert.throws(() => ex.manifest(), (e) => e.code === 'invalid_state' && /manifest: true/.test(e.message));
+  ex.free();
 });
