@@ -76,28 +76,17 @@ impl Texts {
 
     /// Queues users a host read value by value; the first is user `first_index`.
     pub fn push_cells(&mut self, batch: CellBatch, first_index: u64) {
-        let stage = Stage::Cells(Box::new((batch, CellCursor::default())));
-        self.queue.push_back(Text {
-            text: Vec::new(),
-            checked: true,
-            pos: 0,
-            stage,
-            bad_utf8: None,
-            base: first_index,
-        });
+        self.push_textless(Stage::Cells(Box::new((batch, CellCursor::default()))), first_index);
     }
 
     /// Queues a user the host could not turn into JSON, at `index`, with why.
     pub fn push_unsupported(&mut self, index: u64, message: String) {
-        let stage = Stage::Unsupported(message);
-        self.queue.push_back(Text {
-            text: Vec::new(),
-            checked: true,
-            pos: 0,
-            stage,
-            bad_utf8: None,
-            base: index,
-        });
+        self.push_textless(Stage::Unsupported(message), index);
+    }
+
+    /// Queues what a host gave without JSON text to read (so nothing to check), in push order.
+    fn push_textless(&mut self, stage: Stage, base: u64) {
+        self.queue.push_back(Text { text: Vec::new(), checked: true, pos: 0, stage, bad_utf8: None, base });
     }
 
     /// Unread bytes held.
