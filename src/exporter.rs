@@ -169,6 +169,17 @@ impl Exporter {
         &self.records.skipped
     }
 
+    /// The record pipeline, for field discovery (`crate::discover`), which reads users through
+    /// this exporter's own input readers.
+    pub(crate) fn records_mut(&mut self) -> &mut Records {
+        &mut self.records
+    }
+
+    /// The record pipeline, read-only (see [`Exporter::records_mut`]).
+    pub(crate) fn records(&self) -> &Records {
+        &self.records
+    }
+
     /// True once `limit` users are written: the host may stop reading input.
     pub fn limit_reached(&self) -> bool {
         self.records.limit_reached

@@ -16,17 +16,20 @@
 //!    `describe` (what an export will be called and hold, for hosts that ask first).
 //! 3. `plan` (the request's and the query's paths as a trie, with the key fingerprint the
 //!    trie and the scanner share), then `scan` (one validating walk of a record against the
-//!    plan, reporting values at query paths to the query).
+//!    plan, reporting values at query paths to the query), then `discover::tally` (the paths
+//!    a scanned user holds, for field discovery).
 //! 4. `format` (the encoders), then `record` (one record: scan, filter, encode, count).
 //! 5. `input` (telling NDJSON from JSON text), `input::ndjson`, `input::cells` (users a host
 //!    read value by value), then `input::json_text` (where the records are, queued in push
 //!    order); `output` (buffering and gzip, knowing nothing of records).
 //!    `output::digest` hashes the bytes as they leave.
 //! 6. `manifest` (what a finished export asked and gave, and its sha256s), then `exporter`,
-//!    the thin public front, and `wasm`, the JS door, on top.
+//!    the thin public front, then `discover` (field discovery: users read through an
+//!    `Exporter`'s readers into the tally), and `wasm`, the JS door, on top.
 // `missing_docs` and `unsafe_code` are set for every target in Cargo.toml's `[lints]`.
 
 mod describe;
+mod discover;
 mod error;
 mod exporter;
 mod format;
@@ -45,6 +48,7 @@ mod tenant;
 mod wasm;
 
 pub use describe::{dashboard_preset, describe, is_gzip, mime_type, Description, GZIP_MAGIC};
+pub use discover::{kind, DiscoverOptions, Discoverer, Discovery, PathInfo, MAX_PATH_BYTES};
 pub use error::{Error, ErrorCode, Location, Result};
 pub use exporter::{Exporter, Options, DEFAULT_CHUNK_SIZE, DEFAULT_MAX_RECORD_BYTES};
 pub use input::cells::{Cell, CellBatch};

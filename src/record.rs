@@ -65,6 +65,9 @@ pub(crate) struct Records {
     pub skipped: Vec<Error>,
     /// `limit` users are written: nothing more is read.
     pub limit_reached: bool,
+    /// Field discovery's tally (`crate::discover`): sees every good user's bytes, before the
+    /// filters. None in an export.
+    pub discover: Option<Box<crate::discover::tally::PathCounts>>,
 }
 
 impl Records {
@@ -98,6 +101,7 @@ impl Records {
             stats: Stats::default(),
             skipped: Vec::new(),
             limit_reached: false,
+            discover: None,
         }
     }
 
@@ -170,6 +174,9 @@ impl Records {
             };
             let e = Error::new(ErrorCode::NotAnObject, format!("a user must be a JSON object, not {what}"));
             return Err(BadRecord { error: e, end: Some(end), user_id: None });
+        }
+        if let Some(paths) = self.discover.as_deref_mut() {
+            paths.see(&buf[start..end]);
         }
         let connection = self
             .capture(self.plan.connection_slot)

@@ -8,6 +8,7 @@ use js_sys::{Array, Function, JsString};
 use wasm_bindgen::prelude::*;
 
 mod crossing;
+mod discover;
 mod exporter;
 mod functions;
 mod types;

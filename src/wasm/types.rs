@@ -169,3 +169,68 @@ export function detectInput(prefix: Uint8Array | string, complete?: boolean): "n
 /** True when bytes start with the gzip magic (1f 8b). */
 export function isGzip(bytes: Uint8Array): boolean;
 "#;
+
+#[wasm_bindgen(typescript_custom_section)]
+const TS_DISCOVER_TYPES: &'static str = r#"
+/** `new Discoverer(options)`: how far field discovery reads and how much it keeps. */
+export interface DiscoverOptions {
+  /** Records read at most (bad ones included). Default 10000. */
+  maxUsers?: number;
+  /** Distinct paths kept at most; past it `truncated` is true. Default 1000. */
+  maxPaths?: number;
+  /** Array elements listed one by one (`[0]` … `[maxIndex - 1]`); the whole array is listed too. Default 3. */
+  maxIndex?: number;
+  /** Longest example, in characters (cut with "…"). Default 60. */
+  maxExampleChars?: number;
+  /** The form of the bytes given to `push()`, as the Exporter's `input` option. Default "auto". */
+  input?: "auto" | "ndjson" | "json";
+}
+/** One path users hold, named as a field names it (`user_metadata.plan`, `identities[0].connection`). */
+export interface DiscoveredPath {
+  path: string;
+  /** Users with a value there (`null` included). */
+  present: number;
+  /** Users whose value there is not `null`, `""`, `{}` or `[]`. */
+  filled: number;
+  /** The JSON types met there. */
+  kinds: ("string" | "number" | "boolean" | "null" | "object" | "array")[];
+  /** The first filled value as compact JSON (a string in its quotes), cut to `maxExampleChars`. */
+  example?: string;
+}
+/** What `Discoverer.result()` found so far. */
+export interface FieldDiscovery {
+  /** Good users walked. */
+  users: number;
+  /** Records read, bad ones included. */
+  usersRead: number;
+  /** Bad records skipped (see `errors`). */
+  usersSkipped: number;
+  /** The whole input was read before `maxUsers`. */
+  complete: boolean;
+  /** Some path was left out (the list was full, or a path was longer than 256 bytes). */
+  truncated: boolean;
+  /** Keys no field path can name (empty, or holding `.`, `[` or `]`): not listed. */
+  unnamed: number;
+  /** In the order first met; an object or array after what it holds. */
+  paths: DiscoveredPath[];
+}
+/** Field discovery: reads the first users of an input through the Exporter's own readers and
+ *  lists every path they hold, how often it is filled, and an example. */
+export class Discoverer {
+  constructor(options?: DiscoverOptions);
+  /** Pushes input bytes (or a string) split anywhere; once `full`, the rest is ignored. */
+  push(chunk: Uint8Array | string): void;
+  /** Pushes a JSON text: one user, an array of users, or a Management API page. */
+  pushJson(text: Uint8Array | string): void;
+  /** Says no more input will come (a JSON text is read now). */
+  finish(): void;
+  /** True once `maxUsers` records are read: stop reading. */
+  readonly full: boolean;
+  /** What was found so far. */
+  result(): FieldDiscovery;
+  /** The bad records skipped, with line or index and why. */
+  readonly errors: ExportErrorFields[];
+  free(): void;
+  [Symbol.dispose](): void;
+}
+"#;
