@@ -5,6 +5,8 @@ import { sampleNdjson } from './sample.js';
 import { fetchUsers } from './auth0.js';
 import * as store from './jobs.js';
 import { filterBox } from './filter.js';
+import { previewPanel, breakable } from './preview.js';
+import { storageMode, LARGE_BYTES } from './private.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -22,11 +24,37 @@ const filter = filterBox({ input: $('filter'), error: $('filter-error'), status:
   $('export').disabled = !ok;
 });
 
+// The first five users as the export writes them, and "Discover fields".
+const preview = previewPanel(
+  {
+    status: $('preview-status'),
+    table: $('preview-table'),
+    raw: $('preview-raw'),
+    discover: $('discover'),
+    discoverStatus: $('discover-status'),
+    paths: $('paths').tBodies[0],
+    pathsTable: $('paths'),
+  },
+  snapshot,
+  (name) => {
+    if (!state.fields.some((f) => f.name === name && !f.export_as)) state.fields.push({ name });
+    renderFields();
+    check();
+    preview.update();
+    $('discover-status').textContent = `Added field ${name}.`;
+  },
+);
+// How this browser keeps the page's files: in a private window, in memory (see private.js).
+const storage = storageMode();
+
 // ---- Users source ----------------------------------------------------------------------------
 
 function setSource(source, message) {
   state.source = source;
   filter.setSource(source.payload);
+  preview.reset();
+  preview.update();
+  warnPrivate();
   $('source-status').textContent = message;
   $('source-status').classList.remove('error');
   $('export-error').hidden = true;
@@ -62,8 +90,22 @@ drop.addEventListener('dragleave', () => drop.classList.remove('over'));
 drop.addEventListener('drop', (e) => {
   e.preventDefault();
   drop.classList.remove('over');
-  useFile(e.dataTransfer.files[0]);
+  const file = e.dataTransfer.files[0];
+  if (!file) return;
+  // The native input shows the dropped file too (keyboard and screen-reader users see it there).
+  try {
+    $('file').files = e.dataTransfer.files;
+  } catch {
+    // An input that will not take the list still leaves the source set below.
+  }
+  useFile(file);
 });
+// A file dropped beside the zone would make the browser leave the page to open it.
+for (const type of ['dragover', 'drop']) {
+  document.addEventListener(type, (e) => {
+    if (!drop.contains(e.target)) e.preventDefault();
+  });
+}
 
 $('sample').addEventListener('click', () => {
   const text = sampleNdjson(1000);
@@ -113,6 +155,20 @@ function options() {
   return { tenant: $('tenant').value.trim(), connection: all ? undefined : connection, lenient: $('lenient').checked, gzip: $('gzip').checked };
 }
 
+/** What the preview and discovery read: the source, the request and options as a job would get them. */
+function snapshot() {
+  const snap = { source: state.source?.payload, request: request(), options: { ...options(), query: filter.query(), input: $('input-format').value } };
+  if (!filter.valid()) snap.error = 'the filter is not a valid query.';
+  else {
+    try {
+      describeExport(snap.request, options());
+    } catch (e) {
+      snap.error = e.message;
+    }
+  }
+  return snap;
+}
+
 function showError(id, input, message) {
   const el = $(id);
   el.textContent = message ?? '';
@@ -148,6 +204,7 @@ function renderFields() {
         state.fields.splice(i, 1);
         renderFields();
         check();
+        preview.update();
         $('attribute').focus();
       });
       li.append(text, remove);
@@ -173,6 +230,7 @@ function addField() {
   $('column').value = '';
   renderFields();
   check();
+  preview.update();
   $('attribute').focus();
 }
 
@@ -189,7 +247,26 @@ for (const id of ['tenant', 'format', 'defaults', 'sample-only', 'gzip', 'connec
   $(id).addEventListener(id === 'tenant' || id === 'connection' ? 'input' : 'change', () => {
     renderFields();
     check();
+    if (id !== 'tenant' && id !== 'gzip') preview.update();
   });
+}
+for (const id of ['input-format', 'lenient']) $(id).addEventListener('change', () => preview.update());
+$('filter').addEventListener('input', () => preview.update());
+
+/** Before a large export in a window that keeps storage in memory, says so (see private.js). */
+async function warnPrivate() {
+  const el = $('private-warning');
+  const bytes = state.source?.payload.kind === 'blob' ? state.source.payload.blob.size : 0;
+  const mode = await storage;
+  const mb = (bytes / 1e6).toFixed(0);
+  if (bytes < LARGE_BYTES || mode === 'normal') {
+    el.hidden = true;
+    return;
+  }
+  el.textContent = mode === 'private'
+    ? `This looks like a private window: the browser keeps this page's files in memory, so exporting this ${mb} MB file will grow the tab by hundreds of MiB (a 1M-user export grew it by 409 MiB) and the file is gone when the window closes. Open this page in a normal window for a large export.`
+    : `A ${mb} MB file: if this is a private (incognito) window, the browser keeps the export in memory (a 1M-user export grew the tab by 409 MiB) and deletes it when the window closes. For a large export, use a normal window. (This browser does not let a page tell which kind of window it is in.)`;
+  el.hidden = false;
 }
 
 // ---- Jobs ------------------------------------------------------------------------------------
@@ -234,7 +311,8 @@ $('export-form').addEventListener('submit', async (e) => {
   state.jobs.unshift(rec);
   await store.saveJobs(state.jobs);
   render();
-  announce(`Job ${rec.id} created.`);
+  rows.get(rec.id).scrollIntoView({ block: 'nearest' });
+  announce(`Job ${rec.id} created: exporting ${rec.source} to ${rec.fileName}.`);
 
   const worker = new Worker(new URL('./export-worker.js', import.meta.url), { type: 'module' });
   workers.set(rec.id, worker);
@@ -244,6 +322,7 @@ $('export-form').addEventListener('submit', async (e) => {
 });
 
 function onWorkerMessage(rec, msg) {
+  if (rec.status === 'cancelled') return;
   if (msg.type !== 'progress') return finish(rec, msg);
   const first = rec.status === 'pending';
   rec.status = 'processing';
@@ -256,6 +335,7 @@ function onWorkerMessage(rec, msg) {
 }
 
 async function finish(rec, msg) {
+  if (rec.status === 'cancelled') return;
   workers.get(rec.id)?.terminate();
   workers.delete(rec.id);
   delete rec.percentage_done;
@@ -264,6 +344,8 @@ async function finish(rec, msg) {
     rec.status = 'completed';
     Object.assign(rec, { stats: msg.stats, bytes: msg.bytes, input: msg.input, wasmMemory: msg.wasmMemory, manifest: msg.manifest, completed_at: new Date().toISOString() });
     if (rec.lenient) rec.skipped = msg.errors;
+    // Saved before it shows: a page closed the moment a job reads "completed" keeps it so.
+    await store.saveJobs(state.jobs);
     render();
     await store.renewLink(rec, Date.now());
     announce(`Job ${rec.id} completed: ${msg.stats.usersWritten.toLocaleString('en')} users in ${rec.fileName}.`);
@@ -279,6 +361,23 @@ async function finish(rec, msg) {
 
 function announce(text) {
   $('jobs-status').textContent = text;
+}
+
+/** Stops a running job: its worker ends, its partial file is deleted, the job reads "cancelled". */
+async function cancel(rec) {
+  if (rec.status !== 'pending' && rec.status !== 'processing') return announce(`Job ${rec.id} is ${rec.status}: there is nothing to cancel.`);
+  workers.get(rec.id)?.terminate();
+  workers.delete(rec.id);
+  rec.status = 'cancelled';
+  rec.status_details = 'Cancelled: no file was kept.';
+  delete rec.percentage_done;
+  delete rec.time_left_seconds;
+  render();
+  // The ended worker may hold its file open a moment longer: retry until it is gone.
+  await store.deleteExportFile(rec.id, { wait: true });
+  await store.saveJobs(state.jobs);
+  render();
+  announce(`Job ${rec.id} cancelled: no file was kept.`);
 }
 
 async function checkStatus(rec) {
@@ -376,7 +475,7 @@ function row(rec) {
     <td data-label="Actions" class="actions"><div></div></td>`;
   tr.querySelector('code').id = `${rec.id}-name`;
   tr.querySelector('progress').setAttribute('aria-label', `Progress of ${rec.id}`);
-  for (const [label, action] of [['Check Status', checkStatus], ['Download export', download], ['More info', moreInfo], ['Manifest', downloadManifest]]) {
+  for (const [label, action] of [['Check Status', checkStatus], ['Download export', download], ['More info', moreInfo], ['Manifest', downloadManifest], ['Cancel export', cancel]]) {
     const b = document.createElement('button');
     b.type = 'button';
     b.textContent = label;
@@ -404,10 +503,12 @@ function render() {
     if (tbody.children[i] !== tr) tbody.insertBefore(tr, tbody.children[i] ?? null);
     tr.className = rec.status;
     tr.querySelector('code').textContent = rec.id;
-    tr.querySelector('.meta').textContent = `${new Date(rec.created_at).toLocaleString()} · ${rec.fileName}`;
+    const meta = `${new Date(rec.created_at).toLocaleString()} · ${rec.fileName}`;
+    const metaEl = tr.querySelector('.meta');
+    if (metaEl.textContent !== meta) metaEl.replaceChildren(`${new Date(rec.created_at).toLocaleString()} · `, ...breakable(rec.fileName));
     tr.querySelector('.badge').textContent = rec.status;
     let details = '';
-    if (rec.status === 'failed' || rec.status === 'expired') details = rec.status_details;
+    if (rec.status === 'failed' || rec.status === 'expired' || rec.status === 'cancelled') details = rec.status_details;
     else if (rec.status === 'completed') {
       details = rec.link && rec.link.expiresAt > now
         ? `Link valid ${Math.ceil((rec.link.expiresAt - now) / 1000)} s`
@@ -417,16 +518,18 @@ function render() {
     const pct = rec.status === 'completed' ? 100 : rec.percentage_done ?? 0;
     const bar = tr.querySelector('progress');
     bar.value = pct;
-    bar.hidden = rec.status === 'failed' || rec.status === 'expired';
+    bar.hidden = rec.status === 'failed' || rec.status === 'expired' || rec.status === 'cancelled';
     tr.querySelector('.pct').textContent = bar.hidden ? '' : `${pct} %`;
     const s = rec.stats;
     tr.querySelector('.users').textContent = s
       ? `${s.usersWritten.toLocaleString('en')} written${rec.query ? `, ${s.usersMatched.toLocaleString('en')} matched` : ''}${s.usersSkipped ? `, ${s.usersSkipped} skipped` : ''}`
       : '—';
     tr.querySelector('.left').textContent = rec.status === 'processing' && rec.time_left_seconds !== undefined ? `${rec.time_left_seconds} s` : '—';
-    const [, dl, , manifest] = tr.querySelectorAll('.actions button');
+    const [, dl, , manifest, stop] = tr.querySelectorAll('.actions button');
     dl.disabled = rec.status !== 'completed';
     manifest.disabled = rec.status !== 'completed' || !rec.manifest;
+    // Only a running job can be cancelled; the others keep their actions in one row without it.
+    stop.hidden = rec.status !== 'pending' && rec.status !== 'processing';
   });
 }
 
@@ -474,6 +577,7 @@ for (const rec of interrupted) {
 if (interrupted.length) await store.saveJobs(state.jobs);
 renderFields();
 check();
+preview.update();
 await tick();
 setInterval(tick, 1000);
 document.body.dataset.ready = 'true';
@@ -484,7 +588,7 @@ async function keepForOffline() {
   if (!('serviceWorker' in navigator)) return;
   await navigator.serviceWorker.register('sw.js');
   const sw = (await navigator.serviceWorker.ready).active;
-  const urls = [location.href.split('#')[0], new URL('export-worker.js', import.meta.url).href, new URL('filter-worker.js', import.meta.url).href];
+  const urls = [location.href.split('#')[0], ...['export-worker.js', 'filter-worker.js', 'preview-worker.js'].map((f) => new URL(f, import.meta.url).href)];
   for (const e of performance.getEntriesByType('resource')) if (!urls.includes(e.name)) urls.push(e.name);
   navigator.serviceWorker.addEventListener('message', ({ data }) => {
     if (data?.type === 'cached') document.body.dataset.offline = 'ready';

@@ -37,9 +37,21 @@ export async function storedFile(id) {
   return (await dir.getFileHandle(id)).getFile();
 }
 
-export async function deleteExportFile(id) {
+/**
+ * Deletes a job's file. With `wait`, retries (for up to 10 s) while a just-ended worker still
+ * holds it open, and resolves once it is gone: a cancelled job leaves no partial file.
+ */
+export async function deleteExportFile(id, { wait = false } = {}) {
   const dir = await exportsDir();
-  await dir.removeEntry(id).catch(() => {});
+  for (let tries = 0; ; tries++) {
+    try {
+      await dir.removeEntry(id);
+      return;
+    } catch (e) {
+      if (e?.name === 'NotFoundError' || !wait || tries >= 100) return;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 /**
