@@ -194,15 +194,12 @@ fn json_text_forms_give_the_same_paths_as_ndjson() {
     }
 }
 
+/// Per path: users present, users filled, the first filled string as JSON.
+type Counts = HashMap<String, (u64, u64, Option<String>)>;
+
 /// An independent count: serde_json values walked by the documented rules.
-fn oracle(input: &str, max_index: usize) -> (Vec<String>, HashMap<String, (u64, u64, Option<String>)>) {
-    fn visit(
-        v: &Value,
-        path: &str,
-        max_index: usize,
-        order: &mut Vec<String>,
-        counts: &mut HashMap<String, (u64, u64, Option<String>)>,
-    ) {
+fn oracle(input: &str, max_index: usize) -> (Vec<String>, Counts) {
+    fn visit(v: &Value, path: &str, max_index: usize, order: &mut Vec<String>, counts: &mut Counts) {
         match v {
             Value::Object(m) => {
                 for (k, child) in m {
