@@ -336,26 +336,35 @@ function onWorkerMessage(rec, msg) {
 
 async function finish(rec, msg) {
   if (rec.status === 'cancelled') return;
+  // Ended now, but kept in `workers` until the job's new status is set: until then the orphan
+  // sweep must not take its file for a dead job's.
   workers.get(rec.id)?.terminate();
-  workers.delete(rec.id);
+  const next = { ...rec };
+  delete next.percentage_done;
+  delete next.time_left_seconds;
+  if (msg.type === 'done') {
+    next.status = 'completed';
+    Object.assign(next, { stats: msg.stats, bytes: msg.bytes, input: msg.input, wasmMemory: msg.wasmMemory, manifest: msg.manifest, completed_at: new Date().toISOString() });
+    if (next.lenient) next.skipped = msg.errors;
+  } else {
+    next.status = 'failed';
+    next.status_details = msg.error.message;
+    next.error = msg.error;
+  }
+  // Saved before the row can show it (the clock's tick renders too): a page closed the moment a
+  // job reads "completed" or "failed" keeps it so (tests/www/tabs.test.mjs closes it right then).
+  await store.saveJobs(state.jobs.map((j) => (j === rec ? next : j)));
+  if (rec.status === 'cancelled') return;
   delete rec.percentage_done;
   delete rec.time_left_seconds;
-  if (msg.type === 'done') {
-    rec.status = 'completed';
-    Object.assign(rec, { stats: msg.stats, bytes: msg.bytes, input: msg.input, wasmMemory: msg.wasmMemory, manifest: msg.manifest, completed_at: new Date().toISOString() });
-    if (rec.lenient) rec.skipped = msg.errors;
-    // Saved before it shows: a page closed the moment a job reads "completed" keeps it so.
-    await store.saveJobs(state.jobs);
-    render();
+  Object.assign(rec, next);
+  workers.delete(rec.id);
+  if (rec.status === 'completed') {
     await store.renewLink(rec, Date.now());
     announce(`Job ${rec.id} completed: ${msg.stats.usersWritten.toLocaleString('en')} users in ${rec.fileName}.`);
-  } else {
-    rec.status = 'failed';
-    rec.status_details = msg.error.message;
-    rec.error = msg.error;
-    announce(`Job ${rec.id} failed: ${msg.error.message}`);
-  }
+  } else announce(`Job ${rec.id} failed: ${msg.error.message}`);
   render();
+  // Again, from the live list: another job's save may have gone out in between.
   await store.saveJobs(state.jobs);
 }
 

@@ -1,6 +1,6 @@
 //! The JS `Discoverer` class: field discovery (the paths the first users hold) for a page that offers fields to pick.
 
-use js_sys::Uint8Array;
+use js_sys::{Object, Uint8Array};
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -16,7 +16,7 @@ pub struct JsDiscoverer {
 
 /// `new Discoverer(options)`: the limits, as JS spells them.
 #[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 struct JsDiscoverOptions {
     max_users: Option<f64>,
     max_paths: Option<f64>,
@@ -24,6 +24,9 @@ struct JsDiscoverOptions {
     max_example_chars: Option<f64>,
     input: Option<String>,
 }
+
+/// The keys of [`JsDiscoverOptions`], as JS spells them.
+const OPTION_KEYS: [&str; 5] = ["maxUsers", "maxPaths", "maxIndex", "maxExampleChars", "input"];
 
 /// One path, as `result().paths` lists it.
 #[derive(Serialize)]
@@ -56,7 +59,22 @@ impl JsDiscoverer {
         let js: JsDiscoverOptions = if options.is_undefined() || options.is_null() {
             JsDiscoverOptions::default()
         } else {
-            serde_wasm_bindgen::from_value(options).map_err(|e| argument_error(&format!("options: {e}")))?
+            if !options.is_object() || options.is_function() {
+                return Err(argument_error("Discoverer: options must be an object"));
+            }
+            // serde-wasm-bindgen reads a struct's fields by name: unknown keys are looked for here,
+            // so a misspelt limit is an error rather than quietly the default.
+            let object: &Object = options.unchecked_ref();
+            for key in Object::keys(object).iter().filter_map(|k| k.as_string()) {
+                if !OPTION_KEYS.contains(&key.as_str()) {
+                    return Err(argument_error(&format!(
+                        "Discoverer: unknown option {key:?}; the options are {}",
+                        OPTION_KEYS.map(|k| format!("{k:?}")).join(", ")
+                    )));
+                }
+            }
+            serde_wasm_bindgen::from_value(options)
+                .map_err(|e| argument_error(&format!("Discoverer options: {e}")))?
         };
         let d = DiscoverOptions::default();
         let input_form = match js.input.as_deref() {
@@ -65,14 +83,23 @@ impl JsDiscoverer {
             Some("json") => InputForm::Json,
             Some(other) => {
                 return Err(argument_error(&format!(
-                    "options.input must be \"auto\", \"ndjson\" or \"json\", not {other:?}"
+                    "Discoverer: options.input must be \"auto\", \"ndjson\" or \"json\", not {other:?}"
                 )))
+            }
+        };
+        let max_index = match js.max_index {
+            None => d.max_index,
+            Some(n) if n >= 0.0 && n.fract() == 0.0 && n <= f64::from(u32::MAX) => n as u32,
+            Some(_) => {
+                return Err(argument_error(
+                    "Discoverer: options.maxIndex must be a whole number of at least 0",
+                ))
             }
         };
         let options = DiscoverOptions {
             max_users: size(js.max_users, "maxUsers", d.max_users as usize)? as u64,
             max_paths: size(js.max_paths, "maxPaths", d.max_paths)?,
-            max_index: size(js.max_index.map(|n| n + 1.0), "maxIndex", d.max_index as usize + 1)? as u32 - 1,
+            max_index,
             max_example_chars: size(js.max_example_chars, "maxExampleChars", d.max_example_chars)?,
             input_form,
         };
