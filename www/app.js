@@ -33,7 +33,7 @@ const preview = previewPanel(
     discover: $('discover'),
     discoverStatus: $('discover-status'),
     paths: $('paths').tBodies[0],
-    pathsTable: $('paths'),
+    pathsBox: $('paths-box'),
   },
   snapshot,
   (name) => {
@@ -157,11 +157,13 @@ function options() {
 
 /** What the preview and discovery read: the source, the request and options as a job would get them. */
 function snapshot() {
-  const snap = { source: state.source?.payload, request: request(), options: { ...options(), query: filter.query(), input: $('input-format').value } };
+  // The tenant only names the file: a bad one stops the export, not the preview.
+  const { tenant: _tenant, ...opts } = options();
+  const snap = { source: state.source?.payload, request: request(), options: { ...opts, query: filter.query(), input: $('input-format').value } };
   if (!filter.valid()) snap.error = 'the filter is not a valid query.';
   else {
     try {
-      describeExport(snap.request, options());
+      describeExport(snap.request, opts);
     } catch (e) {
       snap.error = e.message;
     }

@@ -93,27 +93,37 @@ export function previewPanel(els, snapshot, addField) {
   async function runPreview() {
     timer = 0;
     const snap = snapshot();
-    els.table.replaceChildren();
-    els.table.hidden = true;
-    els.raw.hidden = true;
+    // The last preview stays in view until the next one replaces it (no flicker as one types).
+    if (!snap.source || snap.error) clear();
     if (!snap.source) return say(els.status, 'Choose users to see the first rows of the export.');
     if (snap.error) return say(els.status, `No preview: ${snap.error}`, true);
-    els.status.setAttribute('aria-busy', 'true');
-    say(els.status, 'Reading the first users…');
     const answer = await call({ kind: 'preview', source: snap.source, request: snap.request, options: snap.options });
     if (!answer) return;
     els.status.setAttribute('aria-busy', 'false');
     if (answer.error) {
-      const where = answer.error.line !== undefined ? ` (line ${answer.error.line})` : answer.error.index !== undefined ? ` (user ${answer.error.index})` : '';
+      clear();
+      const where = answer.error.line !== undefined ? ` (line ${answer.error.line})` : answer.error.index !== undefined ? ` (index ${answer.error.index})` : '';
       return say(els.status, `The export would fail${where}: ${answer.error.message}`, true);
     }
     show(answer);
   }
 
-  function show({ text, format, rows }) {
+  function clear() {
+    els.status.setAttribute('aria-busy', 'false');
+    els.table.replaceChildren();
+    els.table.hidden = true;
+    els.raw.hidden = true;
+  }
+
+  function show({ text, format, rows, complete }) {
+    els.table.replaceChildren();
+    els.table.hidden = true;
     const n = rows === 1 ? '1 user' : `${rows} users`;
     const kind = format === 'csv' ? 'CSV: the cells as a spreadsheet shows them, then the raw text' : 'NDJSON: one line per user';
-    say(els.status, rows ? `First ${n} of the export, exactly as written (${kind}).` : 'No user of the first ones is exported (the connection or the filter leaves them out).');
+    const none = complete
+      ? 'No user is exported: the connection or the filter leaves every user out.'
+      : 'None of the users read so far is exported: the connection or the filter leaves them out.';
+    say(els.status, rows ? `First ${n} of the export, exactly as written (${kind}).` : none);
     els.raw.textContent = text;
     els.raw.hidden = false;
     if (format !== 'csv') return;
@@ -165,7 +175,7 @@ export function previewPanel(els, snapshot, addField) {
       return tr;
     });
     els.paths.replaceChildren(...rows);
-    els.pathsTable.hidden = rows.length === 0;
+    els.pathsBox.hidden = rows.length === 0;
   }
 
   els.discover.addEventListener('click', runDiscover);
@@ -180,7 +190,7 @@ export function previewPanel(els, snapshot, addField) {
     /** A new source: the old discovery no longer applies. */
     reset() {
       els.paths.replaceChildren();
-      els.pathsTable.hidden = true;
+      els.pathsBox.hidden = true;
       say(els.discoverStatus, '');
     },
   };
