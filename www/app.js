@@ -103,7 +103,9 @@ drop.addEventListener('drop', (e) => {
 // A file dropped beside the zone would make the browser leave the page to open it.
 for (const type of ['dragover', 'drop']) {
   document.addEventListener(type, (e) => {
-    if (!drop.contains(e.target)) e.preventDefault();
+    if (drop.contains(e.target)) return;
+    e.preventDefault();
+    if (e.dataTransfer) e.dataTransfer.dropEffect = 'none';
   });
 }
 
