@@ -17,7 +17,8 @@
 //! 3. `plan` (the request's and the query's paths as a trie, with the key fingerprint the
 //!    trie and the scanner share), then `scan` (one validating walk of a record against the
 //!    plan, reporting values at query paths to the query).
-//! 4. `format` (the encoders), then `record` (one record: scan, filter, encode, count).
+//! 4. `format` (the encoders) and `import` (Auth0's bulk-import files, cut at 500,000 bytes),
+//!    then `record` (one record: scan, filter, encode, count).
 //! 5. `input` (telling NDJSON from JSON text), `input::ndjson`, `input::cells` (users a host
 //!    read value by value), then `input::json_text` (where the records are, queued in push
 //!    order); `output` (buffering and gzip, knowing nothing of records).
@@ -30,6 +31,7 @@ mod describe;
 mod error;
 mod exporter;
 mod format;
+mod import;
 mod input;
 mod json;
 mod manifest;
@@ -46,7 +48,11 @@ mod wasm;
 
 pub use describe::{dashboard_preset, describe, is_gzip, mime_type, Description, GZIP_MAGIC};
 pub use error::{Error, ErrorCode, Location, Result};
-pub use exporter::{Exporter, Options, DEFAULT_CHUNK_SIZE, DEFAULT_MAX_RECORD_BYTES};
+pub use exporter::{Exporter, ImportChunk, Options, DEFAULT_CHUNK_SIZE, DEFAULT_MAX_RECORD_BYTES};
+pub use import::{
+    import_file_name, import_paths, is_schema_email, ImportFile, Reason, Unimportable, IMPORT_FILE_MAX_BYTES,
+    RESERVED_APP_METADATA_KEYS,
+};
 pub use input::cells::{Cell, CellBatch};
 pub use input::{detect_input, InputForm};
 #[cfg(feature = "bench-internals")]
