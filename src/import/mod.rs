@@ -75,7 +75,7 @@ const PROVIDER: usize = PROPERTIES.len();
 const CONNECTION: usize = PROVIDER + 1;
 const RESERVED: usize = CONNECTION + 1;
 
-/// The paths an import reads from each user, in the order [`Importer`] expects their values:
+/// The paths an import reads from each user, in the order the import encoder takes their values:
 /// the properties, `identities[0].provider`, `identities[0].connection`, then
 /// `app_metadata.<key>` for each reserved key. A host that reads users itself (`push_cells`)
 /// reads these.
@@ -441,4 +441,37 @@ pub fn is_schema_email(email: &[u8]) -> bool {
                 && label[0] != b'-'
                 && label[label.len() - 1] != b'-'
         })
+}
+
+/// The name of the list of users left out: `<tenant>.import.unimportable.json`.
+pub fn unimportable_file_name(tenant: &str) -> Result<String> {
+    crate::tenant::check_tenant(tenant)?;
+    Ok(format!("{tenant}.import.unimportable.json"))
+}
+
+/// The list of users left out as the file every host writes: a JSON array, one user a line,
+/// each `{"line"|"index", "user_id"?, "reason", "message"}` (an empty list is `[]`).
+pub fn unimportable_json(users: &[Unimportable]) -> Vec<u8> {
+    let mut out = b"[".to_vec();
+    for (i, u) in users.iter().enumerate() {
+        out.extend_from_slice(if i == 0 { b"\n" } else { b",\n" });
+        let mut entry = serde_json::Map::new();
+        match u.location {
+            Some(Location::Line(n)) => {
+                entry.insert("line".into(), n.into());
+            }
+            Some(Location::Index(n)) => {
+                entry.insert("index".into(), n.into());
+            }
+            _ => {}
+        }
+        if let Some(id) = &u.user_id {
+            entry.insert("user_id".into(), id.clone().into());
+        }
+        entry.insert("reason".into(), u.reason.as_str().into());
+        entry.insert("message".into(), u.message.clone().into());
+        out.extend_from_slice(&serde_json::to_vec(&entry).expect("plain data serializes"));
+    }
+    out.extend_from_slice(if users.is_empty() { b"]\n" } else { b"\n]\n" });
+    out
 }

@@ -36,7 +36,38 @@ export interface ExportOptions {
   /** Keep the sha256 of the output as it is pulled, for `manifest()`. Default false: hashing costs
    *  about half the export's throughput in wasm. */
   manifest?: boolean;
+  /** Write Auth0's bulk-import files instead of the export (pull them with `pullImport()`): JSON
+   *  arrays of the properties Auth0's import schema allows, database-connection users only,
+   *  `user_id` without its provider prefix, files of at most 500,000 bytes. Cannot be combined
+   *  with `fields`, `format: "csv"`, `gzip` or `manifest` (an `invalid_request` error). Default false. */
+  forImport?: boolean;
 }
+/** Why a user is not in the import files (`Exporter.unimportable`). */
+export type UnimportableReason =
+  | "not_database_connection" | "unknown_provider" | "no_email" | "invalid_email" | "wrong_type"
+  | "reserved_app_metadata_key" | "other_connection" | "too_large";
+/** A user left out of the import files, with where it was and why. */
+export interface Unimportable {
+  /** 1-based NDJSON line. */
+  line?: number;
+  /** 0-based index of the user in one pushUsers / pushJson call (plus `firstIndex`). */
+  index?: number;
+  /** The user's user_id as exported, provider prefix included. */
+  userId?: string;
+  reason: UnimportableReason;
+  message: string;
+}
+/** A chunk of a `forImport` export: bytes of one import file. */
+export interface ImportChunk {
+  /** 1-based file number; `fileName` is `<tenant>.import.001.json` for 1. */
+  file: number;
+  fileName: string;
+  bytes: Uint8Array;
+  /** These bytes end the file. */
+  endsFile: boolean;
+}
+/** A finished import file. */
+export interface ImportFileInfo { file: number; fileName: string; bytes: number; users: number }
 export interface ExportStats {
   usersRead: number; usersWritten: number; usersSkipped: number; usersFiltered: number;
   /** Users the query matched (after the connection filter); every such user when there is no query. */
@@ -143,6 +174,15 @@ export class Exporter {
   readonly stats: ExportStats;
   /** Every record skipped in lenient mode, in input order. */
   readonly errors: ExportErrorFields[];
+  /** The next chunk of a `forImport` export (bytes of one file, never two), or `undefined` when
+   *  more input is needed or the export is `done`. Throws `invalid_state` without `forImport`. */
+  pullImport(): ImportChunk | undefined;
+  /** The import files finished so far (all of them once `done`). */
+  readonly importFiles: ImportFileInfo[];
+  /** The users left out of the import files so far, in input order. */
+  readonly unimportable: Unimportable[];
+  /** `<tenant>.import.unimportable.json`: the users left out, one JSON object a line in an array. */
+  unimportableFile(): File;
   /** The manifest of the finished export: request, options, counts, sha256 and length of the
    *  plain and of the gzip bytes (hashed as they were pulled), times. Throws `invalid_state`
    *  before the export is `done`. */
