@@ -262,3 +262,21 @@ fn schema_email_check() {
         assert!(!is_schema_email(bad.as_bytes()), "{bad}");
     }
 }
+
+#[test]
+fn the_list_of_users_left_out_is_one_json_array() {
+    let case = &cases()[1];
+    let mut ex =
+        Exporter::try_new(Request::default(), Options { for_import: true, ..Options::default() }).unwrap();
+    ex.push_ndjson(case["input"].as_str().unwrap().as_bytes()).unwrap();
+    ex.finish().unwrap();
+    ex.pull_to_end().unwrap();
+    let text = String::from_utf8(unimportable_json(ex.unimportable())).unwrap();
+    assert!(text.starts_with("[\n{\"line\":1,\"user_id\":\"google-oauth2|123\",\"reason\":\"not_database_connection\",\"message\":"));
+    assert_eq!(text.lines().count(), 5, "{text}");
+    let parsed: Vec<Value> = serde_json::from_str(&text).unwrap();
+    assert_eq!(parsed.len(), 3);
+    assert_eq!(unimportable_json(&[]), b"[]\n");
+    assert_eq!(unimportable_file_name("acme").unwrap(), "acme.import.unimportable.json");
+    assert!(unimportable_file_name("../x").is_err());
+}
