@@ -6,7 +6,9 @@
 //! buffer (`output`); this module keeps their order of calls and the export's state.
 
 use crate::error::{Error, ErrorCode, Result};
-use crate::import::{import_request, ImportFile, Importer, Unimportable, IMPORT_FILE_MAX_BYTES};
+use crate::import::{
+    check_for_import, import_request, ImportFile, Importer, Unimportable, IMPORT_FILE_MAX_BYTES,
+};
 use crate::input::cells::CellBatch;
 use crate::input::json_text::Texts;
 use crate::input::ndjson::Lines;
@@ -151,12 +153,7 @@ impl Exporter {
     /// with options it cannot take (fields, CSV, gzip, manifest) gets before any input.
     pub fn try_new(request: Request, options: Options) -> Result<Exporter> {
         if options.for_import {
-            import_request(&request, options.gzip)?;
-            if options.manifest {
-                return Err(Error::request(
-                    "forImport writes several files, and the manifest proves one export file; leave manifest out with forImport.",
-                ));
-            }
+            check_for_import(&request, &options)?;
         }
         Ok(Exporter::new(request, options))
     }
@@ -167,12 +164,8 @@ impl Exporter {
         let for_import = options.for_import;
         let mut refused = None;
         let request = if for_import {
-            match import_request(&request, options.gzip) {
-                Ok(r) if !options.manifest => r,
-                Ok(_) => {
-                    refused = Some(Error::request("forImport cannot be used with manifest."));
-                    request
-                }
+            match check_for_import(&request, &options).and_then(|()| import_request(&request, false)) {
+                Ok(r) => r,
                 Err(e) => {
                     refused = Some(e);
                     request

@@ -50,8 +50,9 @@ pub use describe::{dashboard_preset, describe, is_gzip, mime_type, Description, 
 pub use error::{Error, ErrorCode, Location, Result};
 pub use exporter::{Exporter, ImportChunk, Options, DEFAULT_CHUNK_SIZE, DEFAULT_MAX_RECORD_BYTES};
 pub use import::{
-    import_file_name, import_paths, is_schema_email, unimportable_file_name, unimportable_json, ImportFile,
-    Reason, Unimportable, IMPORT_FILE_MAX_BYTES, RESERVED_APP_METADATA_KEYS,
+    check_for_import, import_file_name, import_paths, import_zip_name, is_schema_email,
+    unimportable_file_name, unimportable_json, ImportFile, Reason, StoredZip, Unimportable,
+    IMPORT_FILE_MAX_BYTES, IMPORT_PROPERTIES, RESERVED_APP_METADATA_KEYS,
 };
 pub use input::cells::{Cell, CellBatch};
 pub use input::{detect_input, InputForm};

@@ -280,3 +280,46 @@ fn the_list_of_users_left_out_is_one_json_array() {
     assert_eq!(unimportable_file_name("acme").unwrap(), "acme.import.unimportable.json");
     assert!(unimportable_file_name("../x").is_err());
 }
+
+/// Python's zipfile reads `bytes`: the entries as (name, text).
+fn read_zip(bytes: &[u8], tag: &str) -> Vec<(String, String)> {
+    let path = std::env::temp_dir().join(format!("userexport-zip-{}-{tag}.zip", std::process::id()));
+    std::fs::write(&path, bytes).unwrap();
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/oracle/read_zip.py");
+    let out = std::process::Command::new("python3").arg(script).arg(&path).output().expect("python3 runs");
+    std::fs::remove_file(&path).unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let entries: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    entries.iter().map(|e| (e["name"].as_str().unwrap().into(), e["text"].as_str().unwrap().into())).collect()
+}
+
+#[test]
+fn the_store_only_zip_is_read_by_pythons_zipfile() {
+    let lines: Vec<String> = (0..6000).map(|i| user_of(100, i).0).collect();
+    let (files, _) = export(&lines);
+    let mut zip = StoredZip::new();
+    let mut out = Vec::new();
+    let mut want = Vec::new();
+    for (i, f) in files.iter().enumerate() {
+        let name = import_file_name("acme", i as u32 + 1).unwrap();
+        zip.add(&name, f, &mut out).unwrap();
+        want.push((name, String::from_utf8(f.clone()).unwrap()));
+    }
+    zip.add("acme.import.unimportable.json", b"[]\n", &mut out).unwrap();
+    want.push(("acme.import.unimportable.json".into(), "[]\n".into()));
+    zip.finish(&mut out).unwrap();
+    assert_eq!(read_zip(&out, "files"), want);
+    // The same files make the same bytes (fixed dates); an empty archive is one end record.
+    let mut again = Vec::new();
+    let mut z = StoredZip::new();
+    for (name, text) in &want {
+        z.add(name, text.as_bytes(), &mut again).unwrap();
+    }
+    z.finish(&mut again).unwrap();
+    assert_eq!(again, out);
+    let mut empty = Vec::new();
+    StoredZip::new().finish(&mut empty).unwrap();
+    assert_eq!(empty.len(), 22);
+    assert_eq!(read_zip(&empty, "empty"), vec![]);
+    assert_eq!(import_zip_name("acme").unwrap(), "acme.import.zip");
+}

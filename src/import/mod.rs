@@ -6,6 +6,10 @@
 //! imported and why, and keeps the file boundaries. COMPATIBILITY.md ("For re-import") is the
 //! contract: which properties, which users, how files are cut.
 
+mod zip;
+
+pub use self::zip::StoredZip;
+
 use crate::error::{Error, Location, Result};
 use crate::format::Value;
 use crate::json::{canonical_string_content, decode_string, write_compact, write_json_string};
@@ -32,21 +36,37 @@ enum Type {
     Object,
 }
 
-/// The properties written, in output order, with their schema type. `user_id` is written
-/// without its provider prefix; `email` must also be an address the schema's `email` format takes.
-const PROPERTIES: [(&str, Type); 12] = [
-    ("user_id", Type::Str),
-    ("email", Type::Str),
-    ("email_verified", Type::Bool),
-    ("username", Type::Str),
-    ("given_name", Type::Str),
-    ("family_name", Type::Str),
-    ("name", Type::Str),
-    ("nickname", Type::Str),
-    ("picture", Type::Str),
-    ("blocked", Type::Bool),
-    ("app_metadata", Type::Object),
-    ("user_metadata", Type::Object),
+/// The properties an import file's users may hold, in the order they are written.
+pub const IMPORT_PROPERTIES: [&str; 12] = [
+    "user_id",
+    "email",
+    "email_verified",
+    "username",
+    "given_name",
+    "family_name",
+    "name",
+    "nickname",
+    "picture",
+    "blocked",
+    "app_metadata",
+    "user_metadata",
+];
+
+/// Each property's schema type, in [`IMPORT_PROPERTIES`] order. `user_id` is written without
+/// its provider prefix; `email` must also be an address the schema's `email` format takes.
+const TYPES: [Type; 12] = [
+    Type::Str,
+    Type::Str,
+    Type::Bool,
+    Type::Str,
+    Type::Str,
+    Type::Str,
+    Type::Str,
+    Type::Str,
+    Type::Str,
+    Type::Bool,
+    Type::Object,
+    Type::Object,
 ];
 
 /// Keys Auth0's import refuses inside `app_metadata` (its "App metadata" list).
@@ -71,7 +91,7 @@ pub const RESERVED_APP_METADATA_KEYS: [&str; 18] = [
     "user_id",
 ];
 
-const PROVIDER: usize = PROPERTIES.len();
+const PROVIDER: usize = IMPORT_PROPERTIES.len();
 const CONNECTION: usize = PROVIDER + 1;
 const RESERVED: usize = CONNECTION + 1;
 
@@ -80,7 +100,7 @@ const RESERVED: usize = CONNECTION + 1;
 /// `app_metadata.<key>` for each reserved key. A host that reads users itself (`push_cells`)
 /// reads these.
 pub fn import_paths() -> Vec<String> {
-    let mut paths: Vec<String> = PROPERTIES.iter().map(|(name, _)| name.to_string()).collect();
+    let mut paths: Vec<String> = IMPORT_PROPERTIES.iter().map(|name| name.to_string()).collect();
     paths.push("identities[0].provider".into());
     paths.push("identities[0].connection".into());
     paths.extend(RESERVED_APP_METADATA_KEYS.iter().map(|k| format!("app_metadata.{k}")));
@@ -107,6 +127,24 @@ pub(crate) fn import_request(request: &Request, gzip: bool) -> Result<Request> {
     }
     let fields = import_paths().iter().map(|p| Field::new(p, None)).collect::<Result<Vec<_>>>()?;
     Ok(Request { fields, fields_given: false, ..request.clone() })
+}
+
+/// Checks that an export with `options` can be made for import (what [`crate::Exporter::try_new`]
+/// refuses): no `fields`, no CSV, no gzip, no manifest.
+pub fn check_for_import(request: &Request, options: &crate::Options) -> Result<()> {
+    import_request(request, options.gzip)?;
+    if options.manifest {
+        return Err(Error::request(
+            "forImport writes several files, and the manifest proves one export file; leave manifest out with forImport.",
+        ));
+    }
+    Ok(())
+}
+
+/// The name of a host's single download of an import: `<tenant>.import.zip`.
+pub fn import_zip_name(tenant: &str) -> Result<String> {
+    crate::tenant::check_tenant(tenant)?;
+    Ok(format!("{tenant}.import.zip"))
 }
 
 /// Why a user cannot be imported, as a stable code a program can branch on.
@@ -365,7 +403,7 @@ impl Importer {
         }
         self.user.clear();
         self.user.push(b'{');
-        for (i, &(name, ty)) in PROPERTIES.iter().enumerate() {
+        for (i, (&name, &ty)) in IMPORT_PROPERTIES.iter().zip(&TYPES).enumerate() {
             let Some(v) = present(i) else { continue };
             let fits = match ty {
                 Type::Str => is_string(v),

@@ -88,7 +88,7 @@ enum JsInput {
 }
 
 /// A host's options: the core's, plus the tenant that names the file.
-pub(super) struct HostOptions {
+pub(crate) struct HostOptions {
     pub core: Options,
     pub tenant: String,
 }

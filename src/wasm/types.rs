@@ -192,7 +192,19 @@ export class Exporter {
   [Symbol.dispose](): void;
 }
 
-/** File name, MIME type and columns of an export, checked as the Exporter checks them. */
+/** A store-only zip of import files, written as they come (the page's `<tenant>.import.zip`). */
+export class ImportZip {
+  constructor();
+  /** The archive's bytes for the file `name` holding `data`: its header, then `data`. */
+  add(name: string, data: Uint8Array): Uint8Array;
+  /** The archive's last bytes (central directory and end record); the archive is then complete. */
+  finish(): Uint8Array;
+  free(): void;
+  [Symbol.dispose](): void;
+}
+
+/** File name, MIME type and columns of an export, checked as the Exporter checks them. With
+ *  `forImport`: `<tenant>.import.zip` (`application/zip`), the page's one download of an import. */
 export function describeExport(request?: ExportRequest | string, options?: ExportOptions): ExportDescription;
 /** The finished download as a File: `parts` under the name and MIME type `describeExport` gives. */
 export function exportFile(parts: BlobPart[], request?: ExportRequest | string, options?: ExportOptions): File;
