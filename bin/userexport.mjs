@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The userexport CLI: NDJSON / JSON users in, Auth0's export file (NDJSON or CSV, optionally gzip) out.
-import { createReadStream, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, createWriteStream, writeFileSync } from 'node:fs';
+import { closeSync, createReadStream, existsSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, createWriteStream, writeFileSync, writeSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
@@ -439,6 +439,12 @@ async function runImport(a, ex) {
     written.push([tmp, path]);
     writeFileSync(tmp, bytes);
   };
+  // The list of users left out is written as it grows (a tenant of mostly social users would
+  // otherwise hold one entry per user in memory), beside its name like the files.
+  const listName = `${a.tenant}.import.unimportable.json`;
+  const listTmp = join(dir, `.${listName}.${process.pid}.tmp`);
+  written.push([listTmp, join(dir, listName)]);
+  const list = openSync(listTmp, 'w');
   const meter = progress(a.quiet);
   let parts = [];
   let reported = 0;
@@ -457,6 +463,7 @@ async function runImport(a, ex) {
         parts = [];
       }
     }
+    writeSync(list, ex.takeUnimportableJson(false));
     if (a.lenient && ex.stats.usersSkipped > reported) {
       const errors = ex.errors;
       for (; reported < errors.length; reported++) process.stderr.write(`userexport: skipped ${describe(errors[reported])}\n`);
@@ -483,24 +490,25 @@ async function runImport(a, ex) {
     ex.finish();
     while (!ex.done) drain();
     meter.end(ex);
-    const left = ex.unimportable;
-    save(`${a.tenant}.import.unimportable.json`, Buffer.from(await ex.unimportableFile().arrayBuffer()));
+    writeSync(list, ex.takeUnimportableJson(true));
+    closeSync(list);
     for (const [tmp, path] of written) renameSync(tmp, path);
     if (!a.quiet) {
       const s = ex.stats;
       const files = ex.importFiles.length;
       const skipped = s.usersSkipped ? `, ${s.usersSkipped} skipped` : '';
       process.stderr.write(`userexport: wrote ${s.usersWritten} users to ${files} import file${files === 1 ? '' : 's'} in ${dir}${skipped}\n`);
-      if (left.length) {
-        const why = {};
-        for (const u of left) why[u.reason] = (why[u.reason] ?? 0) + 1;
-        const reasons = Object.entries(why).map(([r, n]) => `${n} ${r}`).join(', ');
-        process.stderr.write(`userexport: ${left.length} user${left.length === 1 ? '' : 's'} cannot be imported (${reasons}), listed in ${join(dir, `${a.tenant}.import.unimportable.json`)}\n`);
-      }
+      const left = ex.unimportableCount;
+      if (left) process.stderr.write(`userexport: ${left} user${left === 1 ? '' : 's'} cannot be imported, listed with why in ${join(dir, listName)}\n`);
     }
     ex.free();
     return 0;
   } catch (e) {
+    try {
+      closeSync(list);
+    } catch {
+      // already closed
+    }
     for (const [tmp] of written) rmSync(tmp, { force: true });
     process.stderr.write(`userexport: ${e.code ? describe(e) : e.stack}\n`);
     return 1;

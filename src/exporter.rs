@@ -309,6 +309,21 @@ impl Exporter {
         self.records.import.as_ref().map_or(&[], |i| &i.unimportable)
     }
 
+    /// Users left out of the import files so far, those already taken included.
+    pub fn unimportable_count(&self) -> u64 {
+        self.records.import.as_ref().map_or(0, |i| i.left_out)
+    }
+
+    /// The list file of the users left out (`<tenant>.import.unimportable.json`) as it grows:
+    /// the bytes for the users left out since the last call, which leave memory (a host writes
+    /// them as they come, so a tenant of mostly social users costs no memory per user). With
+    /// `end`, after the last pull, the list's close too. The calls' bytes, in order, are
+    /// [`crate::unimportable_json`] of every user left out; [`Exporter::unimportable`] then
+    /// holds only those not taken yet.
+    pub fn take_unimportable_json(&mut self, end: bool) -> Vec<u8> {
+        self.records.import.as_mut().map_or_else(Vec::new, |i| i.take_json(end))
+    }
+
     /// Pulls the next chunk of an import export's output: bytes of one file, never two
     /// (a pull that would cross a file's end stops there and keeps the rest for the next call).
     pub fn pull_import(&mut self) -> Result<Pull<ImportChunk<'_>>> {

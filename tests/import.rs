@@ -323,3 +323,29 @@ fn the_store_only_zip_is_read_by_pythons_zipfile() {
     assert_eq!(read_zip(&empty, "empty"), vec![]);
     assert_eq!(import_zip_name("acme").unwrap(), "acme.import.zip");
 }
+
+#[test]
+fn the_list_taken_as_it_grows_is_the_whole_list() {
+    for case in cases() {
+        let input = case["input"].as_str().unwrap().as_bytes();
+        let mut whole = Exporter::try_new(request(&body(&case)), options(&case, 64)).unwrap();
+        whole.push_ndjson(input).unwrap();
+        whole.finish().unwrap();
+        whole.pull_to_end().unwrap();
+        let want = unimportable_json(whole.unimportable());
+        // Pushed a byte at a time, the list taken after every pull.
+        let mut ex = Exporter::try_new(request(&body(&case)), options(&case, 64)).unwrap();
+        let mut got = Vec::new();
+        for b in input.chunks(1) {
+            ex.push_ndjson(b).unwrap();
+            while let Pull::Data(_) = ex.pull_import().unwrap() {}
+            got.extend(ex.take_unimportable_json(false));
+        }
+        ex.finish().unwrap();
+        while let Pull::Data(_) = ex.pull_import().unwrap() {}
+        got.extend(ex.take_unimportable_json(true));
+        assert_eq!(String::from_utf8(got).unwrap(), String::from_utf8(want).unwrap(), "{}", case["name"]);
+        assert!(ex.unimportable().is_empty());
+        assert_eq!(ex.unimportable_count(), case["unimportable"].as_array().unwrap().len() as u64);
+    }
+}

@@ -81,6 +81,8 @@ async function runExport({ source, request, options, handle, onProgress }) {
   // For re-import: each import file (at most 500,000 bytes) gathered whole, then stored in the
   // job's one file as an entry of a store-only zip, so the job keeps one download.
   const zip = opts.forImport ? new ImportZip() : null;
+  // The list of users left out leaves wasm memory as it grows (the wasm heap never shrinks).
+  const listParts = [];
   if (zip) {
     let parts = [];
     drain = async () => {
@@ -91,6 +93,7 @@ async function runExport({ source, request, options, handle, onProgress }) {
         parts = [];
         written += handle.write(zip.add(c.fileName, file), { at: written });
       }
+      listParts.push(ex.takeUnimportableJson(false));
       report(false);
     };
   }
@@ -131,10 +134,12 @@ async function runExport({ source, request, options, handle, onProgress }) {
     while (!ex.done) await drain();
     let imported = {};
     if (zip) {
-      const list = ex.unimportableFile();
-      written += handle.write(zip.add(list.name, new Uint8Array(await list.arrayBuffer())), { at: written });
+      listParts.push(ex.takeUnimportableJson(true));
+      const list = new Uint8Array(await new Blob(listParts).arrayBuffer());
+      // The core names the list (its File holds nothing now: every entry was taken above).
+      written += handle.write(zip.add(ex.unimportableFile().name, list), { at: written });
       written += handle.write(zip.finish(), { at: written });
-      imported = { importFiles: ex.importFiles.length, unimportable: ex.unimportable.length };
+      imported = { importFiles: ex.importFiles.length, unimportable: ex.unimportableCount };
     }
     report(true);
     // The wasm heap never shrinks: its size now is the most it needed (flat memory, visible).

@@ -228,6 +228,11 @@ pub(crate) struct Importer {
     user: Vec<u8>,
     text: Vec<u8>,
     pub unimportable: Vec<Unimportable>,
+    /// Users left out so far, those already taken by the host included.
+    pub left_out: u64,
+    /// Entries of the list already given by [`Importer::take_json`], and whether its `[` was.
+    taken: u64,
+    list_started: bool,
 }
 
 impl Importer {
@@ -241,6 +246,9 @@ impl Importer {
             user: Vec::new(),
             text: Vec::new(),
             unimportable: Vec::new(),
+            left_out: 0,
+            taken: 0,
+            list_started: false,
         }
     }
 
@@ -286,6 +294,26 @@ impl Importer {
         true
     }
 
+    /// The list file's bytes for the users left out since the last call, which are dropped from
+    /// memory: its opening `[` on the first call, and with `end` its close. The calls' bytes,
+    /// one after the other, are [`unimportable_json`] of every user left out.
+    pub fn take_json(&mut self, end: bool) -> Vec<u8> {
+        let mut out = Vec::new();
+        if !self.list_started {
+            out.push(b'[');
+            self.list_started = true;
+        }
+        for u in self.unimportable.drain(..) {
+            out.extend_from_slice(if self.taken == 0 { b"\n" } else { b",\n" });
+            write_entry(&u, &mut out);
+            self.taken += 1;
+        }
+        if end {
+            out.extend_from_slice(if self.taken == 0 { b"]\n" } else { b"\n]\n" });
+        }
+        out
+    }
+
     /// Closes the open file, if there is one (at the end of the export).
     pub fn finish(&mut self, out: &mut Vec<u8>) {
         if self.open_users > 0 {
@@ -317,6 +345,7 @@ impl Importer {
             _ => None,
         });
         self.unimportable.push(Unimportable { location: at, user_id, reason, message });
+        self.left_out += 1;
     }
 
     /// A string value's decoded UTF-8.
@@ -493,23 +522,28 @@ pub fn unimportable_json(users: &[Unimportable]) -> Vec<u8> {
     let mut out = b"[".to_vec();
     for (i, u) in users.iter().enumerate() {
         out.extend_from_slice(if i == 0 { b"\n" } else { b",\n" });
-        let mut entry = serde_json::Map::new();
-        match u.location {
-            Some(Location::Line(n)) => {
-                entry.insert("line".into(), n.into());
-            }
-            Some(Location::Index(n)) => {
-                entry.insert("index".into(), n.into());
-            }
-            _ => {}
-        }
-        if let Some(id) = &u.user_id {
-            entry.insert("user_id".into(), id.clone().into());
-        }
-        entry.insert("reason".into(), u.reason.as_str().into());
-        entry.insert("message".into(), u.message.clone().into());
-        out.extend_from_slice(&serde_json::to_vec(&entry).expect("plain data serializes"));
+        write_entry(u, &mut out);
     }
     out.extend_from_slice(if users.is_empty() { b"]\n" } else { b"\n]\n" });
     out
+}
+
+/// One user of the list: `{"line"|"index", "user_id"?, "reason", "message"}`.
+fn write_entry(u: &Unimportable, out: &mut Vec<u8>) {
+    let mut entry = serde_json::Map::new();
+    match u.location {
+        Some(Location::Line(n)) => {
+            entry.insert("line".into(), n.into());
+        }
+        Some(Location::Index(n)) => {
+            entry.insert("index".into(), n.into());
+        }
+        _ => {}
+    }
+    if let Some(id) = &u.user_id {
+        entry.insert("user_id".into(), id.clone().into());
+    }
+    entry.insert("reason".into(), u.reason.as_str().into());
+    entry.insert("message".into(), u.message.clone().into());
+    out.extend_from_slice(&serde_json::to_vec(&entry).expect("plain data serializes"));
 }

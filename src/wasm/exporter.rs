@@ -318,6 +318,19 @@ impl JsExporter {
         unimportable_value(self.inner.unimportable())
     }
 
+    /// How many users were left out of the import files so far (those taken included).
+    #[wasm_bindgen(getter, js_name = unimportableCount, skip_typescript)]
+    pub fn unimportable_count(&self) -> f64 {
+        self.inner.unimportable_count() as f64
+    }
+
+    /// The bytes of `<tenant>.import.unimportable.json` for the users left out since the last
+    /// call, which leave wasm memory; with `end` (after the last pull) the list's close too.
+    #[wasm_bindgen(js_name = takeUnimportableJson, skip_typescript)]
+    pub fn take_unimportable_json(&mut self, end: Option<bool>) -> Uint8Array {
+        Uint8Array::from(&self.inner.take_unimportable_json(end.unwrap_or(false))[..])
+    }
+
     /// The list of users left out as the file every host writes: its name and JSON bytes.
     #[wasm_bindgen(js_name = unimportableFile, skip_typescript)]
     pub fn unimportable_file(&self) -> Result<web_sys::File, JsValue> {

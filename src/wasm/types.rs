@@ -183,6 +183,12 @@ export class Exporter {
   readonly unimportable: Unimportable[];
   /** `<tenant>.import.unimportable.json`: the users left out, one JSON object a line in an array. */
   unimportableFile(): File;
+  /** How many users were left out so far (those taken by `takeUnimportableJson` included). */
+  readonly unimportableCount: number;
+  /** The bytes of `<tenant>.import.unimportable.json` for the users left out since the last call,
+   *  which then leave memory (`unimportable` no longer holds them); `end` (after the last pull)
+   *  adds the list's close. The calls' bytes in order are the whole file. */
+  takeUnimportableJson(end?: boolean): Uint8Array;
   /** The manifest of the finished export: request, options, counts, sha256 and length of the
    *  plain and of the gzip bytes (hashed as they were pulled), times. Throws `invalid_state`
    *  before the export is `done`. */
