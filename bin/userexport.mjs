@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The userexport CLI: NDJSON / JSON users in, Auth0's export file (NDJSON or CSV, optionally gzip) out.
-import { createReadStream, existsSync, renameSync, rmSync, statSync, createWriteStream, writeFileSync } from 'node:fs';
+import { closeSync, createReadStream, existsSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, createWriteStream, writeFileSync, writeSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
@@ -25,6 +25,11 @@ const USAGE = `usage: userexport [INPUT ...] [options]
   --manifest            also write <tenant>.manifest.json beside the file (the current folder
                         with --out -): request, options, counts, sha256 and size of the plain
                         and of the gzip bytes, start and end time, version
+  --for-import          write Auth0's bulk-import files instead: <tenant>.import.001.json, …
+                        (JSON arrays of at most 500,000 bytes, database-connection users,
+                        user_id without its provider prefix) and <tenant>.import.unimportable.json
+                        (the users left out, with why) into the folder --out DIR (default .,
+                        made if missing); no --format csv, --field, --gzip or --manifest
   --lenient             skip bad records, report each on stderr with its line, exit 0
   --quiet               no progress or summary on stderr
 verify FILE MANIFEST    exit 0 when FILE's sha256 and size are the manifest's (its gzip ones when
@@ -48,6 +53,7 @@ const FLAGS = {
   out: { type: 'string' },
   gzip: { type: 'boolean' },
   manifest: { type: 'boolean' },
+  'for-import': { type: 'boolean' },
   lenient: { type: 'boolean' },
   quiet: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -68,6 +74,7 @@ const FLAGS = {
  * @property {number} [limit]
  * @property {boolean} gzip
  * @property {boolean} manifest
+ * @property {boolean} forImport
  * @property {boolean} lenient
  * @property {boolean} quiet
  * @property {boolean} help
@@ -107,6 +114,7 @@ function parseArgs(argv) {
     out: v.out,
     gzip: !!v.gzip,
     manifest: !!v.manifest,
+    forImport: !!v['for-import'],
     lenient: !!v.lenient,
     quiet: !!v.quiet,
     help: !!v.help,
@@ -128,6 +136,7 @@ function parseArgs(argv) {
   }
   if (!['auto', 'ndjson', 'json'].includes(a.inputFormat)) throw new UsageError('--input-format must be auto, ndjson or json');
   if (a.request !== undefined && a.requestFile !== undefined) throw new UsageError('give --request or --request-file, not both');
+  if (a.forImport && a.out === '-') throw new UsageError('--for-import writes several files: --out names their folder, not -');
   if (a.inputs.length === 0) a.inputs.push('-');
   if (a.inputs.filter((f) => f === '-').length > 1) throw new UsageError('stdin (-) can be read only once');
   if (a.inputs.length > 1 && a.inputFormat === 'json') throw new UsageError('--input-format json reads one INPUT: one JSON text per export');
@@ -298,12 +307,13 @@ async function main(argv) {
     // Several INPUTs are one NDJSON stream (each file's lines numbered on their own below): the
     // core tells NDJSON from JSON text by the whole input, and one JSON text is a whole input.
     const input = a.inputs.length > 1 ? 'ndjson' : a.inputFormat;
-    ex = new Exporter(request, { tenant: a.tenant, connection: a.connection, query: a.query, lenient: a.lenient, gzip: a.gzip, input, manifest: !!a.manifest });
+    ex = new Exporter(request, { tenant: a.tenant, connection: a.connection, query: a.query, lenient: a.lenient, gzip: a.gzip, input, manifest: !!a.manifest, ...(a.forImport ? { forImport: true } : {}) });
   } catch (e) {
     process.stderr.write(`userexport: ${e.message}\n`);
     if (e instanceof UsageError || e.code === 'invalid_argument') process.stderr.write(USAGE);
     return 2;
   }
+  if (a.forImport) return runImport(a, ex);
   const { fileName: name } = ex.describe();
   const toStdout = a.out === '-';
   const outPath = a.out === undefined ? join('.', name) : a.out;
@@ -394,6 +404,112 @@ async function main(argv) {
       sink.destroy();
       rmSync(tmpPath, { force: true });
     }
+    process.stderr.write(`userexport: ${e.code ? describe(e) : e.stack}\n`);
+    return 1;
+  }
+}
+
+/**
+ * `--for-import`: the core's import files, each gathered whole (at most 500,000 bytes) and written
+ * beside its final name, then every file renamed once the export succeeded, so a failed export
+ * leaves nothing in the folder. A folder already holding this tenant's import files is refused:
+ * an old set with more files would mix with the new one.
+ * @param {Args} a
+ * @param {any} ex
+ */
+async function runImport(a, ex) {
+  const dir = a.out ?? '.';
+  const mine = new RegExp(`^${a.tenant}\\.import\\.(\\d{3,}|unimportable)\\.json$`); // the core checked the tenant: [a-z0-9_-]
+  try {
+    mkdirSync(dir, { recursive: true });
+    const old = readdirSync(dir).filter((f) => mine.test(f));
+    if (old.length) {
+      throw new UsageError(`${dir} already holds import files of the tenant ${a.tenant} (${old.slice(0, 3).join(', ')}${old.length > 3 ? ', …' : ''}): move them away or choose another --out folder`);
+    }
+  } catch (e) {
+    process.stderr.write(`userexport: ${e instanceof UsageError ? e.message : `--out ${dir}: ${e.message}`}\n`);
+    ex.free();
+    return 2;
+  }
+  /** @type {[string, string][]} (temporary path, final path) of every file written */
+  const written = [];
+  const save = (name, bytes) => {
+    const path = join(dir, name);
+    const tmp = join(dir, `.${name}.${process.pid}.tmp`);
+    written.push([tmp, path]);
+    writeFileSync(tmp, bytes);
+  };
+  // The list of users left out is written as it grows (a tenant of mostly social users would
+  // otherwise hold one entry per user in memory), beside its name like the files.
+  const listName = `${a.tenant}.import.unimportable.json`;
+  const listTmp = join(dir, `.${listName}.${process.pid}.tmp`);
+  written.push([listTmp, join(dir, listName)]);
+  const list = openSync(listTmp, 'w');
+  const meter = progress(a.quiet);
+  let parts = [];
+  let reported = 0;
+  let lineBase = 0;
+  let file = '-';
+  const describe = (e) => {
+    const at = /^line \d+(, column \d+)?: /.exec(e.message);
+    const msg = e.line !== undefined ? `line ${e.line - lineBase}${at?.[1] ?? ''}: ${e.message.slice(at ? at[0].length : 0)}` : e.message;
+    return `${file === '-' ? '' : `${file}: `}${msg}`;
+  };
+  const drain = () => {
+    for (let c = ex.pullImport(); c; c = ex.pullImport()) {
+      parts.push(c.bytes);
+      if (c.endsFile) {
+        save(c.fileName, Buffer.concat(parts));
+        parts = [];
+      }
+    }
+    writeSync(list, ex.takeUnimportableJson(false));
+    if (a.lenient && ex.stats.usersSkipped > reported) {
+      const errors = ex.errors;
+      for (; reported < errors.length; reported++) process.stderr.write(`userexport: skipped ${describe(errors[reported])}\n`);
+    }
+    meter.tick(ex);
+  };
+  try {
+    for (file of a.inputs) {
+      if (ex.limitReached) break;
+      lineBase = ex.stats.lines;
+      let last = 0x0a;
+      for await (const c of inputChunks(file)) {
+        if (c.length === 0) continue;
+        ex.push(c);
+        last = c[c.length - 1];
+        drain();
+        if (ex.limitReached) break;
+      }
+      if (a.inputs.length > 1 && last !== 0x0a && !ex.limitReached) {
+        ex.push('\n');
+        drain();
+      }
+    }
+    ex.finish();
+    while (!ex.done) drain();
+    meter.end(ex);
+    writeSync(list, ex.takeUnimportableJson(true));
+    closeSync(list);
+    for (const [tmp, path] of written) renameSync(tmp, path);
+    if (!a.quiet) {
+      const s = ex.stats;
+      const files = ex.importFiles.length;
+      const skipped = s.usersSkipped ? `, ${s.usersSkipped} skipped` : '';
+      process.stderr.write(`userexport: wrote ${s.usersWritten} users to ${files} import file${files === 1 ? '' : 's'} in ${dir}${skipped}\n`);
+      const left = ex.unimportableCount;
+      if (left) process.stderr.write(`userexport: ${left} user${left === 1 ? '' : 's'} cannot be imported, listed with why in ${join(dir, listName)}\n`);
+    }
+    ex.free();
+    return 0;
+  } catch (e) {
+    try {
+      closeSync(list);
+    } catch {
+      // already closed
+    }
+    for (const [tmp] of written) rmSync(tmp, { force: true });
     process.stderr.write(`userexport: ${e.code ? describe(e) : e.stack}\n`);
     return 1;
   }

@@ -1,5 +1,5 @@
 // Types of the streaming harness (js/harness.js), re-exported by every ESM entry of userexport.
-import type { Exporter, ExportRequest, ExportOptions, ExportStats, ExportErrorFields } from '../pkg/userexport.js';
+import type { Exporter, ExportRequest, ExportOptions, ExportStats, ExportErrorFields, Unimportable } from '../pkg/userexport.js';
 
 /** NDJSON or JSON text (the `input` option, detected by default) as bytes or strings, or user objects. */
 export type ExportSource =
@@ -54,6 +54,22 @@ export function downloadExport(
   options?: ExportStreamOptions,
 ): Promise<ExportBlob>;
 
+export interface ImportExport extends ExportSummary {
+  /** `<tenant>.import.001.json`, …: JSON arrays for Auth0's bulk-import job, each at most 500,000 bytes. */
+  files: File[];
+  /** The users left out of the files, in input order, with where and why. */
+  unimportable: Unimportable[];
+  /** `<tenant>.import.unimportable.json`: the same list as a file. */
+  unimportableFile: File;
+}
+
+/** Auth0's bulk-import files of a source (the `forImport` option, set here), and the users left out. */
+export function exportForImport(
+  source: ExportSource,
+  request?: ExportRequest | string,
+  options?: ExportStreamOptions,
+): Promise<ImportExport>;
+
 export function makeHarness(
   exporter: typeof Exporter,
   ready?: () => Promise<unknown>,
@@ -62,4 +78,5 @@ export function makeHarness(
   createExportTransform: typeof createExportTransform;
   exportToBlob: typeof exportToBlob;
   downloadExport: typeof downloadExport;
+  exportForImport: typeof exportForImport;
 };

@@ -264,5 +264,59 @@ export function makeHarness(glue, ready = async () => {}) {
     return result;
   }
 
-  return { exportStream, createExportTransform, exportToBlob, downloadExport };
+  /**
+   * Auth0's bulk-import files of a source (the core's `forImport`): each `<tenant>.import.NNN.json`
+   * as a File, in order, and the users left out with why (also as the File
+   * `<tenant>.import.unimportable.json`). Input is read as fast as the files fill.
+   */
+  async function exportForImport(source, request, options = {}) {
+    const { onEnd, exporterOptions } = splitOptions(options);
+    await ready();
+    const ex = new Exporter(request, { ...exporterOptions, forImport: true });
+    let iter = null;
+    try {
+      const feed = feeder(ex);
+      iter = await gunzipIfNeeded(iterate(source), isGzip);
+      const files = [];
+      let parts = [];
+      let finished = false;
+      for (;;) {
+        const chunk = ex.pullImport();
+        if (chunk) {
+          parts.push(chunk.bytes);
+          if (chunk.endsFile) {
+            files.push(new File(parts, chunk.fileName, { type: 'application/json' }));
+            parts = [];
+          }
+          continue;
+        }
+        if (ex.done) break;
+        if (finished) throw new Error('the export stopped before its end'); // the core always ends a finished export
+        if (ex.limitReached) {
+          await iter.return?.();
+          feed.finish();
+          finished = true;
+          continue;
+        }
+        const { value, done } = await iter.next();
+        if (done) {
+          feed.finish();
+          finished = true;
+        } else {
+          feed.push(value);
+        }
+      }
+      const summary = { stats: ex.stats, errors: ex.errors };
+      const result = { files, unimportable: ex.unimportable, unimportableFile: ex.unimportableFile(), ...summary };
+      onEnd?.(summary);
+      return result;
+    } catch (e) {
+      await iter?.return?.(e);
+      throw e;
+    } finally {
+      ex.free();
+    }
+  }
+
+  return { exportStream, createExportTransform, exportToBlob, downloadExport, exportForImport };
 }

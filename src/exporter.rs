@@ -6,6 +6,9 @@
 //! buffer (`output`); this module keeps their order of calls and the export's state.
 
 use crate::error::{Error, ErrorCode, Result};
+use crate::import::{
+    check_for_import, import_request, ImportFile, Importer, Unimportable, IMPORT_FILE_MAX_BYTES,
+};
 use crate::input::cells::CellBatch;
 use crate::input::json_text::Texts;
 use crate::input::ndjson::Lines;
@@ -55,6 +58,12 @@ pub struct Options {
     /// Keep the sha256 digests of the output that [`Exporter::manifest`] proves the export with.
     /// Default: `false` (hashing costs about half the throughput in wasm).
     pub manifest: bool,
+    /// Write Auth0's bulk-import files instead of the export: JSON arrays of the properties
+    /// Auth0's import schema allows, database-connection users only, cut at
+    /// [`IMPORT_FILE_MAX_BYTES`] (pull them with [`Exporter::pull_import`]). The request may
+    /// not name `fields` or `format: "csv"`, and `gzip` and `manifest` cannot be set
+    /// ([`Exporter::try_new`] says so). Default: `false`.
+    pub for_import: bool,
 }
 
 impl Default for Options {
@@ -70,6 +79,7 @@ impl Default for Options {
             first_line: 1,
             write_header: true,
             manifest: false,
+            for_import: false,
         }
     }
 }
@@ -121,11 +131,49 @@ pub struct Exporter {
     failed: Option<Error>,
     /// What the options asked, for the manifest: the query's text, the connection, lenient.
     asked: (Option<String>, Option<String>, bool),
+    /// Import output pulled so far, and a pulled chunk's part past a file's end, not yet given.
+    import_pulled: u64,
+    carry: Vec<u8>,
+    carry_pos: usize,
+}
+
+/// A chunk of import output ([`Exporter::pull_import`]): bytes of one file, never two.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ImportChunk<'a> {
+    /// The file these bytes belong to, 1-based (`<tenant>.import.001.json` is 1).
+    pub file: u32,
+    /// The bytes, following the file's earlier chunks.
+    pub bytes: &'a [u8],
+    /// These bytes end the file.
+    pub ends_file: bool,
 }
 
 impl Exporter {
-    /// A new export of `request` with host `options`.
+    /// A new export of `request` with host `options`, or the error that a `for_import` export
+    /// with options it cannot take (fields, CSV, gzip, manifest) gets before any input.
+    pub fn try_new(request: Request, options: Options) -> Result<Exporter> {
+        if options.for_import {
+            check_for_import(&request, &options)?;
+        }
+        Ok(Exporter::new(request, options))
+    }
+
+    /// A new export of `request` with host `options`. A `for_import` export with options it
+    /// cannot take fails at its first push, finish or pull ([`Exporter::try_new`] says so at once).
     pub fn new(request: Request, options: Options) -> Exporter {
+        let for_import = options.for_import;
+        let mut refused = None;
+        let request = if for_import {
+            match check_for_import(&request, &options).and_then(|()| import_request(&request, false)) {
+                Ok(r) => r,
+                Err(e) => {
+                    refused = Some(e);
+                    request
+                }
+            }
+        } else {
+            request
+        };
         let asked = (
             options.query.as_ref().map(|q| q.text().to_string()),
             options.connection.clone(),
@@ -139,6 +187,9 @@ impl Exporter {
             options.max_record_bytes,
         );
         records.stats.lines = options.first_line.max(1) - 1;
+        if for_import {
+            records.import = Some(Importer::new(IMPORT_FILE_MAX_BYTES));
+        }
         Exporter {
             request,
             chunk_size: options.chunk_size.max(1),
@@ -149,8 +200,11 @@ impl Exporter {
             output: Output::new(options.gzip, options.manifest),
             header_written: !options.write_header,
             finished: false,
-            failed: None,
+            failed: refused,
             asked,
+            import_pulled: 0,
+            carry: Vec::new(),
+            carry_pos: 0,
         }
     }
 
@@ -249,6 +303,77 @@ impl Exporter {
             started_at: started_at.to_string(),
             ended_at: ended_at.to_string(),
         }))
+    }
+
+    /// Whether this export writes import files ([`Options::for_import`]).
+    pub fn is_for_import(&self) -> bool {
+        self.records.import.is_some()
+    }
+
+    /// The import files finished so far, in order (the last one once every byte is pulled).
+    pub fn import_files(&self) -> &[ImportFile] {
+        self.records.import.as_ref().map_or(&[], |i| &i.files)
+    }
+
+    /// The users left out of the import files so far, in input order, with where and why.
+    pub fn unimportable(&self) -> &[Unimportable] {
+        self.records.import.as_ref().map_or(&[], |i| &i.unimportable)
+    }
+
+    /// Users left out of the import files so far, those already taken included.
+    pub fn unimportable_count(&self) -> u64 {
+        self.records.import.as_ref().map_or(0, |i| i.left_out)
+    }
+
+    /// The list file of the users left out (`<tenant>.import.unimportable.json`) as it grows:
+    /// the bytes for the users left out since the last call, which leave memory (a host writes
+    /// them as they come, so a tenant of mostly social users costs no memory per user). With
+    /// `end`, after the last pull, the list's close too. The calls' bytes, in order, are
+    /// [`crate::unimportable_json`] of every user left out; [`Exporter::unimportable`] then
+    /// holds only those not taken yet.
+    pub fn take_unimportable_json(&mut self, end: bool) -> Vec<u8> {
+        self.records.import.as_mut().map_or_else(Vec::new, |i| i.take_json(end))
+    }
+
+    /// Pulls the next chunk of an import export's output: bytes of one file, never two
+    /// (a pull that would cross a file's end stops there and keeps the rest for the next call).
+    pub fn pull_import(&mut self) -> Result<Pull<ImportChunk<'_>>> {
+        if self.carry_pos < self.carry.len() {
+            let offset = self.import_pulled;
+            let (file, end) = file_at(self.import_files(), offset);
+            let left = &self.carry[self.carry_pos..];
+            let n = end.map_or(left.len(), |e| left.len().min((e - offset) as usize));
+            self.carry_pos += n;
+            self.import_pulled += n as u64;
+            let ends_file = end == Some(self.import_pulled);
+            let bytes = &self.carry[self.carry_pos - n..self.carry_pos];
+            return Ok(Pull::Data(ImportChunk { file, bytes, ends_file }));
+        }
+        self.carry.clear();
+        self.carry_pos = 0;
+        let offset = self.import_pulled;
+        let chunk = self.chunk_size;
+        let Exporter {
+            records, input, output, header_written, finished, failed, carry, import_pulled, ..
+        } = self;
+        let finished = *finished;
+        let pulled = output.pull(chunk, |plain, want| {
+            encode(records, input, header_written, finished, failed, plain, want)
+        })?;
+        let Pull::Data(bytes) = pulled else {
+            return Ok(match pulled {
+                Pull::Done => Pull::Done,
+                _ => Pull::NeedInput,
+            });
+        };
+        records.stats.bytes_out += bytes.len() as u64;
+        let files = records.import.as_ref().map_or(&[][..], |i| &i.files[..]);
+        let (file, end) = file_at(files, offset);
+        let n = end.map_or(bytes.len(), |e| bytes.len().min((e - offset) as usize));
+        carry.extend_from_slice(&bytes[n..]);
+        *import_pulled += n as u64;
+        let ends_file = end == Some(*import_pulled);
+        Ok(Pull::Data(ImportChunk { file, bytes: &bytes[..n], ends_file }))
     }
 
     fn check_push(&mut self, bytes: usize) -> Result<bool> {
@@ -493,7 +618,26 @@ fn encode(
         *failed = Some(e.clone());
         return if plain.is_empty() { Err(e) } else { Ok(false) };
     }
-    Ok(records.limit_reached || (finished && input.exhausted()))
+    let ended = records.limit_reached || (finished && input.exhausted());
+    if ended {
+        if let Some(import) = &mut records.import {
+            import.finish(plain);
+        }
+    }
+    Ok(ended)
+}
+
+/// The import file that output offset `offset` falls in (1-based), and where that file ends if
+/// it is finished. Files are finished in order, so the first one ending past `offset` holds it.
+fn file_at(files: &[ImportFile], offset: u64) -> (u32, Option<u64>) {
+    let mut end = 0;
+    for f in files {
+        end += f.bytes;
+        if offset < end {
+            return (f.number, Some(end));
+        }
+    }
+    (files.len() as u32 + 1, None)
 }
 
 /// The JSON-text reader, made on first use; an error if NDJSON came first.

@@ -18,7 +18,8 @@
 //!    trie and the scanner share), then `scan` (one validating walk of a record against the
 //!    plan, reporting values at query paths to the query), then `discover::tally` (the paths
 //!    a scanned user holds, for field discovery).
-//! 4. `format` (the encoders), then `record` (one record: scan, filter, encode, count).
+//! 4. `format` (the encoders) and `import` (Auth0's bulk-import files, cut at 500,000 bytes),
+//!    then `record` (one record: scan, filter, encode, count).
 //! 5. `input` (telling NDJSON from JSON text), `input::ndjson`, `input::cells` (users a host
 //!    read value by value), then `input::json_text` (where the records are, queued in push
 //!    order); `output` (buffering and gzip, knowing nothing of records).
@@ -33,6 +34,7 @@ mod discover;
 mod error;
 mod exporter;
 mod format;
+mod import;
 mod input;
 mod json;
 mod manifest;
@@ -50,7 +52,12 @@ mod wasm;
 pub use describe::{dashboard_preset, describe, is_gzip, mime_type, Description, GZIP_MAGIC};
 pub use discover::{kind, DiscoverOptions, Discoverer, Discovery, PathInfo, MAX_PATH_BYTES};
 pub use error::{Error, ErrorCode, Location, Result};
-pub use exporter::{Exporter, Options, DEFAULT_CHUNK_SIZE, DEFAULT_MAX_RECORD_BYTES};
+pub use exporter::{Exporter, ImportChunk, Options, DEFAULT_CHUNK_SIZE, DEFAULT_MAX_RECORD_BYTES};
+pub use import::{
+    check_for_import, import_file_name, import_paths, import_zip_name, is_schema_email,
+    unimportable_file_name, unimportable_json, ImportFile, Reason, StoredZip, Unimportable,
+    IMPORT_FILE_MAX_BYTES, IMPORT_PROPERTIES, RESERVED_APP_METADATA_KEYS,
+};
 pub use input::cells::{Cell, CellBatch};
 pub use input::{detect_input, InputForm};
 #[cfg(feature = "bench-internals")]

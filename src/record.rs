@@ -3,8 +3,9 @@
 //! The input readers (`input::ndjson`, `input::json_text`) find where records are; this module
 //! decides what becomes of each one, and keeps the counts and the lenient mode's reports.
 
-use crate::error::{Error, ErrorCode, Result};
+use crate::error::{Error, ErrorCode, Location, Result};
 use crate::format::{encoder_for, Encoder, Value};
+use crate::import::Importer;
 use crate::json::decode_string;
 use crate::plan::{Plan, NONE};
 use crate::query::{Query, QueryValue};
@@ -68,6 +69,10 @@ pub(crate) struct Records {
     /// Field discovery's tally (`crate::discover`): sees every good user's bytes, before the
     /// filters. None in an export.
     pub discover: Option<Box<crate::discover::tally::PathCounts>>,
+    /// The import encoder, in place of `encoder`, for an import export.
+    pub import: Option<Importer>,
+    /// Where the record in hand is (set by the readers): for the import's list of users left out.
+    pub at: Option<Location>,
 }
 
 impl Records {
@@ -102,6 +107,8 @@ impl Records {
             skipped: Vec::new(),
             limit_reached: false,
             discover: None,
+            import: None,
+            at: None,
         }
     }
 
@@ -224,7 +231,13 @@ impl Records {
             return;
         }
         self.stats.users_matched += 1;
-        self.encoder.record(values, out, &mut self.scratch);
+        if let Some(import) = &mut self.import {
+            if !import.record(values, self.at, &mut self.scratch, out) {
+                return;
+            }
+        } else {
+            self.encoder.record(values, out, &mut self.scratch);
+        }
         self.stats.users_written += 1;
         if self.limit.is_some_and(|l| self.stats.users_written >= l) {
             self.limit_reached = true;

@@ -154,7 +154,9 @@ function request() {
 function options() {
   const connection = $('connection').value.trim();
   const all = connection === '' || connection === 'All connections'; // Auth0 connection names have no spaces
-  return { tenant: $('tenant').value.trim(), connection: all ? undefined : connection, lenient: $('lenient').checked, gzip: $('gzip').checked };
+  const o = { tenant: $('tenant').value.trim(), connection: all ? undefined : connection, lenient: $('lenient').checked, gzip: $('gzip').checked };
+  if ($('for-import').checked) o.forImport = true;
+  return o;
 }
 
 /** What the preview and discovery read: the source, the request and options as a job would get them. */
@@ -172,6 +174,20 @@ function snapshot() {
   }
   return snap;
 }
+
+// "For re-import": Auth0's import files hold fixed properties as JSON, uncompressed, so the
+// format, gzip and default-fields controls are set to what an import takes and locked.
+$('for-import').addEventListener('change', () => {
+  const on = $('for-import').checked;
+  if (on) {
+    $('format').value = 'json';
+    $('gzip').checked = false;
+    $('defaults').checked = false;
+  }
+  for (const id of ['format', 'gzip', 'defaults']) $(id).disabled = on;
+  renderFields();
+  check();
+});
 
 function showError(id, input, message) {
   const el = $(id);
@@ -349,6 +365,7 @@ async function finish(rec, msg) {
   if (msg.type === 'done') {
     next.status = 'completed';
     Object.assign(next, { stats: msg.stats, bytes: msg.bytes, input: msg.input, wasmMemory: msg.wasmMemory, manifest: msg.manifest, completed_at: new Date().toISOString() });
+    if (msg.importFiles !== undefined) Object.assign(next, { importFiles: msg.importFiles, unimportable: msg.unimportable });
     if (next.lenient) next.skipped = msg.errors;
   } else {
     next.status = 'failed';
@@ -449,6 +466,8 @@ function moreInfo(rec) {
     ['Users matched', rec.query ? s?.usersMatched : undefined],
     [rec.query ? 'Left out by the connection filter or the query' : 'Left out by the connection filter', s?.usersFiltered],
     ['Bad records skipped', s?.usersSkipped],
+    ['Import files', rec.importFiles],
+    ['Users that cannot be imported (listed in the zip)', rec.unimportable],
     ['Exporter memory (wasm heap)', rec.wasmMemory && size(rec.wasmMemory)],
   ].filter(([, v]) => v !== undefined && v !== '');
   const dl = body.appendChild(document.createElement('dl'));

@@ -1,7 +1,7 @@
 // The export itself, off the page's thread: reads the users file with File.stream(), pushes it
 // through the wasm Exporter and writes the output in chunks to origin-private storage (OPFS), so
 // memory stays flat whatever the file's size. Talks to the page by postMessage only.
-import init, { Exporter, isGzip } from '../pkg/userexport.js';
+import init, { Exporter, ImportZip, isGzip } from '../pkg/userexport.js';
 import { exportsDir } from './jobs.js';
 
 const PROGRESS_MS = 100; // the page promises an update at least every 250 ms: leave room for slow chunks
@@ -52,8 +52,9 @@ async function runExport({ source, request, options, handle, onProgress }) {
   // A file's bytes go to the core in the form the page's "Input format" names (input: 'auto'
   // lets the core tell NDJSON from JSON text); Management API pages are JSON texts each.
   const { input: form = 'auto', ...rest } = options;
-  // manifest: every job offers its manifest, so the core hashes the bytes as they are pulled.
-  const opts = { ...rest, manifest: true };
+  // manifest: every job offers its manifest, so the core hashes the bytes as they are pulled
+  // (an import's zip of several files has none).
+  const opts = rest.forImport ? rest : { ...rest, manifest: true };
   const ex = new Exporter(request, source.kind === 'pages' ? opts : { ...opts, input: form });
   const started = performance.now();
   let lastReport = 0;
@@ -73,10 +74,29 @@ async function runExport({ source, request, options, handle, onProgress }) {
   // Output side: the exporter's bytes (gzipped by it when asked) copied into one reused buffer
   // and appended to the OPFS file: no array per chunk, so nothing waits for a GC.
   const out = new Uint8Array(OUT_BYTES);
-  const drain = async () => {
+  let drain = async () => {
     for (let n = ex.pullInto(out); n; n = ex.pullInto(out)) written += handle.write(out.subarray(0, n), { at: written });
     report(false);
   };
+  // For re-import: each import file (at most 500,000 bytes) gathered whole, then stored in the
+  // job's one file as an entry of a store-only zip, so the job keeps one download.
+  const zip = opts.forImport ? new ImportZip() : null;
+  // The list of users left out leaves wasm memory as it grows (the wasm heap never shrinks).
+  const listParts = [];
+  if (zip) {
+    let parts = [];
+    drain = async () => {
+      for (let c = ex.pullImport(); c; c = ex.pullImport()) {
+        parts.push(c.bytes);
+        if (!c.endsFile) continue;
+        const file = new Uint8Array(await new Blob(parts).arrayBuffer());
+        parts = [];
+        written += handle.write(zip.add(c.fileName, file), { at: written });
+      }
+      listParts.push(ex.takeUnimportableJson(false));
+      report(false);
+    };
+  }
 
   try {
     if (source.kind === 'pages') {
@@ -112,14 +132,25 @@ async function runExport({ source, request, options, handle, onProgress }) {
       input = input.replace('Auto', ex.stats.lines > 0 || ex.stats.bytesIn === 0 ? 'NDJSON' : 'JSON text');
     }
     while (!ex.done) await drain();
+    let imported = {};
+    if (zip) {
+      listParts.push(ex.takeUnimportableJson(true));
+      const list = new Uint8Array(await new Blob(listParts).arrayBuffer());
+      // The core names the list (its File holds nothing now: every entry was taken above).
+      written += handle.write(zip.add(ex.unimportableFile().name, list), { at: written });
+      written += handle.write(zip.finish(), { at: written });
+      imported = { importFiles: ex.importFiles.length, unimportable: ex.unimportableCount };
+    }
     report(true);
     // The wasm heap never shrinks: its size now is the most it needed (flat memory, visible).
     const wasmMemory = (await ready).memory.buffer.byteLength;
     // The manifest: the core hashed the file's bytes (plain and gzip) as they were pulled.
-    return { stats: ex.stats, errors: ex.errors, bytes: written, input, fileName: ex.describe().fileName, wasmMemory, manifest: ex.manifest() };
+    const manifest = zip ? undefined : ex.manifest();
+    return { stats: ex.stats, errors: ex.errors, bytes: written, input, fileName: ex.describe().fileName, wasmMemory, manifest, ...imported };
   } finally {
     // Stops reading a file left unread (a limit reached, a bad record).
     await src?.cancel();
+    zip?.free();
     ex.free();
   }
 }

@@ -6,4 +6,4 @@ import { makeHarness } from '../js/harness.js';
 
 export * from './userexport.js';
 export default init;
-export const { exportStream, createExportTransform, exportToBlob, downloadExport } = makeHarness(glue, () => init());
+export const { exportStream, createExportTransform, exportToBlob, downloadExport, exportForImport } = makeHarness(glue, () => init());

@@ -4,5 +4,5 @@
 /// <reference lib="esnext.disposable" />
 export * from './userexport.js';
 export { default } from './userexport.js';
-export { exportStream, createExportTransform, exportToBlob, downloadExport } from '../js/harness.js';
-export type { ExportStreamOptions, ExportSource, ExportSummary, ExportBlob } from '../js/harness.js';
+export { exportStream, createExportTransform, exportToBlob, downloadExport, exportForImport } from '../js/harness.js';
+export type { ExportStreamOptions, ExportSource, ExportSummary, ExportBlob, ImportExport } from '../js/harness.js';

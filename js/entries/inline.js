@@ -14,4 +14,4 @@ glue.initSync({ module: bytes });
 export * from './userexport.js';
 /** Already initialised at import; kept so code written for `await init()` runs unchanged. */
 export default async function init() {}
-export const { exportStream, createExportTransform, exportToBlob, downloadExport } = makeHarness(glue);
+export const { exportStream, createExportTransform, exportToBlob, downloadExport, exportForImport } = makeHarness(glue);

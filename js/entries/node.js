@@ -9,4 +9,4 @@ glue.initSync({ module: readFileSync(new URL('./userexport_bg.wasm', import.meta
 export * from './userexport.js';
 /** Already initialised in Node; kept so code written for browsers (`await init()`) runs unchanged. */
 export default async function init() {}
-export const { exportStream, createExportTransform, exportToBlob, downloadExport } = makeHarness(glue);
+export const { exportStream, createExportTransform, exportToBlob, downloadExport, exportForImport } = makeHarness(glue);

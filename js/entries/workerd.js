@@ -9,4 +9,4 @@ glue.initSync({ module: wasmModule });
 export * from './userexport.js';
 /** Already initialised in workerd; kept so code written for browsers (`await init()`) runs unchanged. */
 export default async function init() {}
-export const { exportStream, createExportTransform, exportToBlob, downloadExport } = makeHarness(glue);
+export const { exportStream, createExportTransform, exportToBlob, downloadExport, exportForImport } = makeHarness(glue);

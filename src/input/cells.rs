@@ -187,6 +187,7 @@ pub(crate) fn next_user(
         }
     }
     let holds = records.query_holds();
+    records.at = Some(loc);
     records.write_values(&values, connection, holds, out);
     Ok(())
 }

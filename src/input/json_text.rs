@@ -138,6 +138,7 @@ impl Texts {
                 Stage::Single => {
                     doc.stage = Stage::Done;
                     let loc = Location::Index(doc.base);
+                    records.at = Some(loc);
                     match records.record(text, doc.pos, doc.bad_utf8, true, out) {
                         Ok(_) => {}
                         Err(bad) => records.bad_record(bad.error.at(loc, bad.user_id))?,
@@ -156,6 +157,7 @@ impl Texts {
                         records.bad_record(structure_error(text, pos, "a user after ','").at(loc, None))?;
                         continue;
                     }
+                    records.at = Some(loc);
                     let end = match records.record(text, pos, doc.bad_utf8, false, out) {
                         Ok(end) => end,
                         Err(bad) => {

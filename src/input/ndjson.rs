@@ -200,6 +200,7 @@ fn line(records: &mut Records, out: &mut Vec<u8>, line: &[u8], number: u64) -> R
         return records.bad_record(e.at(loc, None));
     }
     let bad_utf8 = first_bad_utf8(line, 0);
+    records.at = Some(loc);
     match records.record(line, start, bad_utf8, true, out) {
         Ok(_) => Ok(()),
         Err(bad) => records.bad_record(bad.error.at(loc, bad.user_id)),

@@ -75,6 +75,7 @@ struct JsOptions {
     input: Option<JsInput>,
     query: Option<String>,
     manifest: Option<bool>,
+    for_import: Option<bool>,
 }
 
 /// `options.input`: the form of the bytes given to `push()`.
@@ -87,7 +88,7 @@ enum JsInput {
 }
 
 /// A host's options: the core's, plus the tenant that names the file.
-pub(super) struct HostOptions {
+pub(crate) struct HostOptions {
     pub core: Options,
     pub tenant: String,
 }
@@ -101,8 +102,18 @@ pub(super) fn size(value: Option<f64>, key: &str, default: usize) -> Result<usiz
 }
 
 /// The keys of [`JsOptions`], as JS spells them.
-const OPTION_KEYS: [&str; 9] =
-    ["tenant", "connection", "lenient", "chunkSize", "maxRecordBytes", "gzip", "input", "query", "manifest"];
+const OPTION_KEYS: [&str; 10] = [
+    "tenant",
+    "connection",
+    "lenient",
+    "chunkSize",
+    "maxRecordBytes",
+    "gzip",
+    "input",
+    "query",
+    "manifest",
+    "forImport",
+];
 
 pub(super) fn read_options(options: &JsValue) -> Result<HostOptions, JsValue> {
     let js: JsOptions = if options.is_undefined() || options.is_null() {
@@ -140,6 +151,7 @@ pub(super) fn read_options(options: &JsValue) -> Result<HostOptions, JsValue> {
         },
         query: js.query.as_deref().map(crate::Query::parse).transpose().map_err(|e| to_js(&e.into()))?,
         manifest: js.manifest.unwrap_or(false),
+        for_import: js.for_import.unwrap_or(false),
         // Shards and resumed exports (first_line, write_header) are the core's API for now.
         ..defaults
     };
@@ -202,6 +214,41 @@ pub(super) fn json_value(value: &JsValue) -> Result<serde_json::Value, serde_was
         return Err(serde_wasm_bindgen::Error::new("JSON cannot write a BigInt or a Symbol"));
     }
     serde_wasm_bindgen::from_value(value.clone())
+}
+
+/// A user left out of the import files, as JS reads it (`reason` is the stable code).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct JsUnimportable<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    line: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    index: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    user_id: Option<&'a str>,
+    reason: &'a str,
+    message: &'a str,
+}
+
+/// The users left out of an import, as an array of plain objects.
+pub(super) fn unimportable_value(users: &[crate::Unimportable]) -> JsValue {
+    let users: Vec<JsUnimportable<'_>> = users
+        .iter()
+        .map(|u| JsUnimportable {
+            line: match u.location {
+                Some(crate::Location::Line(n)) => Some(n),
+                _ => None,
+            },
+            index: match u.location {
+                Some(crate::Location::Index(n)) => Some(n),
+                _ => None,
+            },
+            user_id: u.user_id.as_deref(),
+            reason: u.reason.as_str(),
+            message: &u.message,
+        })
+        .collect();
+    to_js_value(&users)
 }
 
 #[derive(Serialize)]

@@ -5,13 +5,13 @@ use serde::Deserialize;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use super::crossing::stats_value;
 use super::crossing::{
     argument_error, description, read_options, read_request, to_js, to_js_value, ErrorFields, HostOptions,
 };
+use super::crossing::{stats_value, unimportable_value};
 use super::functions::file_of;
 use super::{escape_lone_surrogates, make_picker, pick_batch, well_formed};
-use crate::{describe, file_name, CellBatch, Pull, Request, Step};
+use crate::{describe, file_name, import_file_name, unimportable_file_name, CellBatch, Pull, Request, Step};
 
 /// Streaming export of users to Auth0's NDJSON or CSV bytes: push input, pull output.
 #[wasm_bindgen(js_name = Exporter, skip_typescript)]
@@ -44,19 +44,23 @@ impl JsExporter {
     pub fn new(request: JsValue, options: JsValue) -> Result<JsExporter, JsValue> {
         let request = read_request(&request)?;
         let HostOptions { core, tenant } = read_options(&options)?;
+        let with_connection = core.connection.is_some();
+        let query = core.query.clone();
+        // An import export reads its own paths: the request it runs is the core's (`try_new`).
+        let inner = crate::Exporter::try_new(request, core).map_err(|e| to_js(&e))?;
+        let request = inner.request();
         // The cells of a pushUsers batch, in the core's order (`Exporter::cell_width`): the fields,
         // the connection when filtering on it, then each path the query reads (through arrays).
-        let paths = picker_paths(&request, core.connection.is_some());
+        let paths = picker_paths(request, with_connection);
         let names: Array = request.fields.iter().map(|f| JsValue::from_str(&f.name)).collect();
-        if core.connection.is_some() {
+        if with_connection {
             names.push(&JsValue::from_str("identities[0].connection"));
         }
         let query_paths = Array::new();
-        for path in core.query.iter().flat_map(|q| q.paths()) {
+        for path in query.iter().flat_map(|q| q.paths()) {
             query_paths.push(&path.keys().iter().map(|k| JsValue::from_str(k)).collect::<Array>());
             names.push(&JsValue::from_str(&path.keys().join(".")));
         }
-        let inner = crate::Exporter::new(request, core);
         debug_assert_eq!(inner.cell_width() as u32, names.length());
         Ok(JsExporter {
             inner,
@@ -250,6 +254,92 @@ impl JsExporter {
             return Err(to_js(&e));
         };
         Ok(to_js_value(&manifest.to_value()))
+    }
+
+    /// The next chunk of a `forImport` export: `{ file, fileName, bytes, endsFile }`, the bytes of
+    /// one import file (never two), or `undefined` when more input is needed or the export is `done`.
+    #[wasm_bindgen(js_name = pullImport, skip_typescript)]
+    pub fn pull_import(&mut self) -> Result<JsValue, JsValue> {
+        if !self.inner.is_for_import() {
+            let e = crate::Error::new(
+                crate::ErrorCode::InvalidState,
+                "pullImport() needs the Exporter created with { forImport: true }",
+            );
+            return Err(to_js(&e));
+        }
+        let chunk = match self.inner.pull_import().map_err(|e| to_js(&e))? {
+            Pull::Data(c) => c,
+            Pull::NeedInput => return Ok(JsValue::UNDEFINED),
+            Pull::Done => {
+                self.mark_done();
+                return Ok(JsValue::UNDEFINED);
+            }
+        };
+        let out = js_sys::Object::new();
+        let set = |k: &str, v: &JsValue| js_sys::Reflect::set(&out, &k.into(), v).expect("a fresh object");
+        set("file", &JsValue::from_f64(f64::from(chunk.file)));
+        set(
+            "fileName",
+            &JsValue::from_str(&import_file_name(&self.tenant, chunk.file).expect("tenant checked")),
+        );
+        set("bytes", &Uint8Array::from(chunk.bytes).into());
+        set("endsFile", &JsValue::from_bool(chunk.ends_file));
+        Ok(out.into())
+    }
+
+    /// The import files finished so far: `{ file, fileName, bytes, users }` each.
+    #[wasm_bindgen(getter, js_name = importFiles, skip_typescript)]
+    pub fn import_files(&self) -> JsValue {
+        #[derive(serde::Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct JsImportFile {
+            file: u32,
+            file_name: String,
+            bytes: u64,
+            users: u64,
+        }
+        let files: Vec<JsImportFile> = self
+            .inner
+            .import_files()
+            .iter()
+            .map(|f| JsImportFile {
+                file: f.number,
+                file_name: import_file_name(&self.tenant, f.number).expect("tenant checked"),
+                bytes: f.bytes,
+                users: f.users,
+            })
+            .collect();
+        to_js_value(&files)
+    }
+
+    /// The users left out of the import files so far, in input order, with where and why.
+    #[wasm_bindgen(getter, skip_typescript)]
+    pub fn unimportable(&self) -> JsValue {
+        unimportable_value(self.inner.unimportable())
+    }
+
+    /// How many users were left out of the import files so far (those taken included).
+    #[wasm_bindgen(getter, js_name = unimportableCount, skip_typescript)]
+    pub fn unimportable_count(&self) -> f64 {
+        self.inner.unimportable_count() as f64
+    }
+
+    /// The bytes of `<tenant>.import.unimportable.json` for the users left out since the last
+    /// call, which leave wasm memory; with `end` (after the last pull) the list's close too.
+    #[wasm_bindgen(js_name = takeUnimportableJson, skip_typescript)]
+    pub fn take_unimportable_json(&mut self, end: Option<bool>) -> Uint8Array {
+        Uint8Array::from(&self.inner.take_unimportable_json(end.unwrap_or(false))[..])
+    }
+
+    /// The list of users left out as the file every host writes: its name and JSON bytes.
+    #[wasm_bindgen(js_name = unimportableFile, skip_typescript)]
+    pub fn unimportable_file(&self) -> Result<web_sys::File, JsValue> {
+        let bytes = crate::unimportable_json(self.inner.unimportable());
+        let parts = Array::of1(&Uint8Array::from(&bytes[..]));
+        let bag = web_sys::FilePropertyBag::new();
+        bag.set_type("application/json");
+        let name = unimportable_file_name(&self.tenant).map_err(|e| to_js(&e))?;
+        web_sys::File::new_with_blob_sequence_and_options(&parts, &name, &bag)
     }
 
     /// Every record skipped in lenient mode, in input order.

@@ -35,7 +35,36 @@ pub fn js_file_name(tenant: &str, format: &str, options: JsValue) -> Result<Stri
 pub fn describe_export(request: JsValue, options: JsValue) -> Result<JsValue, JsValue> {
     let request = read_request(&request)?;
     let options = read_options(&options)?;
+    if options.core.for_import {
+        return Ok(to_js_value(&import_description(&request, &options)?));
+    }
     description(&request, &options.tenant, options.core.gzip)
+}
+
+/// An import's single download, as `describeExport` gives it: `<tenant>.import.zip`, a zip of
+/// the import files and the list of users left out, with the import's properties as columns.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ImportDescription {
+    format: &'static str,
+    file_name: String,
+    mime_type: &'static str,
+    columns: Vec<&'static str>,
+    gzip: bool,
+}
+
+fn import_description(
+    request: &crate::Request,
+    options: &super::crossing::HostOptions,
+) -> Result<ImportDescription, JsValue> {
+    crate::check_for_import(request, &options.core).map_err(|e| to_js(&e))?;
+    Ok(ImportDescription {
+        format: "json",
+        file_name: crate::import_zip_name(&options.tenant).map_err(|e| to_js(&e))?,
+        mime_type: "application/zip",
+        columns: crate::IMPORT_PROPERTIES.to_vec(),
+        gzip: false,
+    })
 }
 
 /// The finished download of an export as a `File`: `parts` (JS-owned chunks or Blobs) under the
@@ -44,8 +73,54 @@ pub fn describe_export(request: JsValue, options: JsValue) -> Result<JsValue, Js
 pub fn export_file(parts: &Array, request: JsValue, options: JsValue) -> Result<web_sys::File, JsValue> {
     let request = read_request(&request)?;
     let options = read_options(&options)?;
+    if options.core.for_import {
+        let d = import_description(&request, &options)?;
+        let bag = web_sys::FilePropertyBag::new();
+        bag.set_type(d.mime_type);
+        return web_sys::File::new_with_blob_sequence_and_options(parts, &d.file_name, &bag);
+    }
     let d = describe(&request, &options.tenant, options.core.gzip).map_err(|e| to_js(&e))?;
     file_of(parts, &d)
+}
+
+/// A store-only zip of import files, written as they come: `add` gives each file's bytes in the
+/// archive, `finish` the central directory. The page saves an import as one `<tenant>.import.zip`.
+#[wasm_bindgen(js_name = ImportZip, skip_typescript)]
+pub struct JsImportZip {
+    inner: Option<crate::StoredZip>,
+}
+
+#[wasm_bindgen(js_class = ImportZip)]
+impl JsImportZip {
+    /// An empty archive.
+    #[wasm_bindgen(constructor, skip_typescript)]
+    pub fn new() -> JsImportZip {
+        JsImportZip { inner: Some(crate::StoredZip::new()) }
+    }
+
+    /// The archive's bytes for the file `name` holding `data` (its header, then `data`).
+    #[wasm_bindgen(skip_typescript)]
+    pub fn add(&mut self, name: &str, data: &[u8]) -> Result<Uint8Array, JsValue> {
+        let zip = self.inner.as_mut().ok_or_else(|| argument_error("this ImportZip is finished"))?;
+        let mut out = Vec::with_capacity(data.len() + 64 + name.len());
+        zip.add(name, data, &mut out).map_err(|e| to_js(&e))?;
+        Ok(Uint8Array::from(&out[..]))
+    }
+
+    /// The archive's last bytes: the central directory and its end record.
+    #[wasm_bindgen(skip_typescript)]
+    pub fn finish(&mut self) -> Result<Uint8Array, JsValue> {
+        let zip = self.inner.take().ok_or_else(|| argument_error("this ImportZip is finished"))?;
+        let mut out = Vec::new();
+        zip.finish(&mut out).map_err(|e| to_js(&e))?;
+        Ok(Uint8Array::from(&out[..]))
+    }
+}
+
+impl Default for JsImportZip {
+    fn default() -> Self {
+        JsImportZip::new()
+    }
 }
 
 /// The platform's File of `parts`: the bytes stay where they are (a File only references its parts).

@@ -36,7 +36,38 @@ export interface ExportOptions {
   /** Keep the sha256 of the output as it is pulled, for `manifest()`. Default false: hashing costs
    *  about half the export's throughput in wasm. */
   manifest?: boolean;
+  /** Write Auth0's bulk-import files instead of the export (pull them with `pullImport()`): JSON
+   *  arrays of the properties Auth0's import schema allows, database-connection users only,
+   *  `user_id` without its provider prefix, files of at most 500,000 bytes. Cannot be combined
+   *  with `fields`, `format: "csv"`, `gzip` or `manifest` (an `invalid_request` error). Default false. */
+  forImport?: boolean;
 }
+/** Why a user is not in the import files (`Exporter.unimportable`). */
+export type UnimportableReason =
+  | "not_database_connection" | "unknown_provider" | "no_email" | "invalid_email" | "wrong_type"
+  | "reserved_app_metadata_key" | "other_connection" | "too_large";
+/** A user left out of the import files, with where it was and why. */
+export interface Unimportable {
+  /** 1-based NDJSON line. */
+  line?: number;
+  /** 0-based index of the user in one pushUsers / pushJson call (plus `firstIndex`). */
+  index?: number;
+  /** The user's user_id as exported, provider prefix included. */
+  userId?: string;
+  reason: UnimportableReason;
+  message: string;
+}
+/** A chunk of a `forImport` export: bytes of one import file. */
+export interface ImportChunk {
+  /** 1-based file number; `fileName` is `<tenant>.import.001.json` for 1. */
+  file: number;
+  fileName: string;
+  bytes: Uint8Array;
+  /** These bytes end the file. */
+  endsFile: boolean;
+}
+/** A finished import file. */
+export interface ImportFileInfo { file: number; fileName: string; bytes: number; users: number }
 export interface ExportStats {
   usersRead: number; usersWritten: number; usersSkipped: number; usersFiltered: number;
   /** Users the query matched (after the connection filter); every such user when there is no query. */
@@ -143,6 +174,21 @@ export class Exporter {
   readonly stats: ExportStats;
   /** Every record skipped in lenient mode, in input order. */
   readonly errors: ExportErrorFields[];
+  /** The next chunk of a `forImport` export (bytes of one file, never two), or `undefined` when
+   *  more input is needed or the export is `done`. Throws `invalid_state` without `forImport`. */
+  pullImport(): ImportChunk | undefined;
+  /** The import files finished so far (all of them once `done`). */
+  readonly importFiles: ImportFileInfo[];
+  /** The users left out of the import files so far, in input order. */
+  readonly unimportable: Unimportable[];
+  /** `<tenant>.import.unimportable.json`: the users left out, one JSON object a line in an array. */
+  unimportableFile(): File;
+  /** How many users were left out so far (those taken by `takeUnimportableJson` included). */
+  readonly unimportableCount: number;
+  /** The bytes of `<tenant>.import.unimportable.json` for the users left out since the last call,
+   *  which then leave memory (`unimportable` no longer holds them); `end` (after the last pull)
+   *  adds the list's close. The calls' bytes in order are the whole file. */
+  takeUnimportableJson(end?: boolean): Uint8Array;
   /** The manifest of the finished export: request, options, counts, sha256 and length of the
    *  plain and of the gzip bytes (hashed as they were pulled), times. Throws `invalid_state`
    *  before the export is `done`. */
@@ -152,7 +198,19 @@ export class Exporter {
   [Symbol.dispose](): void;
 }
 
-/** File name, MIME type and columns of an export, checked as the Exporter checks them. */
+/** A store-only zip of import files, written as they come (the page's `<tenant>.import.zip`). */
+export class ImportZip {
+  constructor();
+  /** The archive's bytes for the file `name` holding `data`: its header, then `data`. */
+  add(name: string, data: Uint8Array): Uint8Array;
+  /** The archive's last bytes (central directory and end record); the archive is then complete. */
+  finish(): Uint8Array;
+  free(): void;
+  [Symbol.dispose](): void;
+}
+
+/** File name, MIME type and columns of an export, checked as the Exporter checks them. With
+ *  `forImport`: `<tenant>.import.zip` (`application/zip`), the page's one download of an import. */
 export function describeExport(request?: ExportRequest | string, options?: ExportOptions): ExportDescription;
 /** The finished download as a File: `parts` under the name and MIME type `describeExport` gives. */
 export function exportFile(parts: BlobPart[], request?: ExportRequest | string, options?: ExportOptions): File;
