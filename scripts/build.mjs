@@ -33,8 +33,11 @@ if (!readFileSync(join(cjsDir, 'userexport_bg.wasm')).equals(readFileSync(wasmPa
 // wasm-opt keeps, so the optimised file serves every entry.
 const wasmOpt = join(root, 'node_modules', '.bin', 'wasm-opt');
 if (existsSync(wasmOpt)) {
-  const features = ['bulk-memory', 'nontrapping-float-to-int', 'sign-ext', 'mutable-globals', 'reference-types', 'multivalue'];
-  run(wasmOpt, [wasmPath, '-O3', ...features.map((f) => `--enable-${f}`), '-o', wasmPath]);
+  const features = ['simd', 'bulk-memory', 'nontrapping-float-to-int', 'sign-ext', 'mutable-globals', 'reference-types', 'multivalue'];
+  // USEREXPORT_WASM_NAMES=1 keeps the name section, so a profile (`node --cpu-prof`) names the
+  // core's functions (bench/README.md, "Profiles"); the published build leaves it out.
+  const names = process.env.USEREXPORT_WASM_NAMES === '1' ? ['-g'] : [];
+  run(wasmOpt, [wasmPath, '-O3', ...names, ...features.map((f) => `--enable-${f}`), '-o', wasmPath]);
 } else {
   console.error('wasm-opt not found (npm ci installs binaryen): pkg/ keeps the unoptimised wasm');
 }

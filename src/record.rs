@@ -55,6 +55,8 @@ pub(crate) struct Records {
     user_id_field: Option<usize>,
     encoder: Box<dyn Encoder>,
     scanner: Scanner,
+    /// The allocation of a record's values, kept between records (empty between them).
+    values: Vec<Option<Value<'static>>>,
     scratch: Vec<u8>,
     query_scratch: crate::query::Scratch,
     connection: Option<String>,
@@ -97,6 +99,7 @@ impl Records {
                 .position(|f| matches!(f.path.as_slice(), [crate::request::Step::Key(k)] if k == "user_id")),
             encoder: encoder_for(request),
             scanner: Scanner::default(),
+            values: Vec::new(),
             scratch: Vec::new(),
             query_scratch: Default::default(),
             connection,
@@ -188,14 +191,16 @@ impl Records {
         let connection = self
             .capture(self.plan.connection_slot)
             .map(|c| Value { kind: c.kind, raw: &buf[c.start..c.end] });
-        let values: Vec<Option<Value<'_>>> = self
-            .plan
-            .field_slots
-            .iter()
-            .map(|&slot| self.capture(slot).map(|c| Value { kind: c.kind, raw: &buf[c.start..c.end] }))
-            .collect();
+        let mut values = reuse(std::mem::take(&mut self.values));
+        values.extend(
+            self.plan
+                .field_slots
+                .iter()
+                .map(|&slot| self.capture(slot).map(|c| Value { kind: c.kind, raw: &buf[c.start..c.end] })),
+        );
         let holds = self.plan.query.as_ref().is_none_or(|q| q.eval(&self.scanner.hits));
         self.write_values(&values, connection, holds, out);
+        self.values = reuse(values);
         Ok(end)
     }
 
@@ -343,10 +348,35 @@ impl Records {
     }
 }
 
+/// An emptied `Vec` of values as one of values borrowing other bytes, in the same allocation:
+/// `Value<'a>` has one layout for every `'a`, so collecting an empty vector's iterator reuses its
+/// buffer (std collects in place) and a record costs no allocation once the first has grown it.
+fn reuse<'a, 'b>(mut v: Vec<Option<Value<'a>>>) -> Vec<Option<Value<'b>>> {
+    v.clear();
+    v.into_iter().map(|_| None).collect()
+}
+
 /// The error of a record longer than the cap.
 pub(crate) fn too_large(cap: usize) -> Error {
     Error::new(
         ErrorCode::RecordTooLarge,
         format!("the line is longer than the record-size cap of {cap} bytes"),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{reuse, Value};
+    use crate::scan::Kind;
+
+    #[test]
+    fn reuse_keeps_the_allocation() {
+        let text = b"abc".to_vec();
+        let mut v: Vec<Option<Value<'_>>> = Vec::with_capacity(40);
+        v.push(Some(Value { kind: Kind::Number, raw: &text }));
+        let ptr = v.as_ptr() as usize;
+        let w: Vec<Option<Value<'static>>> = reuse(v);
+        assert!(w.is_empty());
+        assert_eq!((w.as_ptr() as usize, w.capacity()), (ptr, 40));
+    }
 }
