@@ -10,6 +10,7 @@ use wasm_bindgen::prelude::*;
 mod crossing;
 mod exporter;
 mod functions;
+mod sha256;
 mod types;
 
 #[wasm_bindgen(module = "/js/door.js")]
