@@ -232,3 +232,20 @@ test('by default a file of 16 MiB or more is cut for every core, a smaller one i
   }
   rmSync(cwd, { recursive: true });
 });
+
+test('Sha256 (for a host joining parts) equals node:crypto for bytes given in random pieces', async () => {
+  const { Sha256 } = await import('userexport');
+  const r = rng(5);
+  for (const size of [0, 1, 63, 64, 65, 1000, 100_000]) {
+    const bytes = Buffer.from(Array.from({ length: size }, () => r.below(256)));
+    const h = new Sha256();
+    for (let at = 0; at < size; ) {
+      const n = 1 + r.below(5000);
+      h.update(bytes.subarray(at, at + n));
+      at += n;
+    }
+    assert.equal(h.hex(), createHash('sha256').update(bytes).digest('hex'), `${size} bytes`);
+    assert.equal(h.bytes, size);
+    h.free();
+  }
+});
