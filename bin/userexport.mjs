@@ -299,6 +299,7 @@ async function main(argv) {
       process.stdout.write(USAGE);
       return 0;
     }
+    request = await buildRequest(a);
     if (a.inputs.length > 1 && a.inputFormat === 'auto') {
       for (const f of a.inputs.filter((f) => f !== '-')) {
         if ((await formOf(f)) === 'json') {
@@ -310,7 +311,6 @@ async function main(argv) {
     // Several INPUTs are one NDJSON stream (each file's lines numbered on their own below): the
     // core tells NDJSON from JSON text by the whole input, and one JSON text is a whole input.
     const input = a.inputs.length > 1 ? 'ndjson' : a.inputFormat;
-    request = await buildRequest(a);
     ex = new Exporter(request, { tenant: a.tenant, connection: a.connection, query: a.query, lenient: a.lenient, gzip: a.gzip, input, manifest: !!a.manifest });
   } catch (e) {
     process.stderr.write(`userexport: ${e.message}\n`);
