@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 // The userexport CLI: NDJSON / JSON users in, Auth0's export file (NDJSON or CSV, optionally gzip) out.
-import { closeSync, createReadStream, existsSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, createWriteStream, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, createReadStream, existsSync, mkdirSync, mkdtempSync, openSync, readSync, readdirSync, renameSync, rmSync, statSync, createWriteStream, writeFileSync, writeSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, basename, join } from 'node:path';
 import { parseArgs as parseFlags } from 'node:util';
 import { createGunzip } from 'node:zlib';
 import { Exporter, detectInput, isGzip } from 'userexport';
+import { SHARD_MIN_BYTES, evenCuts, shardRanges, shardResults } from './shards.mjs';
 
 const USAGE = `usage: userexport [INPUT ...] [options]
        userexport verify FILE MANIFEST
@@ -31,6 +33,10 @@ const USAGE = `usage: userexport [INPUT ...] [options]
                         (the users left out, with why) into the folder --out DIR (default .,
                         made if missing); no --format csv, --field, --gzip or --manifest
   --lenient             skip bad records, report each on stderr with its line, exit 0
+  --threads N           an NDJSON file of at least 16 MiB (any size when N is given) is cut at
+                        line boundaries into N shards exported at once, the same bytes as one
+                        thread; default: the machine's cores; 1: one thread. stdin, gzipped
+                        input, several INPUTs and a JSON text are read on one thread
   --quiet               no progress or summary on stderr
 verify FILE MANIFEST    exit 0 when FILE's sha256 and size are the manifest's (its gzip ones when
                         FILE is gzipped, else its plain ones), 1 naming what differs, 2 on misuse
@@ -55,6 +61,7 @@ const FLAGS = {
   manifest: { type: 'boolean' },
   'for-import': { type: 'boolean' },
   lenient: { type: 'boolean' },
+  threads: { type: 'string' },
   quiet: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 };
@@ -72,6 +79,7 @@ const FLAGS = {
  * @property {string} [query]
  * @property {string} [out]
  * @property {number} [limit]
+ * @property {number} [threads]
  * @property {boolean} gzip
  * @property {boolean} manifest
  * @property {boolean} forImport
@@ -129,6 +137,10 @@ function parseArgs(argv) {
   for (const t of parsed.tokens) {
     if (t.kind !== 'option') continue;
     if (t.name === 'sample') a.limit = 10;
+    if (t.name === 'threads') {
+      if (!/^\d+$/.test(t.value ?? '') || Number(t.value) < 1) throw new UsageError(`--threads needs a whole number of at least 1, got ${JSON.stringify(t.value)}`);
+      a.threads = Number(t.value);
+    }
     if (t.name === 'limit') {
       if (!/^\d+$/.test(t.value ?? '')) throw new UsageError(`--limit needs a whole number, got ${JSON.stringify(t.value)}`);
       a.limit = Number(t.value);
@@ -166,7 +178,6 @@ async function buildRequest(a) {
   return body;
 }
 
-/** The bytes of one input: a file or stdin, gunzipped when it starts with gzip's magic bytes. */
 /**
  * The form the core tells for one INPUT file (gunzipped when gzipped), reading only as far as it
  * needs: for several INPUTs, which are one NDJSON stream, a JSON text among them is refused.
@@ -187,6 +198,7 @@ async function formOf(path) {
   return detectInput(Buffer.concat(parts), true);
 }
 
+/** The bytes of one input: a file or stdin, gunzipped when it starts with gzip's magic bytes. */
 async function* inputChunks(path) {
   const raw = path === '-' ? process.stdin : createReadStream(path, { highWaterMark: 1 << 20 });
   const it = raw[Symbol.asyncIterator]();
@@ -289,13 +301,14 @@ async function main(argv) {
   if (argv[0] === 'verify') return verify(argv.slice(1));
   let a;
   let ex;
+  let request;
   try {
     a = parseArgs(argv);
     if (a.help) {
       process.stdout.write(USAGE);
       return 0;
     }
-    const request = await buildRequest(a);
+    request = await buildRequest(a);
     if (a.inputs.length > 1 && a.inputFormat === 'auto') {
       for (const f of a.inputs.filter((f) => f !== '-')) {
         if ((await formOf(f)) === 'json') {
@@ -324,13 +337,6 @@ async function main(argv) {
   }
   // Write beside the target and rename on success, so a failed export leaves no file behind.
   const tmpPath = toStdout ? null : join(dirname(outPath), `.${basename(outPath)}.${process.pid}.tmp`);
-  /** @type {import('node:stream').Writable} */
-  const sink = toStdout ? process.stdout : createWriteStream(tmpPath);
-  const write = async (chunk) => {
-    if (!sink.write(chunk)) await new Promise((r) => sink.once('drain', r));
-  };
-  const meter = progress(a.quiet);
-  let reported = 0;
   let lineBase = 0;
   let file = '-';
   const where = () => (file === '-' ? '' : `${file}: `);
@@ -341,6 +347,18 @@ async function main(argv) {
     const msg = e.line !== undefined ? `line ${e.line - lineBase}${at?.[1] ?? ''}: ${e.message.slice(at ? at[0].length : 0)}` : e.message;
     return `${where()}${msg}`;
   };
+  const plan = await threadPlan(a);
+  if (plan) {
+    file = plan.path;
+    return exportThreaded({ a, request, ex, plan, outPath, toStdout, tmpPath, describe });
+  }
+  /** @type {import('node:stream').Writable} */
+  const sink = toStdout ? process.stdout : createWriteStream(tmpPath);
+  const write = async (chunk) => {
+    if (!sink.write(chunk)) await new Promise((r) => sink.once('drain', r));
+  };
+  const meter = progress(a.quiet);
+  let reported = 0;
   const reportSkipped = () => {
     // ex.errors copies every skipped record out of wasm: only when there is a new one.
     if (!a.lenient || ex.stats.usersSkipped <= reported) return;
@@ -401,6 +419,8 @@ async function main(argv) {
     return 0;
   } catch (e) {
     if (!toStdout) {
+      // A write still under way fails once the stream is destroyed: nothing to report then.
+      sink.on('error', () => {});
       sink.destroy();
       rmSync(tmpPath, { force: true });
     }
@@ -510,6 +530,149 @@ async function runImport(a, ex) {
       // already closed
     }
     for (const [tmp] of written) rmSync(tmp, { force: true });
+    process.stderr.write(`userexport: ${e.code ? describe(e) : e.stack}\n`);
+    return 1;
+  }
+}
+
+/**
+ * Whether this export runs on threads, and its shards: one plain NDJSON file (not stdin, not
+ * gzipped, not a JSON text), of at least SHARD_MIN_BYTES unless --threads was given, and more than
+ * one thread. Tests choose the cut points with USEREXPORT_SHARD_CUTS (byte offsets, comma-separated).
+ * @param {Args} a
+ */
+async function threadPlan(a) {
+  if (a.inputs.length !== 1 || a.inputs[0] === '-' || a.inputFormat === 'json') return null;
+  const cutsEnv = process.env.USEREXPORT_SHARD_CUTS;
+  const n = a.threads ?? availableParallelism();
+  if (n < 2) return null;
+  const path = a.inputs[0];
+  const size = statSync(path).size;
+  if (a.threads === undefined && cutsEnv === undefined && size < SHARD_MIN_BYTES) return null;
+  const head = Buffer.alloc(2);
+  const fd = openSync(path, 'r');
+  const got = readSync(fd, head, 0, 2, 0);
+  closeSync(fd);
+  if (isGzip(head.subarray(0, got))) return null;
+  if (a.inputFormat === 'auto' && (await formOf(path)) !== 'ndjson') return null;
+  const cuts = cutsEnv !== undefined ? cutsEnv.split(',').filter(Boolean).map(Number) : evenCuts(size, n);
+  const ranges = await shardRanges(path, size, cuts);
+  return ranges.length > 1 ? { path, size, ranges } : null;
+}
+
+/**
+ * The export on threads (bin/shards.mjs): the shards' parts written in input order to the same
+ * file or stdout, their lenient errors reported in order with the stream's line numbers, the
+ * manifest's counts summed and its sha256s taken over the joined bytes. A gzip export is one gzip
+ * member per shard (COMPATIBILITY.md, "Threads"): gunzipped, the one-thread bytes.
+ */
+async function exportThreaded({ a, request, ex, plan, outPath, toStdout, tmpPath, describe }) {
+  const partDir = toStdout ? mkdtempSync(join(tmpdir(), 'userexport-')) : null;
+  // The first shard writes the output's own temp file; the others wait beside it to be appended.
+  const partPath = (k) => (toStdout ? join(partDir, `part${k}`) : k === 0 ? tmpPath : `${tmpPath}.part${k}`);
+  const options = { tenant: a.tenant, connection: a.connection, query: a.query, lenient: a.lenient, gzip: a.gzip };
+  const plain = a.manifest ? { hash: createHash('sha256'), bytes: 0 } : null;
+  const gz = a.manifest && a.gzip ? { hash: createHash('sha256'), bytes: 0 } : null;
+  const totals = { usersRead: 0, usersWritten: 0, usersSkipped: 0, usersFiltered: 0, usersMatched: 0, bytesIn: 0, lines: 0 };
+  const reasons = new Map();
+  /** @type {import('node:stream').Writable | null} */
+  let sink = toStdout ? process.stdout : null;
+  const write = async (chunk) => {
+    if (!sink.write(chunk)) await new Promise((r) => sink.once('drain', r));
+  };
+  const cleanup = () => {
+    for (let k = 1; k < plan.ranges.length; k++) rmSync(partPath(k), { force: true });
+    if (partDir) rmSync(partDir, { recursive: true, force: true });
+  };
+  try {
+    for await (const r of shardResults({ path: plan.path, ranges: plan.ranges, request, options, partPath })) {
+      if (r.failed) throw Object.assign(new Error(r.failed.message), r.failed);
+      for (const e of r.errors) {
+        process.stderr.write(`userexport: skipped ${describe(e)}\n`);
+        reasons.set(e.code, (reasons.get(e.code) ?? 0) + 1);
+      }
+      for (const key of Object.keys(totals)) totals[key] += r.stats[key];
+      if (r.limitReached) {
+        // What one thread reads: its 1 MiB reads up to the one that holds the limit's last line.
+        const end = r.range.start + r.consumed;
+        totals.bytesIn = Math.min(plan.size, (Math.floor((end - 1) / (1 << 20)) + 1) * (1 << 20));
+      }
+      const copy = r.k > 0 || toStdout;
+      if (copy || a.manifest) {
+        // A gzip part is one whole member: its plain bytes are its own gunzipped bytes.
+        const gunzip = gz ? createGunzip() : null;
+        const plainDone = gunzip && (async () => {
+          for await (const c of gunzip) {
+            plain.hash.update(c);
+            plain.bytes += c.length;
+          }
+        })();
+        if (copy && !sink) sink = createWriteStream(tmpPath, { flags: 'a' });
+        for await (const c of createReadStream(r.partPath, { highWaterMark: 1 << 20 })) {
+          if (copy) await write(c);
+          if (gunzip) {
+            gz.hash.update(c);
+            gz.bytes += c.length;
+            if (!gunzip.write(c)) await new Promise((res) => gunzip.once('drain', res));
+          } else if (plain) {
+            plain.hash.update(c);
+            plain.bytes += c.length;
+          }
+        }
+        if (gunzip) {
+          gunzip.end();
+          await plainDone;
+        }
+        if (r.k > 0) rmSync(r.partPath, { force: true });
+      }
+    }
+    if (!toStdout) {
+      if (sink) {
+        await new Promise((resolve, reject) => {
+          sink.once('error', reject);
+          sink.end(resolve);
+        });
+      }
+      renameSync(tmpPath, outPath);
+    }
+    cleanup();
+    if (a.manifest) {
+      // The manifest's request, options and file name as the core writes them (an export of no
+      // input, made for this), with the shards' counts and the joined bytes' digests.
+      ex.finish();
+      while (!ex.done) while (ex.pull());
+      const m = ex.manifest();
+      m.counts = {
+        read: totals.usersRead,
+        matched: totals.usersMatched,
+        written: totals.usersWritten,
+        filtered: totals.usersFiltered,
+        skipped: totals.usersSkipped,
+        skippedReasons: Object.fromEntries(reasons),
+      };
+      m.input = { bytes: totals.bytesIn, lines: totals.lines };
+      m.plain = { sha256: plain.hash.digest('hex'), bytes: plain.bytes };
+      m.gzip = gz ? { sha256: gz.hash.digest('hex'), bytes: gz.bytes } : null;
+      m.endedAt = new Date().toISOString();
+      const manifestPath = join(toStdout ? '.' : dirname(outPath), `${a.tenant}.manifest.json`);
+      const tmp = join(dirname(manifestPath), `.${basename(manifestPath)}.${process.pid}.tmp`);
+      writeFileSync(tmp, `${JSON.stringify(m, null, 2)}\n`);
+      renameSync(tmp, manifestPath);
+      if (!a.quiet) process.stderr.write(`userexport: wrote the manifest ${manifestPath}\n`);
+    }
+    if (!a.quiet && !toStdout) {
+      const skipped = totals.usersSkipped ? `, ${totals.usersSkipped} skipped` : '';
+      process.stderr.write(`userexport: wrote ${totals.usersWritten} users to ${outPath}${skipped}\n`);
+    }
+    ex.free();
+    return 0;
+  } catch (e) {
+    if (sink && !toStdout) {
+      sink.on('error', () => {});
+      sink.destroy();
+    }
+    if (!toStdout) rmSync(tmpPath, { force: true });
+    cleanup();
     process.stderr.write(`userexport: ${e.code ? describe(e) : e.stack}\n`);
     return 1;
   }

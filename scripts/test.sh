@@ -34,4 +34,7 @@ node scripts/build.mjs
 # The harness and the CLI type-checked as JavaScript against the built package's types (jsconfig.json).
 node_modules/.bin/tsc --noEmit -p jsconfig.json
 node bench/run.mjs --smoke
+# Issue 16's one-run table at 2k users (native, Node, the CLI on 1 and every thread, the page's
+# worker in Chromium, the edge in workerd): every row still runs and writes the same bytes.
+node bench/runtimes.mjs --smoke
 node --test tests/js/*.test.mjs tests/bundlers/*.test.mjs tests/www/*.test.mjs edge/test/*.test.mjs

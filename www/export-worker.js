@@ -1,7 +1,10 @@
 // The export itself, off the page's thread: reads the users file with File.stream(), pushes it
 // through the wasm Exporter and writes the output in chunks to origin-private storage (OPFS), so
 // memory stays flat whatever the file's size. Talks to the page by postMessage only.
-import init, { Exporter, ImportZip, isGzip } from '../pkg/userexport.js';
+// A large NDJSON file is cut at line boundaries and its shards exported at once, one Web Worker
+// each (this same script, started with a `shard` message), the parts joined in order: the same
+// bytes as one worker (COMPATIBILITY.md, "Threads").
+import init, { Exporter, ImportZip, Sha256, detectInput, isGzip } from '../pkg/userexport.js';
 import { exportsDir } from './jobs.js';
 
 const PROGRESS_MS = 100; // the page promises an update at least every 250 ms: leave room for slow chunks
@@ -11,6 +14,9 @@ const OUT_BYTES = 1 << 16; // one pullInto buffer, reused for the whole export
 // garbage V8 collects late (a dedicated worker's JS heap barely grows, so GC seldom runs), and
 // at 1.2 GB it piled up to 100+ MiB of dead ArrayBuffers.
 const READ_BYTES = 256 << 10;
+// Below this a file is exported by one worker (unless the message names cut points): starting
+// a worker and its wasm costs tens of milliseconds, a few MB of export at most.
+const SHARD_MIN_BYTES = 16 << 20;
 
 const ready = init();
 // Blob streams being read through a BYOB reader, held from here because Chromium does not keep
@@ -19,14 +25,30 @@ const ready = init();
 const reading = new Set();
 
 self.onmessage = async ({ data }) => {
-  const { id, source, request, options } = data;
+  if (data.shard) {
+    try {
+      self.postMessage(await runShard(data.shard));
+    } catch (e) {
+      self.postMessage({ type: 'done', failed: { message: String(e?.message ?? e) } });
+    }
+    return;
+  }
+  // `threads` (default: a worker per core, at most 4) and `cuts` (byte offsets) are for tests and
+  // the bench; the page sends neither.
+  const { id, source, request, options, threads, cuts } = data;
   let handle = null;
   const dir = await exportsDir();
   try {
     await ready;
     handle = await (await dir.getFileHandle(id, { create: true })).createSyncAccessHandle();
     handle.truncate(0);
-    const result = await runExport({ source, request, options, handle, onProgress: (p) => post(id, 'progress', p) });
+    const onProgress = (p) => post(id, 'progress', p);
+    // A gzip export stays on one worker: shards would make it one gzip member each, and browsers'
+    // DecompressionStream reads only the first member (Chromium 156 fails on the second).
+    const plan = source.kind === 'file' && !options.gzip && !options.forImport ? await shardPlan(source.blob, options.input ?? 'auto', threads, cuts) : null;
+    const result = plan
+      ? await runSharded({ id, blob: source.blob, ranges: plan, request, options, handle, onProgress })
+      : await runExport({ source, request, options, handle, onProgress });
     handle.flush();
     handle.close();
     handle = null;
@@ -46,15 +68,16 @@ function post(id, type, payload) {
 }
 
 
-async function runExport({ source, request, options, handle, onProgress }) {
+async function runExport({ source, request, options, handle, onProgress, manifest = true }) {
   // Gzip happens inside wasm: with CompressionStream, its output chunks were left to V8's rare
   // GCs in a worker whose JS heap barely grows (65 MiB of them at a million users).
   // A file's bytes go to the core in the form the page's "Input format" names (input: 'auto'
   // lets the core tell NDJSON from JSON text); Management API pages are JSON texts each.
   const { input: form = 'auto', ...rest } = options;
   // manifest: every job offers its manifest, so the core hashes the bytes as they are pulled
-  // (an import's zip of several files has none).
-  const opts = rest.forImport ? rest : { ...rest, manifest: true };
+  // (an import's zip of several files has none; the first shard of a file on several workers does
+  // not either: its joined bytes are hashed after).
+  const opts = rest.forImport ? rest : { ...rest, manifest };
   const ex = new Exporter(request, source.kind === 'pages' ? opts : { ...opts, input: form });
   const started = performance.now();
   let lastReport = 0;
@@ -145,8 +168,8 @@ async function runExport({ source, request, options, handle, onProgress }) {
     // The wasm heap never shrinks: its size now is the most it needed (flat memory, visible).
     const wasmMemory = (await ready).memory.buffer.byteLength;
     // The manifest: the core hashed the file's bytes (plain and gzip) as they were pulled.
-    const manifest = zip ? undefined : ex.manifest();
-    return { stats: ex.stats, errors: ex.errors, bytes: written, input, fileName: ex.describe().fileName, wasmMemory, manifest, ...imported };
+    const done = zip || !manifest ? undefined : ex.manifest();
+    return { stats: ex.stats, errors: ex.errors, bytes: written, input, fileName: ex.describe().fileName, wasmMemory, manifest: done, ...imported };
   } finally {
     // Stops reading a file left unread (a limit reached, a bad record).
     await src?.cancel();
@@ -218,5 +241,214 @@ function byobReader(stream) {
     return stream.getReader({ mode: 'byob' });
   } catch {
     return null;
+  }
+}
+
+/**
+ * The shards of a file that is exported on several workers, or null for one: an NDJSON file (not
+ * gzipped, not a JSON text; the export not gzipped either) of at least SHARD_MIN_BYTES, or any file when `cuts` are given. Each
+ * shard starts just past the first `\n` at or after the byte before a cut, so never inside a line.
+ */
+async function shardPlan(blob, form, threads, cuts) {
+  const n = threads ?? Math.min(navigator.hardwareConcurrency || 1, 4);
+  if (form === 'json' || (!cuts && (n < 2 || blob.size < SHARD_MIN_BYTES))) return null;
+  const bytes = async (start, end) => new Uint8Array(await blob.slice(start, end).arrayBuffer());
+  if (isGzip(await bytes(0, 2))) return null;
+  if (form === 'auto') {
+    // The core's rule, asked of a growing prefix (a first line over 64 MiB: one worker).
+    for (let len = 64 << 10; ; len *= 2) {
+      const complete = len >= blob.size;
+      const told = detectInput(await bytes(0, len), complete);
+      if (told === 'json' || (!told && (complete || len >= 64 << 20))) return null;
+      if (told) break;
+    }
+  }
+  const at = cuts ?? Array.from({ length: n - 1 }, (_, k) => Math.floor((blob.size * (k + 1)) / n));
+  const starts = new Set([0]);
+  for (const cut of at) {
+    if (!(cut > 0 && cut < blob.size)) continue;
+    for (let from = cut - 1; from < blob.size; from += 64 << 10) {
+      const nl = (await bytes(from, from + (64 << 10))).indexOf(0x0a);
+      if (nl >= 0) {
+        if (from + nl + 1 < blob.size) starts.add(from + nl + 1);
+        break;
+      }
+    }
+  }
+  const sorted = [...starts].sort((x, y) => x - y);
+  return sorted.length > 1 ? sorted.map((start, k) => ({ start, end: sorted[k + 1] ?? blob.size })) : null;
+}
+
+/** Where shards write their parts: not the exports folder, whose orphans the page sweeps. */
+const partsDir = async () => (await navigator.storage.getDirectory()).getDirectoryHandle('export-parts', { create: true });
+
+/**
+ * One shard, in a worker of its own: its slice of the file through the core into an OPFS part
+ * file. Progress goes up as bytes read; the result carries the counts, the skipped records and
+ * (strict) the error that stopped it.
+ */
+async function runShard({ partId, blob, request, options }) {
+  const dir = await partsDir();
+  const handle = await (await dir.getFileHandle(partId, { create: true })).createSyncAccessHandle();
+  handle.truncate(0);
+  await ready;
+  const ex = new Exporter(request, options);
+  const out = new Uint8Array(OUT_BYTES);
+  let written = 0;
+  let read = 0;
+  let last = 0;
+  const drain = () => {
+    for (let n = ex.pullInto(out); n; n = ex.pullInto(out)) written += handle.write(out.subarray(0, n), { at: written });
+    if (performance.now() - last > PROGRESS_MS) {
+      last = performance.now();
+      self.postMessage({ type: 'progress', read });
+    }
+  };
+  const src = await openInput(blob, (n) => (read += n));
+  let failed;
+  try {
+    while (!ex.limitReached) {
+      const chunk = await src.read();
+      if (!chunk) break;
+      ex.push(chunk);
+      drain();
+    }
+    ex.finish();
+    while (!ex.done) drain();
+  } catch (e) {
+    if (!e?.code) throw e;
+    failed = { ...e, message: e.message };
+  } finally {
+    await src.cancel();
+    handle.flush();
+    handle.close();
+  }
+  const result = { type: 'done', failed, stats: ex.stats, errors: ex.stats.usersSkipped ? ex.errors : [], limitReached: ex.limitReached };
+  ex.free();
+  return result;
+}
+
+/**
+ * A file on several workers: the first shard here, straight into the job's file; the others in
+ * workers of their own, each into a part file that is appended in order once the ones before it
+ * are in. Errors get the stream's line numbers from the lines of the shards before them; a limit
+ * stays exact (every shard may write the whole limit, the one that would pass what is left runs
+ * again with just that). The manifest's sha256s are taken over the joined bytes.
+ */
+async function runSharded({ id, blob, ranges, request, options, handle, onProgress }) {
+  await ready;
+  const started = performance.now();
+  // The manifest's request, options and file name as the core writes them (an export of no
+  // input, made for this); its counts and sha256s are the joined export's, set below.
+  const template = new Exporter(request, { ...options, input: 'ndjson', manifest: true });
+  template.finish();
+  while (!template.done) while (template.pull());
+  const manifest = template.manifest();
+  template.free();
+  const { input: _form, ...rest } = options;
+  rest.manifest = false;
+  const limit = typeof request.limit === 'number' ? request.limit : undefined;
+  const reads = ranges.map(() => 0);
+  const workers = new Set();
+  const parts = await partsDir();
+  const start = (k, req) =>
+    new Promise((resolve, reject) => {
+      const w = new Worker(new URL(import.meta.url), { type: 'module' });
+      workers.add(w);
+      w.onmessage = ({ data }) => {
+        if (data.type === 'progress') {
+          reads[k] = data.read;
+          return;
+        }
+        workers.delete(w);
+        w.terminate();
+        resolve(data);
+      };
+      w.onerror = (e) => {
+        workers.delete(w);
+        w.terminate();
+        reject(new Error(`shard ${k}: ${e.message}`));
+      };
+      const shardOptions = { ...rest, input: 'ndjson', firstLine: 2, writeHeader: false };
+      w.postMessage({ shard: { partId: `${id}.part${k}`, blob: blob.slice(ranges[k].start, ranges[k].end), request: req, options: shardOptions } });
+    });
+  const running = ranges.map((_, k) => (k === 0 ? null : start(k, request)));
+  for (const p of running) p?.catch(() => {});
+  try {
+    // The first shard is an ordinary export of the file's start, with its manifest for the template.
+    const first = await runExport({
+      source: { kind: 'file', blob: blob.slice(0, ranges[0].end) },
+      request,
+      options: { ...options, input: 'ndjson' },
+      handle,
+      onProgress: (p) => onProgress({ ...p, done: p.done + reads.reduce((a, b) => a + b, 0), total: blob.size }),
+      manifest: false,
+    });
+    const stats = { ...first.stats };
+    const errors = [...first.errors];
+    let written = first.bytes;
+    let linesBefore = first.stats.lines;
+    const plain = new Sha256();
+    // The first part's bytes, read back from the job's file (the exporter hashed only its own part).
+    hashInto(handle, 0, written, plain);
+    let reachedLimit = first.stats.usersWritten === limit;
+    for (let k = 1; k < ranges.length && !reachedLimit; k++) {
+      const left = limit === undefined ? undefined : limit - stats.usersWritten;
+      if (left === 0) break;
+      let res = await running[k];
+      if (left !== undefined && res.stats.usersWritten >= left) res = await start(k, { ...request, limit: left });
+      const shift = linesBefore - 1;
+      const renumber = (e) => (e.line === undefined ? e : { ...e, line: e.line + shift, message: e.message.replace(/^line \d+/, `line ${e.line + shift}`) });
+      if (res.failed) throw Object.assign(new Error(renumber(res.failed).message), renumber(res.failed));
+      errors.push(...res.errors.map(renumber));
+      for (const key of Object.keys(stats)) if (key !== 'lines') stats[key] += res.stats[key];
+      linesBefore += res.stats.lines - 1;
+      stats.lines = linesBefore;
+      reachedLimit = !!res.limitReached;
+      // Append the part, in slices, hashing as it goes.
+      const partHandle = await (await parts.getFileHandle(`${id}.part${k}`)).createSyncAccessHandle();
+      try {
+        const size = partHandle.getSize();
+        const buf = new Uint8Array(1 << 20);
+        for (let at = 0; at < size; ) {
+          const n = partHandle.read(buf, { at });
+          const chunk = buf.subarray(0, n);
+          written += handle.write(chunk, { at: written });
+          at += n;
+        }
+        hashInto(handle, written - size, written, plain);
+      } finally {
+        partHandle.close();
+      }
+    }
+    onProgress({ done: blob.size, total: blob.size, stats, elapsedMs: performance.now() - started, input: first.input });
+    const reasons = new Map();
+    for (const e of errors) reasons.set(e.code, (reasons.get(e.code) ?? 0) + 1);
+    manifest.counts = {
+      read: stats.usersRead,
+      matched: stats.usersMatched,
+      written: stats.usersWritten,
+      filtered: stats.usersFiltered,
+      skipped: stats.usersSkipped,
+      skippedReasons: Object.fromEntries(reasons),
+    };
+    manifest.input = { bytes: stats.bytesIn, lines: stats.lines };
+    manifest.plain = { sha256: plain.hex(), bytes: plain.bytes };
+    manifest.endedAt = new Date().toISOString();
+    plain.free();
+    return { ...first, stats, errors, bytes: written, manifest, workers: ranges.length };
+  } finally {
+    for (const w of workers) w.terminate();
+    for (let k = 1; k < ranges.length; k++) await parts.removeEntry(`${id}.part${k}`).catch(() => {});
+  }
+}
+
+/** Hashes bytes [from, to) of the job's file. */
+function hashInto(handle, from, to, hash) {
+  const buf = new Uint8Array(1 << 20);
+  for (let at = from; at < to; ) {
+    const n = handle.read(buf.subarray(0, Math.min(buf.length, to - at)), { at });
+    hash.update(buf.subarray(0, n));
+    at += n;
   }
 }

@@ -76,6 +76,8 @@ struct JsOptions {
     query: Option<String>,
     manifest: Option<bool>,
     for_import: Option<bool>,
+    first_line: Option<f64>,
+    write_header: Option<bool>,
 }
 
 /// `options.input`: the form of the bytes given to `push()`.
@@ -102,7 +104,7 @@ pub(super) fn size(value: Option<f64>, key: &str, default: usize) -> Result<usiz
 }
 
 /// The keys of [`JsOptions`], as JS spells them.
-const OPTION_KEYS: [&str; 10] = [
+const OPTION_KEYS: [&str; 12] = [
     "tenant",
     "connection",
     "lenient",
@@ -113,6 +115,8 @@ const OPTION_KEYS: [&str; 10] = [
     "query",
     "manifest",
     "forImport",
+    "firstLine",
+    "writeHeader",
 ];
 
 pub(super) fn read_options(options: &JsValue) -> Result<HostOptions, JsValue> {
@@ -152,10 +156,21 @@ pub(super) fn read_options(options: &JsValue) -> Result<HostOptions, JsValue> {
         query: js.query.as_deref().map(crate::Query::parse).transpose().map_err(|e| to_js(&e.into()))?,
         manifest: js.manifest.unwrap_or(false),
         for_import: js.for_import.unwrap_or(false),
-        // Shards and resumed exports (first_line, write_header) are the core's API for now.
-        ..defaults
+        // A shard of an NDJSON stream cut at a line boundary (the CLI's and the page's threads):
+        // its errors carry the stream's line numbers, and only the first shard writes the header.
+        first_line: first_line(js.first_line)?,
+        write_header: js.write_header.unwrap_or(true),
     };
     Ok(HostOptions { core, tenant })
+}
+
+/// `options.firstLine`: a whole number of at least 1 that a JS number holds exactly.
+fn first_line(value: Option<f64>) -> Result<u64, JsValue> {
+    match value {
+        None => Ok(1),
+        Some(n) if n >= 1.0 && n.fract() == 0.0 && n <= 9_007_199_254_740_991.0 => Ok(n as u64),
+        Some(_) => Err(argument_error("options.firstLine must be a whole number of at least 1")),
+    }
 }
 
 /// serde's words, in the shape of this API's other argument errors.

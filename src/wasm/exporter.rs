@@ -199,6 +199,13 @@ impl JsExporter {
         self.inner.limit_reached()
     }
 
+    /// How many of the bytes pushed lie before the end of the last record read (a line boundary
+    /// for NDJSON): the core's `Exporter::consumed_bytes`, a point to resume a shard from.
+    #[wasm_bindgen(getter, js_name = consumedBytes, skip_typescript)]
+    pub fn consumed_bytes(&self) -> f64 {
+        self.inner.consumed_bytes() as f64
+    }
+
     /// The output format: "json" (NDJSON) or "csv".
     #[wasm_bindgen(getter, skip_typescript)]
     pub fn format(&self) -> String {

@@ -11,6 +11,7 @@ mod crossing;
 mod discover;
 mod exporter;
 mod functions;
+mod sha256;
 mod types;
 
 #[wasm_bindgen(module = "/js/door.js")]

@@ -41,6 +41,11 @@ export interface ExportOptions {
    *  `user_id` without its provider prefix, files of at most 500,000 bytes. Cannot be combined
    *  with `fields`, `format: "csv"`, `gzip` or `manifest` (an `invalid_request` error). Default false. */
   forImport?: boolean;
+  /** The line number of the first NDJSON byte pushed, for a shard of a stream cut at a line
+   *  boundary: its errors then name the stream's lines, and a BOM is not skipped. Default 1. */
+  firstLine?: number;
+  /** Write the CSV header line. Default true; every shard but the first passes false. */
+  writeHeader?: boolean;
 }
 /** Why a user is not in the import files (`Exporter.unimportable`). */
 export type UnimportableReason =
@@ -161,6 +166,9 @@ export class Exporter {
   readonly done: boolean;
   /** True once `limit` users are written: the caller may stop reading input. */
   readonly limitReached: boolean;
+  /** How many of the bytes pushed lie before the end of the last record read (for NDJSON, a line
+   *  boundary): where a shard or a resumed export goes on from, once a pull has said "need input". */
+  readonly consumedBytes: number;
   /** The output format. */
   readonly format: "json" | "csv";
   /** The export's file name; `gzip` defaults to whether this export's output is gzipped. */

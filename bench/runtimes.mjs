@@ -1,0 +1,318 @@
+// `node bench/runtimes.mjs`: issue 16's table in ONE run — the native core, the npm package in Node
+// (file → CSV and → NDJSON), the CLI on one thread and on every core, the page's export worker in
+// Chromium, the edge's export in workerd (miniflare) and the plain-JS loop — on one seeded input,
+// with the same output sha256 checked, the ratios printed beside the rows.
+//
+// Flags: --size 1m (default; also 100k, 2k: the data sets the native bench writes under
+// target/bench-data/), --runs N (default 3; peers that are compared run alternately, run by run,
+// so a loaded machine slows both alike), --skip a,b (rows: native, node, cli, chromium, workerd),
+// --smoke (2k users, one run: the CI check that every row still runs).
+// The page's code below runs in Chromium (page.evaluate).
+/* global document, location, Worker */
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { fileURLToPath } from 'node:url';
+import { createGzip, gunzipSync } from 'node:zlib';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+const root = fileURLToPath(new URL('..', import.meta.url));
+const dataDir = process.env.CARGO_TARGET_DIR ? `${process.env.CARGO_TARGET_DIR}/bench-data` : `${root}target/bench-data`;
+const argv = process.argv.slice(2);
+const flag = (name, fallback) => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : fallback);
+const smoke = argv.includes('--smoke');
+const size = smoke ? '2k' : flag('--size', '1m');
+const runs = smoke ? 1 : Number(flag('--runs', '3'));
+const skip = new Set(flag('--skip', '').split(',').filter(Boolean));
+const threads = os.availableParallelism();
+const file = `${dataDir}/users-${size}.ndjson`;
+const JOB = JSON.parse(readFileSync(`${here}job.json`, 'utf8'));
+const CSV_JOB = { format: 'csv', ...JOB };
+const log = (s) => process.stderr.write(`${s}\n`);
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const sha256File = async (path) => {
+  const h = createHash('sha256');
+  for await (const c of createReadStream(path, { highWaterMark: 1 << 20 })) h.update(c);
+  return h.digest('hex');
+};
+const loads = [];
+const noteLoad = () => loads.push(os.loadavg()[0]);
+
+// 1. The native core: also writes the data set when it is missing.
+if (!skip.has('native') || !existsSync(file)) {
+  log(`native: cargo bench --bench throughput -- --sizes ${size} --runs ${runs}`);
+  const r = spawnSync('cargo', ['bench', '--bench', 'throughput', '--', '--sizes', size, '--runs', String(runs)], {
+    cwd: root,
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  if (r.status !== 0) throw new Error('the native bench failed');
+}
+noteLoad();
+const inputBytes = statSync(file).size;
+const rows = [];
+// Each row is also saved as it is measured, so a failure late in a long run keeps the rest.
+const saved = `${dataDir}/runtimes-${size}.json`;
+const push = rows.push.bind(rows);
+rows.push = (...r) => {
+  const n = push(...r);
+  writeFileSync(saved, JSON.stringify(rows, null, 2));
+  return n;
+};
+if (!skip.has('native')) {
+  const native = JSON.parse(readFileSync(`${dataDir}/native-results.json`, 'utf8')).filter((r) => r.size === size && r.engine === 'core');
+  for (const r of native) {
+    rows.push({ row: 'native core (Rust)', out: r.format, wall: r.median_wall_seconds, cpu: r.median_cpu_seconds, sha256: r.sha256 });
+  }
+}
+
+// 2. Node: the npm package streaming a file, and the plain-JS loop (bench/worker.mjs, a fresh
+// process per run), alternately.
+function workerRun(peer, format) {
+  const r = spawnSync(process.execPath, [`${here}worker.mjs`, peer, format, file], { cwd: here, encoding: 'utf8', maxBuffer: 64 << 20 });
+  if (r.status !== 0) throw new Error(`${peer} ${format}: ${r.stderr}`);
+  return JSON.parse(r.stdout.trim().split('\n').pop());
+}
+if (!skip.has('node')) {
+  const peers = [
+    ['userexport-stream', 'csv', 'Node: npm package, file → CSV'],
+    ['userexport-stream', 'ndjson', 'Node: npm package, file → NDJSON'],
+    ['plain-js', 'csv', 'Node: plain-JS loop, file → CSV'],
+  ];
+  const got = peers.map(() => []);
+  for (let i = 0; i < runs; i++) {
+    peers.forEach(([peer, format], k) => {
+      log(`node ${peer} ${format} (run ${i + 1})`);
+      got[k].push(workerRun(peer, format));
+    });
+    noteLoad();
+  }
+  peers.forEach(([, format, row], k) => {
+    const g = got[k];
+    rows.push({ row, out: format, wall: median(g.map((r) => r.wallSeconds)), cpu: median(g.map((r) => r.cpuSeconds)), rssMiB: Math.max(...g.map((r) => r.maxRssKiB)) / 1024, sha256: g[0].sha256 });
+  });
+}
+
+// 3. The CLI: one thread against every core, alternately, on the same file; wall time and the
+// process's peak RSS (bench/cli-rss.mjs runs the CLI in-process and reports it).
+function cliRun(args) {
+  const out = join(tmp, `out-${process.hrtime.bigint()}`);
+  const t0 = performance.now();
+  const r = spawnSync(process.execPath, [`${here}cli-rss.mjs`, ...args, '--out', out, '--quiet'], { encoding: 'utf8' });
+  const wall = (performance.now() - t0) / 1000;
+  if (r.status !== 0) throw new Error(`CLI ${args.join(' ')}: ${r.stderr}`);
+  const [, rss, cpu] = /maxRSS (\d+) cpu ([\d.]+)/.exec(r.stderr);
+  return { wall, cpu: Number(cpu), rssMiB: Number(rss) / 1024, out };
+}
+const tmp = mkdtempSync(join(os.tmpdir(), 'userexport-bench-'));
+const requestFile = join(tmp, 'request.json');
+writeFileSync(requestFile, JSON.stringify(CSV_JOB));
+let gzFile;
+try {
+  if (!skip.has('cli')) {
+    const variants = [
+      ['1', 'CLI, file → CSV, 1 thread'],
+      [String(threads), `CLI, file → CSV, ${threads} threads`],
+    ];
+    const got = variants.map(() => []);
+    for (let i = 0; i < runs; i++) {
+      variants.forEach(([n], k) => {
+        log(`CLI --threads ${n} (run ${i + 1})`);
+        const r = cliRun([file, '--request-file', requestFile, '--threads', n]);
+        got[k].push({ ...r });
+      });
+      noteLoad();
+    }
+    for (const [k, [, row]] of variants.entries()) {
+      const g = got[k];
+      const sha256 = await sha256File(g[0].out);
+      for (const r of g) rmSync(r.out);
+      rows.push({ row, out: 'csv', wall: median(g.map((r) => r.wall)), cpu: median(g.map((r) => r.cpu)), rssMiB: Math.max(...g.map((r) => r.rssMiB)), sha256 });
+    }
+  }
+
+  // 4. The page's export worker in Chromium (www/export-worker.js, driven by postMessage as the
+  // page drives it, the file picked as a user picks it), and 5. the edge in workerd: gz in, gz
+  // out, as the edge always is; the CLI's run of that same job (one thread) is their Node row.
+  if (!skip.has('chromium')) {
+    for (const r of await chromiumRows()) rows.push(r);
+  }
+  if (!skip.has('workerd')) {
+    gzFile = `${file}.gz`;
+    if (!existsSync(gzFile)) {
+      log(`gzip ${file}`);
+      await pipeline(createReadStream(file, { highWaterMark: 1 << 20 }), createGzip({ level: 1 }), createWriteStream(gzFile));
+    }
+    for (const r of await workerdRows()) rows.push(r);
+  }
+} finally {
+  rmSync(tmp, { recursive: true, force: true });
+}
+
+async function chromiumRows() {
+  const { openPage } = await import('../tests/www/helpers.mjs');
+  const { chromiumRss } = await import('../tests/www/worker-heap.mjs');
+  const p = await openPage();
+  const out = [];
+  try {
+    const { page } = p;
+    // The export page's folder, but not the app (which sweeps export files it did not start).
+    await page.goto(new URL('demo.html', p.url).href);
+    await page.locator('#file').setInputFiles(file);
+    // One worker against the page's own choice (a worker per core on a large file), alternately.
+    const variants = [
+      [1, "Chromium: the page's export worker, file → CSV, 1 worker"],
+      [undefined, "Chromium: the page's export, file → CSV, its choice of workers"],
+    ];
+    const got = variants.map(() => ({ walls: [], peak: 0, idle: 0, result: null }));
+    for (let i = 0; i < runs; i++) {
+      for (const [k, [workers]] of variants.entries()) {
+        const g = got[k];
+        log(`chromium: the page's export, ${workers ?? 'default'} worker(s) (run ${i + 1})`);
+        g.idle = chromiumRss(p.profile).total / 2 ** 20;
+        let peak = 0;
+        const sampler = setInterval(() => {
+          peak = Math.max(peak, chromiumRss(p.profile).total);
+        }, 100);
+        const t0 = performance.now();
+        g.result = await page.evaluate(
+          async ({ request, workers }) => {
+            const blob = /** @type {HTMLInputElement} */ (document.querySelector('input[type=file]')).files[0];
+            const worker = new Worker(new URL('export-worker.js', location.href), { type: 'module' });
+            const id = `bench-${Date.now()}`;
+            const done = await new Promise((resolve) => {
+              worker.onmessage = ({ data }) => data.type !== 'progress' && resolve(data);
+              worker.postMessage({ id, source: { kind: 'file', blob }, request, options: { tenant: 'bench', input: 'ndjson' }, threads: workers });
+            });
+            worker.terminate();
+            const dir = await (await navigator.storage.getDirectory()).getDirectoryHandle('exports');
+            await dir.removeEntry(id).catch(() => {});
+            return { type: done.type, error: done.error, sha256: done.manifest?.plain.sha256, written: done.stats?.usersWritten, workers: done.workers ?? 1 };
+          },
+          { request: CSV_JOB, workers },
+        );
+        g.walls.push((performance.now() - t0) / 1000);
+        clearInterval(sampler);
+        g.peak = Math.max(g.peak, peak / 2 ** 20);
+        if (g.result.type !== 'done') throw new Error(`the page's worker: ${JSON.stringify(g.result.error)}`);
+      }
+      noteLoad();
+    }
+    for (const [k, [, row]] of variants.entries()) {
+      const g = got[k];
+      out.push({ row: `${row} (ran on ${g.result.workers}; sha256 kept, as the page always does)`, out: 'csv', wall: median(g.walls), rssMiB: g.peak, rssNote: `all Chromium processes; idle ${g.idle.toFixed(0)}`, sha256: g.result.sha256 });
+    }
+  } finally {
+    await p.close();
+  }
+  return out;
+}
+
+async function workerdRows() {
+  const { startEdge, workerdPids, rssBytes } = await import('../edge/lib/edge.mjs');
+  const { runJob } = await import('../edge/test/helpers.mjs');
+  const dir = mkdtempSync(join(os.tmpdir(), 'userexport-bench-edge-'));
+  const out = [];
+  let edge;
+  try {
+    log('workerd: seeding R2');
+    edge = await startEdge({
+      persistDir: join(dir, 'state'),
+      tenants: { bench: { config: { users: 'users.ndjson.gz', connections: {} }, seed: { 'users.ndjson.gz': readFileSync(gzFile) } } },
+    });
+    const walls = [];
+    const inDo = [];
+    let peak = 0;
+    let before = 0;
+    let job;
+    const cli = [];
+    for (let i = 0; i < runs; i++) {
+      log(`workerd: the edge's export (run ${i + 1})`);
+      // workerd's resident memory, over whatever workerd processes run now (a process that ends
+      // between listing and reading counts nothing).
+      const rss = () =>
+        workerdPids().reduce((sum, pid) => {
+          try {
+            return sum + rssBytes(pid);
+          } catch {
+            return sum;
+          }
+        }, 0);
+      before = rss();
+      const sampler = setInterval(() => {
+        peak = Math.max(peak, rss() - before);
+      }, 50);
+      const token = await edge.token({ tenant: 'bench' });
+      const t0 = performance.now();
+      const r = await runJob(edge, token, CSV_JOB);
+      walls.push((performance.now() - t0) / 1000);
+      clearInterval(sampler);
+      job = r.job;
+      if (job.status !== 'completed') throw new Error(`edge job: ${job.status_details}`);
+      inDo.push((await edge.inspect('bench', r.created.id)).stats.durationMs / 1000);
+      log(`CLI, the edge's job (run ${i + 1})`);
+      cli.push(cliRun([gzFile, '--request-file', requestFile, '--gzip', '--threads', '1', '--tenant', 'bench']));
+      noteLoad();
+    }
+    const got = gunzipSync(Buffer.from(await (await fetch(job.location)).arrayBuffer()));
+    const sha256 = createHash('sha256').update(got).digest('hex');
+    const cliSha = createHash('sha256').update(gunzipSync(readFileSync(cli[0].out))).digest('hex');
+    for (const r of cli) rmSync(r.out);
+    out.push({ row: 'workerd: the edge export from R2, gz → CSV gz (time in the Durable Object)', out: 'csv.gz', wall: median(inDo), rssMiB: peak / 2 ** 20, rssNote: 'workerd RSS rise', sha256, createToCompleted: median(walls) });
+    out.push({ row: "Node: the CLI on the edge's job, gz → CSV gz, 1 thread", out: 'csv.gz', wall: median(cli.map((r) => r.wall)), cpu: median(cli.map((r) => r.cpu)), rssMiB: Math.max(...cli.map((r) => r.rssMiB)), sha256: cliSha });
+  } finally {
+    await edge?.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return out;
+}
+
+// The table: MB/s of input by wall time (and by CPU where measured), ratios to the rows they answer.
+const mb = inputBytes / 1e6;
+const find = (re) => rows.find((r) => re.test(r.row));
+const nativeCsv = rows.find((r) => r.row.startsWith('native') && r.out === 'csv');
+const nativeNd = rows.find((r) => r.row.startsWith('native') && r.out === 'ndjson');
+const nodeCsv = find(/npm package, file → CSV/);
+const f = (x, d = 1) => (x === undefined || Number.isNaN(x) ? '—' : x.toFixed(d));
+const lines = [
+  `${size} users (${f(mb, 0)} MB of NDJSON), ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'CPU'}, Node ${process.version}; ${runs} run(s) per row, medians; ` +
+    `load average (1 min) over the run ${f(Math.min(...loads))}–${f(Math.max(...loads))}.`,
+  '',
+  '| row | out | wall s | MB/s (wall) | MB/s (CPU) | peak RSS MiB | output sha256 | same bytes |',
+  '|---|---|---:|---:|---:|---:|---|---|',
+];
+const ref = { csv: nativeCsv?.sha256 ?? nodeCsv?.sha256, ndjson: nativeNd?.sha256 };
+for (const r of rows) {
+  const same = r.out === 'csv.gz' ? r.sha256 === ref.csv : r.sha256 === ref[r.out];
+  const rss = r.rssMiB ? `${f(r.rssMiB, 0)}${r.rssNote ? ` (${r.rssNote})` : ''}` : '—';
+  lines.push(`| ${r.row} | ${r.out} | ${f(r.wall, 2)} | ${f(mb / r.wall)} | ${r.cpu ? f(mb / r.cpu) : '—'} | ${rss} | \`${(r.sha256 ?? '').slice(0, 12)}…\` | ${same ? 'yes' : '**NO**'} |`);
+}
+const ratio = (a, b) => (a && b ? f(b.wall / a.wall, 2) : '—');
+const cli1 = find(/CLI, file → CSV, 1 thread/);
+const cliN = find(/CLI, file → CSV, \d+ threads/);
+const chrome = find(/Chromium.*1 worker/);
+const chromeN = find(/Chromium.*its choice/);
+const edgeRow = find(/^workerd/);
+const edgeNode = find(/CLI on the edge's job/);
+lines.push(
+  '',
+  `- Node npm package vs native, by wall time: CSV ${ratio(nodeCsv, nativeCsv)}×, NDJSON ${ratio(find(/npm package, file → NDJSON/), nativeNd)}× ` +
+    `(by CPU: CSV ${nodeCsv?.cpu && nativeCsv?.cpu ? f(nativeCsv.cpu / nodeCsv.cpu, 2) : '—'}×).`,
+  `- CLI on ${threads} threads vs 1 thread: speed-up ${ratio(cliN, cli1)}× (target ≥ 1.7×).`,
+  `- Chromium, the page on its workers vs 1 worker: speed-up ${ratio(chromeN, chrome)}× (target ≥ 1.7×).`,
+  `- Chromium's page worker vs the Node package (CSV, wall): ${ratio(chrome, nodeCsv)}× (within 20 %: 0.8–1.2).`,
+  `- workerd's export vs the CLI on the same gz → gz job (wall): ${ratio(edgeRow, edgeNode)}× (within 20 %: 0.8–1.2).`,
+  `- plain-JS loop vs the Node package (CSV, wall): ${ratio(find(/plain-JS/), nodeCsv)}×.`,
+);
+const table = lines.join('\n');
+console.log(table);
+const wrong = rows.filter((r) => !(r.out === 'csv.gz' ? r.sha256 === ref.csv : r.sha256 === ref[r.out]));
+if (wrong.length) {
+  log(`different bytes: ${wrong.map((r) => r.row).join('; ')}`);
+  process.exit(1);
+}

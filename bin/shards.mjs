@@ -1,0 +1,135 @@
+// The CLI's threads: an NDJSON file cut into shards at line boundaries, each exported on a
+// worker_threads Worker (bin/shard-worker.mjs) with the core's shard options, the results handed
+// back in input order so the CLI writes one thread's bytes (COMPATIBILITY.md, "Threads").
+import { open } from 'node:fs/promises';
+import { Worker } from 'node:worker_threads';
+
+/** Below this many bytes a file is exported on one thread unless --threads asks for more:
+ *  starting a Worker and its wasm costs tens of milliseconds, a few MB of export at most. */
+export const SHARD_MIN_BYTES = 16 << 20;
+
+/**
+ * Where the shards start: after each cut, just past the first `\n` at or after the byte before it
+ * (so a cut just after a `\n` stays where it is), never inside a line. Cuts that land in the same
+ * line collapse; a shard is never empty.
+ * @param {string} path
+ * @param {number} size   the file's size
+ * @param {number[]} cuts byte offsets, any order
+ * @returns {Promise<{ start: number, end: number }[]>}
+ */
+export async function shardRanges(path, size, cuts) {
+  const fh = await open(path, 'r');
+  const starts = new Set([0]);
+  try {
+    const buf = Buffer.alloc(64 << 10);
+    for (const cut of cuts) {
+      if (!(cut > 0 && cut < size)) continue;
+      let at = cut - 1;
+      let start = size;
+      while (at < size) {
+        const { bytesRead } = await fh.read(buf, 0, buf.length, at);
+        const nl = buf.subarray(0, bytesRead).indexOf(0x0a);
+        if (nl >= 0) {
+          start = at + nl + 1;
+          break;
+        }
+        at += bytesRead;
+      }
+      if (start < size) starts.add(start);
+    }
+  } finally {
+    await fh.close();
+  }
+  const sorted = [...starts].sort((x, y) => x - y);
+  return sorted.map((start, k) => ({ start, end: sorted[k + 1] ?? size }));
+}
+
+/** Even cuts for `n` shards of a `size`-byte file. */
+export const evenCuts = (size, n) => Array.from({ length: n - 1 }, (_, k) => Math.floor((size * (k + 1)) / n));
+
+/**
+ * @typedef {object} ShardResult
+ * @property {number} k           the shard's place in the input
+ * @property {{ start: number, end: number }} range
+ * @property {string} partPath    its output bytes
+ * @property {Record<string, number>} stats  the core's counts for the shard (lines: its own lines)
+ * @property {object[]} errors    lenient: the records it skipped, with the stream's line numbers
+ * @property {object} [failed]    strict: the error that stopped it, with the stream's line number
+ * @property {number} consumed    bytes of the shard read up to the end of its last record
+ * @property {boolean} limitReached the request's limit is reached with this shard
+ */
+
+/**
+ * Exports every range on its own Worker at once and yields the results in input order. A shard
+ * reports how many lines it read, so each is numbered from the lines of the ones before it; and a
+ * limit stays exact: every shard may write the whole limit, and the one that would pass what is
+ * left of it is run again with just that (a shard that writes fewer users than are left wrote
+ * exactly what the one-thread export writes there). Workers still running when the caller stops
+ * (a failure, the limit reached) are terminated.
+ * @param {object} p
+ * @param {string} p.path
+ * @param {{ start: number, end: number }[]} p.ranges
+ * @param {Record<string, any>} p.request  Auth0's request body (an object)
+ * @param {Record<string, any>} p.options  the Exporter's options for the whole export
+ * @param {(k: number) => string} p.partPath
+ * @returns {AsyncGenerator<ShardResult>}
+ */
+export async function* shardResults({ path, ranges, request, options, partPath }) {
+  const workers = new Set();
+  // The first shard starts the stream (line 1, BOM skipped, header); the others start past line
+  // 1, with no header, and are renumbered below once the lines before them are known.
+  const firstLine = (k) => (k === 0 ? 1 : 2);
+  const start = (k, req) =>
+    new Promise((resolve, reject) => {
+      const w = new Worker(new URL('./shard-worker.mjs', import.meta.url), {
+        workerData: {
+          path,
+          ...ranges[k],
+          partPath: partPath(k),
+          request: req,
+          options: { ...options, input: 'ndjson', firstLine: firstLine(k), writeHeader: k === 0, manifest: false },
+        },
+      });
+      workers.add(w);
+      w.once('message', resolve);
+      w.once('error', reject);
+      w.once('exit', (code) => {
+        workers.delete(w);
+        reject(new Error(`shard ${k} stopped (exit code ${code}) before it reported`));
+      });
+    });
+  const limit = typeof request.limit === 'number' ? request.limit : undefined;
+  const running = ranges.map((_, k) => start(k, request));
+  // Unobserved until their turn: a failure is reported in order, not as an unhandled rejection.
+  for (const p of running) p.catch(() => {});
+  let written = 0;
+  let linesBefore = 0;
+  try {
+    for (let k = 0; k < ranges.length; k++) {
+      const left = limit === undefined ? undefined : limit - written;
+      if (left === 0) return;
+      let res = await running[k];
+      if (left !== undefined && left < limit && res.stats.usersWritten >= left) {
+        res = await start(k, { ...request, limit: left });
+      }
+      const shift = linesBefore - (firstLine(k) - 1);
+      const renumber = (e) => (e.line === undefined ? e : { ...e, line: e.line + shift });
+      const lines = res.stats.lines - (firstLine(k) - 1);
+      yield {
+        k,
+        range: ranges[k],
+        partPath: partPath(k),
+        stats: { ...res.stats, lines },
+        errors: res.errors.map(renumber),
+        failed: res.failed && renumber(res.failed),
+        consumed: res.consumed,
+        limitReached: res.limitReached,
+      };
+      if (res.failed || res.limitReached) return;
+      written += res.stats.usersWritten;
+      linesBefore += lines;
+    }
+  } finally {
+    await Promise.all([...workers].map((w) => w.terminate()));
+  }
+}
