@@ -1,6 +1,7 @@
 // Bundles the userexport Worker as wrangler would and starts it in real workerd through Miniflare, for edge/dev.mjs and the tests.
 import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { createReadStream, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { Readable } from 'node:stream';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -120,7 +121,7 @@ export function rssBytes(pid) {
 }
 
 /**
- * `tenants`: `{name: {config, seed: {r2Key: bytes}}}`. Every tenant gets a client
+ * `tenants`: `{name: {config, seed: {r2Key: bytes | {file: path}}}}` (a file is streamed, not read whole). Every tenant gets a client
  * `<tenant>-client` granted ALL_SCOPES unless its config lists `clients`. Returns the URL, the
  * Miniflare instance, a settable clock, `token()` (client credentials), `scheduled()` and `dispose()`.
  */
@@ -135,6 +136,7 @@ export async function startEdge({
   anonRate = UNLIMITED,
   tokenLifetime,
   publicUrl,
+  vars = {},
 } = {}) {
   let offsetMs = 0;
   const clients = {};
@@ -151,7 +153,8 @@ export async function startEdge({
   }
   const listen = port || (await freePort());
   const url = `http://127.0.0.1:${listen}`;
-  const bindings = { TENANT_DOMAIN: domain, TENANTS: config, ANON_RATE_LIMIT: anonRate };
+  // `vars`: more Worker variables (SLICE_MS, SHARD_BYTES, MAX_SHARDS, TASK_POLL_MS, MAX_CONCURRENT_JOBS, …).
+  const bindings = { ...vars, TENANT_DOMAIN: domain, TENANTS: config, ANON_RATE_LIMIT: anonRate };
   // Links point at this server unless the caller says otherwise (null: no PUBLIC_URL at all).
   if (publicUrl !== null) bindings.PUBLIC_URL = publicUrl ?? url;
   if (partBytes) bindings.R2_PART_BYTES = String(partBytes);
@@ -190,7 +193,10 @@ export async function startEdge({
   const users = await mf.getR2Bucket('USERS');
   for (const t of Object.values(tenants)) {
     // The proxy carries ArrayBuffers, not Node Buffers (views into a shared pool).
-    for (const [key, bytes] of Object.entries(t.seed ?? {})) await users.put(key, new Uint8Array(bytes).buffer);
+    for (const [key, bytes] of Object.entries(t.seed ?? {})) {
+      if (bytes.file) await users.put(key, Readable.toWeb(createReadStream(bytes.file)), { size: statSync(bytes.file).size });
+      else await users.put(key, new Uint8Array(bytes).buffer);
+    }
   }
   const clockWorker = await mf.getWorker('clock');
   const clock = {

@@ -31,15 +31,45 @@ export async function download(request, env, url, nowMs) {
   if (!tenant || !/^\d{1,12}$/.test(expires) || !sig || sig.length !== 32) return badSignature();
   if (!(await jobsStub(env, tenant).verifyLink(url.pathname, expires, sig))) return badSignature();
   if (Math.floor(nowMs / 1000) > Number(expires)) return s3Error(403, 'AccessDenied', 'Request has expired');
-  const obj = await env.EXPORTS.get(`${m[1]}/${m[2]}`);
-  if (!obj) return noSuchKey();
+  // The file is the job's slices, each a complete gzip member, in order (edge/README.md).
+  const list = await env.EXPORTS.get(`${m[1]}/parts.json`);
+  if (!list) return noSuchKey();
+  const parts = await list.json();
+  const size = parts.reduce((n, [, bytes]) => n + bytes, 0);
+  const { readable, writable } = new FixedLengthStream(size);
+  concatParts(env.EXPORTS, parts).pipeTo(writable).catch((e) => console.warn(`userexport edge: download ${m[1]}: ${e?.message ?? e}`));
   // A plain gzip file, not Content-Encoding: consumers gunzip it themselves.
-  return new Response(obj.body, {
+  return new Response(readable, {
     headers: {
       'content-type': 'application/gzip',
-      'content-length': String(obj.size),
+      'content-length': String(size),
       'content-disposition': `attachment; filename="${m[2]}"`,
       'cache-control': 'private, no-store',
     },
   });
+}
+
+/** The objects named in `parts` ([key, bytes] pairs) read one after another as one stream. */
+function concatParts(bucket, parts) {
+  let next = 0;
+  let reader = null;
+  return new ReadableStream(
+    {
+      async pull(controller) {
+        for (;;) {
+          if (!reader) {
+            if (next === parts.length) return controller.close();
+            const obj = await bucket.get(parts[next++][0]);
+            if (!obj) throw new Error(`a slice of the export is missing: ${parts[next - 1][0]}`);
+            reader = obj.body.getReader();
+          }
+          const r = await reader.read();
+          if (!r.done) return controller.enqueue(r.value);
+          reader = null;
+        }
+      },
+      cancel: (reason) => reader?.cancel(reason),
+    },
+    { highWaterMark: 0 },
+  );
 }

@@ -75,6 +75,8 @@ struct JsOptions {
     input: Option<JsInput>,
     query: Option<String>,
     manifest: Option<bool>,
+    first_line: Option<f64>,
+    write_header: Option<bool>,
 }
 
 /// `options.input`: the form of the bytes given to `push()`.
@@ -100,9 +102,29 @@ pub(super) fn size(value: Option<f64>, key: &str, default: usize) -> Result<usiz
     }
 }
 
+/// `options.firstLine`: a whole number from 1 up to 2^53 - 1 (JS numbers are exact that far).
+fn first_line(value: Option<f64>) -> Result<u64, JsValue> {
+    match value {
+        None => Ok(1),
+        Some(n) if n >= 1.0 && n.fract() == 0.0 && n <= 9_007_199_254_740_991.0 => Ok(n as u64),
+        Some(_) => Err(argument_error("options.firstLine must be a whole number of at least 1")),
+    }
+}
+
 /// The keys of [`JsOptions`], as JS spells them.
-const OPTION_KEYS: [&str; 9] =
-    ["tenant", "connection", "lenient", "chunkSize", "maxRecordBytes", "gzip", "input", "query", "manifest"];
+const OPTION_KEYS: [&str; 11] = [
+    "tenant",
+    "connection",
+    "lenient",
+    "chunkSize",
+    "maxRecordBytes",
+    "gzip",
+    "input",
+    "query",
+    "manifest",
+    "firstLine",
+    "writeHeader",
+];
 
 pub(super) fn read_options(options: &JsValue) -> Result<HostOptions, JsValue> {
     let js: JsOptions = if options.is_undefined() || options.is_null() {
@@ -140,7 +162,10 @@ pub(super) fn read_options(options: &JsValue) -> Result<HostOptions, JsValue> {
         },
         query: js.query.as_deref().map(crate::Query::parse).transpose().map_err(|e| to_js(&e.into()))?,
         manifest: js.manifest.unwrap_or(false),
-        // Shards and resumed exports (first_line, write_header) are the core's API for now.
+        // Shards and resumed exports: where the pushed NDJSON starts in the whole stream, and
+        // whether this piece writes the CSV header (COMPATIBILITY.md, "Shards and resume").
+        first_line: first_line(js.first_line)?,
+        write_header: js.write_header.unwrap_or(true),
         ..defaults
     };
     Ok(HostOptions { core, tenant })

@@ -195,6 +195,13 @@ impl JsExporter {
         self.inner.limit_reached()
     }
 
+    /// A checkpoint: the NDJSON bytes pushed that lie before the end of the last record read
+    /// (see the core's `Exporter::consumed_bytes` for when it is a point to resume from).
+    #[wasm_bindgen(getter, js_name = consumedBytes, skip_typescript)]
+    pub fn consumed_bytes(&self) -> f64 {
+        self.inner.consumed_bytes() as f64
+    }
+
     /// The output format: "json" (NDJSON) or "csv".
     #[wasm_bindgen(getter, skip_typescript)]
     pub fn format(&self) -> String {

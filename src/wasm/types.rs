@@ -36,6 +36,12 @@ export interface ExportOptions {
   /** Keep the sha256 of the output as it is pulled, for `manifest()`. Default false: hashing costs
    *  about half the export's throughput in wasm. */
   manifest?: boolean;
+  /** The stream's line number of the first NDJSON byte pushed, for a shard or a resumed export
+   *  that starts after line n at a line boundary (pass n + 1): errors then carry the stream's
+   *  line numbers, and no BOM is skipped. With a `limit`, pass the users still to write. Default 1. */
+  firstLine?: number;
+  /** Write the CSV header line. Default true; every shard but the first passes false. */
+  writeHeader?: boolean;
 }
 export interface ExportStats {
   usersRead: number; usersWritten: number; usersSkipped: number; usersFiltered: number;
@@ -130,6 +136,9 @@ export class Exporter {
   readonly done: boolean;
   /** True once `limit` users are written: the caller may stop reading input. */
   readonly limitReached: boolean;
+  /** NDJSON bytes pushed before the end of the last record read (a line boundary): a point to
+   *  resume from once pull() has returned `undefined` on plain output. */
+  readonly consumedBytes: number;
   /** The output format. */
   readonly format: "json" | "csv";
   /** The export's file name; `gzip` defaults to whether this export's output is gzipped. */
