@@ -1,7 +1,6 @@
 // Bundles the userexport Worker as wrangler would and starts it in real workerd through Miniflare, for edge/dev.mjs and the tests.
 import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
-import { createReadStream, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { Readable } from 'node:stream';
+import { closeSync, mkdtempSync, openSync, readFileSync, readSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -68,6 +67,34 @@ export async function bundleWorker() {
     logLevel: 'silent',
   });
   return outdir;
+}
+
+const SEED_PART_BYTES = 64 * 1024 * 1024;
+
+/**
+ * A users file into the USERS bucket a part at a time (the proxy takes buffers, not streams);
+ * skipped when the object is already there with the file's size (a restart on kept storage).
+ */
+async function putFile(bucket, key, file) {
+  const size = statSync(file).size;
+  if ((await bucket.head(key))?.size === size) return;
+  const fd = openSync(file, 'r');
+  try {
+    const read = (offset, length) => {
+      const buf = Buffer.alloc(length);
+      readSync(fd, buf, 0, length, offset);
+      return new Uint8Array(buf).buffer;
+    };
+    if (size <= SEED_PART_BYTES) return void (await bucket.put(key, read(0, size)));
+    const upload = await bucket.createMultipartUpload(key);
+    const parts = [];
+    for (let at = 0, n = 1; at < size; at += SEED_PART_BYTES, n++) {
+      parts.push(await upload.uploadPart(n, read(at, Math.min(SEED_PART_BYTES, size - at))));
+    }
+    await upload.complete(parts);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** A free port on 127.0.0.1, so the public URL written into links is known before workerd starts. */
@@ -194,7 +221,7 @@ export async function startEdge({
   for (const t of Object.values(tenants)) {
     // The proxy carries ArrayBuffers, not Node Buffers (views into a shared pool).
     for (const [key, bytes] of Object.entries(t.seed ?? {})) {
-      if (bytes.file) await users.put(key, Readable.toWeb(createReadStream(bytes.file)), { size: statSync(bytes.file).size });
+      if (bytes.file) await putFile(users, key, bytes.file);
       else await users.put(key, new Uint8Array(bytes).buffer);
     }
   }
