@@ -36,6 +36,8 @@ export async function download(request, env, url, nowMs) {
   if (!list) return noSuchKey();
   const parts = await list.json();
   const size = parts.reduce((n, [, bytes]) => n + bytes, 0);
+  // workerd's FixedLengthStream: a streamed body with a Content-Length.
+  // eslint-disable-next-line no-undef
   const { readable, writable } = new FixedLengthStream(size);
   concatParts(env.EXPORTS, parts).pipeTo(writable).catch((e) => console.warn(`userexport edge: download ${m[1]}: ${e?.message ?? e}`));
   // A plain gzip file, not Content-Encoding: consumers gunzip it themselves.

@@ -51,7 +51,6 @@ export async function runSlice(env, task, cp, sliceMs) {
   const work = async () => {
     const length = task.end - cp.offset;
     let held = new Uint8Array(0);
-    let midLine = false;
     if (length > 0) {
       const obj = await env.USERS.get(task.source, { range: { offset: cp.offset, length } });
       if (!obj) throw new Error(`The users source "${task.source}" is missing from the USERS bucket.`);
@@ -70,7 +69,7 @@ export async function runSlice(env, task, cp, sliceMs) {
           const take = cut > 0 ? cut : held.byteLength > HOLD_BYTES ? held.byteLength : 0;
           if (take === 0) continue;
           ex.pushNdjson(held.subarray(0, take));
-          midLine = cut === 0 || (take === held.byteLength && held[take - 1] !== 10);
+          const midLine = cut === 0;
           pushed += take;
           held = held.slice(take);
           await drain();
