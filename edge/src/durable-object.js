@@ -255,6 +255,7 @@ export class ExportJobs extends DurableObject {
     await this.env.EXPORTS.put(`${rec.id}/parts.json`, JSON.stringify(parts));
     if (errors.length) await this.env.EXPORTS.put(`${rec.id}/errors.json`, JSON.stringify(errors));
     rec.status = 'completed';
+    rec.endedMs = nowMs;
     rec.percentage_done = 100;
     rec.time_left_seconds = 0;
     rec.errorCount = errors.length;
@@ -335,6 +336,8 @@ export class ExportJobs extends DurableObject {
           return;
         }
       }
+      // Stopped while the slice ran (the job failed or timed out): what it wrote goes too.
+      if (!(await this.ctx.storage.get('task'))) return deletePrefix(this.env.EXPORTS, `${task.prefix}/`);
       await this.ctx.storage.put('cp', cp);
       if (!cp.done) await this.ctx.storage.setAlarm(Date.now());
     }
