@@ -7,6 +7,7 @@ import { newLinkKey, newSigningKey, signAccessToken, signLink, verifyLink } from
 import { freshCheckpoint, runSlice } from './slice.js';
 import { shardCount, sourceIsGzip, splitRanges, stage } from './plan.js';
 import { DEFAULT_PART_BYTES } from './r2-writer.js';
+import { FINAL_BLOCK, GZIP_HEADER, crc32Combine } from './gzip-join.js';
 
 /** The object that runs task `name` of a job: its own Durable Object, so shards run in parallel. */
 const taskStub = (env, jobId, name) => env.JOBS.get(env.JOBS.idFromName(`task:${jobId}:${name}`));
@@ -213,10 +214,13 @@ export class ExportJobs extends DurableObject {
     const limit = rec.request.limit;
     const parts = [];
     const errors = [];
+    // The CRC-32 and length of the whole plain export, for the gzip trailer.
+    const member = { crc32: 0, plain: 0 };
     const stats = { usersRead: 0, usersWritten: 0, usersFiltered: 0, usersSkipped: 0, usersMatched: 0, lines: 0 };
     const base = rec.phase === 'recut' ? rec.recutBase : null;
     let from = 0;
     if (base) {
+      Object.assign(member, base.member);
       parts.push(...base.parts);
       errors.push(...base.errors);
       Object.assign(stats, base.stats);
@@ -231,15 +235,17 @@ export class ExportJobs extends DurableObject {
         // runs again with the remaining limit and its first line known (at most one shard more).
         rec.phase = 'recut';
         rec.phaseMs = nowMs;
-        rec.recutBase = { index: i, parts, errors, stats };
+        rec.recutBase = { index: i, parts, errors, stats, member };
         await this.spawn(rec, 'recut', { kind: 'export', source: t.source, start: t.start, end: t.end, firstLine: stats.lines + 1, limit: rem, writeHeader: i === 0 });
         return;
       }
       const shift = stats.lines + 1 - t.firstLine;
       if (t.failed) return this.fail(rec, globalError(t.failed, shift).message, nowMs);
-      for (const [seq, [bytes, nErrors]] of t.slices.entries()) {
+      for (const [seq, [bytes, nErrors, crc32, plain]] of t.slices.entries()) {
         const key = `${rec.id}/${base && i === from ? 'recut' : i}/${String(seq).padStart(6, '0')}`;
         parts.push([`${key}.gz`, bytes]);
+        member.crc32 = crc32Combine(member.crc32, crc32, plain);
+        member.plain += plain;
         if (nErrors) {
           const list = await (await this.env.EXPORTS.get(`${key}.errors.json`)).json();
           for (const e of list) errors.push(globalError(e, shift));
@@ -252,7 +258,7 @@ export class ExportJobs extends DurableObject {
       stats.usersMatched += t.matched;
       stats.lines += t.lines;
     }
-    await this.env.EXPORTS.put(`${rec.id}/parts.json`, JSON.stringify(parts));
+    await this.env.EXPORTS.put(`${rec.id}/parts.json`, JSON.stringify({ parts, ...member }));
     if (errors.length) await this.env.EXPORTS.put(`${rec.id}/errors.json`, JSON.stringify(errors));
     rec.status = 'completed';
     rec.endedMs = nowMs;
@@ -262,7 +268,7 @@ export class ExportJobs extends DurableObject {
     delete rec.recutBase;
     rec.stats = {
       ...stats,
-      gzipBytes: parts.reduce((n, [, b]) => n + b, 0),
+      gzipBytes: GZIP_HEADER.length + parts.reduce((n, [, b]) => n + b, 0) + FINAL_BLOCK.length + 8,
       parts: parts.length,
       slices: Object.values(rec.tasks).reduce((n, t) => n + (t.slices?.length ?? 0), 0),
       plainBytes: rec.plainBytes,
@@ -418,9 +424,9 @@ export class ExportJobs extends DurableObject {
   }
 }
 
-/** What a task reports: its checkpoint (slices as [bytes, errors] pairs). */
+/** What a task reports: its checkpoint (slices as [bytes, errors, crc32, plain bytes]). */
 function summary(cp) {
-  return { ...cp, slices: cp.slices.map((sl) => [sl.bytes, sl.errors]) };
+  return { ...cp, slices: cp.slices.map((sl) => [sl.bytes, sl.errors, sl.crc32, sl.plain]) };
 }
 
 /** Deletes every object under `prefix` (R2 lists at most 1000 keys a call). */

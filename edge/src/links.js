@@ -2,6 +2,7 @@
 import { LINK_SECONDS, jobsStub, publicOrigin, tenantConfig } from './config.js';
 import { s3Error } from './http.js';
 import { b64url, fromB64url } from './keys.js';
+import { FINAL_BLOCK, GZIP_HEADER, trailer } from './gzip-join.js';
 
 const LINK_PATH = /^\/download\/(job_[A-Za-z0-9]{16})\/(([a-z0-9_-]{1,64})\.(?:csv|json)\.gz)$/;
 
@@ -31,15 +32,17 @@ export async function download(request, env, url, nowMs) {
   if (!tenant || !/^\d{1,12}$/.test(expires) || !sig || sig.length !== 32) return badSignature();
   if (!(await jobsStub(env, tenant).verifyLink(url.pathname, expires, sig))) return badSignature();
   if (Math.floor(nowMs / 1000) > Number(expires)) return s3Error(403, 'AccessDenied', 'Request has expired');
-  // The file is the job's slices, each a complete gzip member, in order (edge/README.md).
+  // The file is one gzip member: a header, the job's slices (deflate segments) in order, the
+  // final block and the trailer (edge/README.md).
   const list = await env.EXPORTS.get(`${m[1]}/parts.json`);
   if (!list) return noSuchKey();
-  const parts = await list.json();
-  const size = parts.reduce((n, [, bytes]) => n + bytes, 0);
+  const { parts, crc32, plain } = await list.json();
+  const tail = new Uint8Array([...FINAL_BLOCK, ...trailer(crc32, plain)]);
+  const size = GZIP_HEADER.length + parts.reduce((n, [, bytes]) => n + bytes, 0) + tail.length;
   // workerd's FixedLengthStream: a streamed body with a Content-Length.
   // eslint-disable-next-line no-undef
   const { readable, writable } = new FixedLengthStream(size);
-  concatParts(env.EXPORTS, parts).pipeTo(writable).catch((e) => console.warn(`userexport edge: download ${m[1]}: ${e?.message ?? e}`));
+  concatParts(env.EXPORTS, parts, GZIP_HEADER, tail).pipeTo(writable).catch((e) => console.warn(`userexport edge: download ${m[1]}: ${e?.message ?? e}`));
   // A plain gzip file, not Content-Encoding: consumers gunzip it themselves.
   return new Response(readable, {
     headers: {
@@ -51,16 +54,25 @@ export async function download(request, env, url, nowMs) {
   });
 }
 
-/** The objects named in `parts` ([key, bytes] pairs) read one after another as one stream. */
-function concatParts(bucket, parts) {
+/** `head`, the objects named in `parts` ([key, bytes] pairs) one after another, then `tail`, as one stream. */
+function concatParts(bucket, parts, head, tail) {
   let next = 0;
   let reader = null;
+  let started = false;
   return new ReadableStream(
     {
       async pull(controller) {
+        if (!started) {
+          started = true;
+          return controller.enqueue(head.slice());
+        }
         for (;;) {
           if (!reader) {
-            if (next === parts.length) return controller.close();
+            if (next === parts.length) {
+              if (tail) controller.enqueue(tail);
+              tail = null;
+              return controller.close();
+            }
             const obj = await bucket.get(parts[next++][0]);
             if (!obj) throw new Error(`a slice of the export is missing: ${parts[next - 1][0]}`);
             reader = obj.body.getReader();

@@ -1,4 +1,4 @@
-// One slice of an export task: plain NDJSON from a checkpoint's offset -> the wasm Exporter -> one complete gzip member in R2.
+// One slice of an export task: plain NDJSON from a checkpoint's offset -> the wasm Exporter -> one deflate segment in R2.
 import { Exporter } from 'userexport';
 import { writeR2 } from './r2-writer.js';
 
@@ -17,7 +17,8 @@ export function freshCheckpoint(task) {
 
 /**
  * Runs one slice of `task` from `cp`: at most about `sliceMs` of work, ended at a line boundary,
- * its output written whole as `<prefix>/<seq>.gz` (a complete gzip member) and its lenient
+ * its output written whole as `<prefix>/<seq>.gz` (a deflate segment, with the CRC-32 and
+ * length of its plain bytes in the checkpoint) and its lenient
  * errors as `<prefix>/<seq>.errors.json`. Returns the next checkpoint; writes nothing else, so a
  * crash before the caller stores it only repeats this slice.
  */
@@ -32,6 +33,8 @@ export async function runSlice(env, task, cp, sliceMs) {
     connection: task.connection,
     lenient: task.lenient,
     gzip: true,
+    // A segment of the one gzip member the download is (gzip-join.js), not a member of its own.
+    gzipSegment: true,
     input: 'ndjson',
     firstLine: task.firstLine + cp.lines,
     writeHeader: task.writeHeader && cp.seq === 0,
@@ -95,6 +98,7 @@ export async function runSlice(env, task, cp, sliceMs) {
   };
   let stats;
   let errors;
+  let segment;
   try {
     await Promise.all([
       work().catch(async (e) => {
@@ -105,6 +109,7 @@ export async function runSlice(env, task, cp, sliceMs) {
     ]);
     stats = ex.stats;
     errors = ex.errors;
+    segment = ex.gzipSegment;
   } finally {
     ex.free();
   }
@@ -118,7 +123,7 @@ export async function runSlice(env, task, cp, sliceMs) {
     filtered: cp.filtered + stats.usersFiltered,
     skipped: cp.skipped + stats.usersSkipped,
     matched: cp.matched + stats.usersMatched,
-    slices: [...cp.slices, { key, bytes, errors: errors.length }],
+    slices: [...cp.slices, { bytes, errors: errors.length, crc32: segment.crc32, plain: segment.bytes }],
     errors: cp.errors + errors.length,
     done: atEnd || cp.offset + pushed >= task.end,
     seq: cp.seq + 1,

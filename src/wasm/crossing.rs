@@ -77,6 +77,7 @@ struct JsOptions {
     manifest: Option<bool>,
     first_line: Option<f64>,
     write_header: Option<bool>,
+    gzip_segment: Option<bool>,
 }
 
 /// `options.input`: the form of the bytes given to `push()`.
@@ -112,7 +113,7 @@ fn first_line(value: Option<f64>) -> Result<u64, JsValue> {
 }
 
 /// The keys of [`JsOptions`], as JS spells them.
-const OPTION_KEYS: [&str; 11] = [
+const OPTION_KEYS: [&str; 12] = [
     "tenant",
     "connection",
     "lenient",
@@ -124,6 +125,7 @@ const OPTION_KEYS: [&str; 11] = [
     "manifest",
     "firstLine",
     "writeHeader",
+    "gzipSegment",
 ];
 
 pub(super) fn read_options(options: &JsValue) -> Result<HostOptions, JsValue> {
@@ -166,6 +168,7 @@ pub(super) fn read_options(options: &JsValue) -> Result<HostOptions, JsValue> {
         // whether this piece writes the CSV header (COMPATIBILITY.md, "Shards and resume").
         first_line: first_line(js.first_line)?,
         write_header: js.write_header.unwrap_or(true),
+        gzip_segment: js.gzip_segment.unwrap_or(false),
         ..defaults
     };
     Ok(HostOptions { core, tenant })

@@ -202,6 +202,16 @@ impl JsExporter {
         self.inner.consumed_bytes() as f64
     }
 
+    /// With `{ gzip: true, gzipSegment: true }`, once `done`: `{ crc32, bytes }` of the plain
+    /// output in the segment (for the host's gzip trailer); otherwise `undefined`.
+    #[wasm_bindgen(getter, js_name = gzipSegment, skip_typescript)]
+    pub fn gzip_segment(&self) -> JsValue {
+        match self.inner.gzip_segment() {
+            Some((crc32, bytes)) => to_js_value(&serde_json::json!({ "crc32": crc32, "bytes": bytes })),
+            None => JsValue::UNDEFINED,
+        }
+    }
+
     /// The output format: "json" (NDJSON) or "csv".
     #[wasm_bindgen(getter, skip_typescript)]
     pub fn format(&self) -> String {

@@ -42,6 +42,10 @@ export interface ExportOptions {
   firstLine?: number;
   /** Write the CSV header line. Default true; every shard but the first passes false. */
   writeHeader?: boolean;
+  /** With `gzip`: pull a segment of a gzip member (raw deflate ending in a sync flush, no header,
+   *  trailer or final block) for an export run in pieces that must be one gzip member: the host
+   *  writes gzip's header, the segments in order, `03 00`, and a trailer from `gzipSegment`. */
+  gzipSegment?: boolean;
 }
 export interface ExportStats {
   usersRead: number; usersWritten: number; usersSkipped: number; usersFiltered: number;
@@ -139,6 +143,8 @@ export class Exporter {
   /** NDJSON bytes pushed before the end of the last record read (a line boundary): a point to
    *  resume from once pull() has returned `undefined` on plain output. */
   readonly consumedBytes: number;
+  /** With `gzipSegment`, once `done`: the CRC-32 and length of the plain bytes in the segment. */
+  readonly gzipSegment: { crc32: number; bytes: number } | undefined;
   /** The output format. */
   readonly format: "json" | "csv";
   /** The export's file name; `gzip` defaults to whether this export's output is gzipped. */
