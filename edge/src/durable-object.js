@@ -121,6 +121,7 @@ export class ExportJobs extends DurableObject {
     rec.tasks = {};
     const gz = await sourceIsGzip(this.env.USERS, cfg.users);
     if (gz === null) throw new Error(`The users source "${cfg.users}" is missing from the USERS bucket.`);
+    rec.sourceBytes = (await this.env.USERS.head(cfg.users))?.size;
     if (gz) {
       rec.phase = 'stage';
       rec.staged = `staged/${rec.id}.ndjson`;
@@ -271,6 +272,7 @@ export class ExportJobs extends DurableObject {
       gzipBytes: GZIP_HEADER.length + parts.reduce((n, [, b]) => n + b, 0) + FINAL_BLOCK.length + 8,
       parts: parts.length,
       slices: Object.values(rec.tasks).reduce((n, t) => n + (t.slices?.length ?? 0), 0),
+      sourceBytes: rec.sourceBytes,
       plainBytes: rec.plainBytes,
       shards: rec.shards,
       durationMs: nowMs - rec.startedMs,

@@ -20,7 +20,26 @@ export async function sourceIsGzip(bucket, key) {
 export async function stage(env, key, dest, partBytes) {
   const obj = await env.USERS.get(key);
   if (!obj) throw new Error(`The users source "${key}" is missing from the USERS bucket.`);
-  return writeR2(env.USERS, dest, obj.body.pipeThrough(new DecompressionStream('gzip')), partBytes, { contentType: 'application/x-ndjson' });
+  return writeR2(env.USERS, dest, obj.body.pipeThrough(new DecompressionStream('gzip')).pipeThrough(yielding()), partBytes, { contentType: 'application/x-ndjson' });
+}
+
+/**
+ * A pass-through that gives the event loop a turn every MiB: locally R2 reads settle without
+ * real I/O, and a gunzip of a large object would otherwise run as one chain of microtasks that
+ * starves every other request of the isolate (workerd then drops their connections).
+ */
+function yielding() {
+  let since = 0;
+  return new TransformStream({
+    async transform(chunk, controller) {
+      controller.enqueue(chunk);
+      since += chunk.byteLength;
+      if (since >= 1024 * 1024) {
+        since = 0;
+        await new Promise((resolve) => setTimeout(resolve, 0));
+      }
+    },
+  });
 }
 
 /**

@@ -135,11 +135,12 @@ export function cliExportLenient(input, request, { tenant, connection } = {}) {
 
 /**
  * Deterministic Auth0-style NDJSON users (xorshift32), ~650 bytes each, with a bad record every
- * `badEvery` lines when given (invalid JSON, a non-object, a duplicate key) and a blank line now
- * and then: the same bytes on every run.
+ * `badEvery` lines when given (invalid JSON, a non-object, a duplicate key, or a blank line):
+ * the same bytes on every run.
  */
-export function fakeUsers(count, { badEvery = 0 } = {}) {
-  let seed = 0x2545f491;
+export function fakeUsers(count, { badEvery = 0, start = 0 } = {}) {
+  // `start`: the number of the first user, for a file written in batches (each batch its own seed).
+  let seed = start ? (0x2545f491 ^ Math.imul(start, 0x9e3779b1)) >>> 0 || 1 : 0x2545f491;
   const rand = () => {
     seed ^= seed << 13;
     seed >>>= 0;
@@ -152,7 +153,7 @@ export function fakeUsers(count, { badEvery = 0 } = {}) {
   const hex = (n) => Array.from({ length: n }, () => Math.floor(rand() * 16).toString(16)).join('');
   const conns = ['Username-Password-Authentication', 'google-oauth2', 'github'];
   const lines = [];
-  for (let i = 0; i < count; i++) {
+  for (let i = start; i < start + count; i++) {
     if (badEvery && i % badEvery === badEvery - 1) {
       lines.push(pick([`{"user_id":"auth0|bad${i}",}`, '[1,2]', `{"user_id":"auth0|dup${i}","a":1,"a":2}`, '']));
       continue;
