@@ -246,7 +246,13 @@ export async function startEdge({
       if (!c) throw new Error(`no client for tenant ${tenant}`);
       const body = { grant_type: 'client_credentials', client_id: c.id, client_secret: c.secret, audience: `https://${tenant}.${domain}/api/v2/` };
       if (scope) body.scope = scope;
-      const res = await fetch(`${url}/oauth/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const init = { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };
+      // A keep-alive socket closed by workerd as it is reused fails the fetch before any answer:
+      // asking for a token again is harmless.
+      const res = await fetch(`${url}/oauth/token`, init).catch((e) => {
+        if (e?.cause?.code !== 'UND_ERR_SOCKET' && e?.cause?.code !== 'ECONNRESET') throw e;
+        return fetch(`${url}/oauth/token`, init);
+      });
       const json = await res.json();
       if (res.status !== 200) throw new Error(`token for ${tenant}: ${res.status} ${JSON.stringify(json)}`);
       return json.access_token;
