@@ -69,7 +69,7 @@ try {
     const cpu0 = cpuSeconds(pid);
     const load = loadavg()[0];
     const t0 = performance.now();
-    const { created, job } = await runJob(edge, token, request, () => {}).catch((e) => ({ job: { status: 'failed', status_details: e.message } }));
+    const { created, job } = await runJob(edge, token, request, () => {}, { timeoutMs: 3_600_000, everyMs: 1000 }).catch((e) => ({ job: { status: 'failed', status_details: e.message } }));
     const wall = (performance.now() - t0) / 1000;
     clearInterval(timer);
     const cpu = cpuSeconds(pid) - cpu0;

@@ -86,14 +86,14 @@ export async function api(edge, method, path, { token, body, headers = {} } = {}
 }
 
 /** Creates a job and waits until it is completed or failed. */
-export async function runJob(edge, token, body, onPoll = () => {}) {
+export async function runJob(edge, token, body, onPoll = () => {}, { timeoutMs = 60_000, everyMs = 50 } = {}) {
   const created = await api(edge, 'POST', '/api/v2/jobs/users-exports', { token, body });
   if (created.status !== 200) throw new Error(`create: ${created.status} ${created.text}`);
   const done = await until(async () => {
     const r = await api(edge, 'GET', `/api/v2/jobs/${created.json.id}`, { token });
     onPoll(r.json);
     return r.json.status === 'completed' || r.json.status === 'failed' ? r : null;
-  });
+  }, { timeoutMs, everyMs });
   return { created: created.json, job: done.json };
 }
 
