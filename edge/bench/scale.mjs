@@ -53,7 +53,7 @@ const tenants = {};
 for (const k of KS) tenants[`k${k}`] = { config: { users: 'u.ndjson', connections: SAMPLE_CONNECTIONS, max_shards: k }, seed: { 'u.ndjson': { file } } };
 tenants.gz = { config: { users: 'u.ndjson.gz', connections: SAMPLE_CONNECTIONS, max_shards: 1 }, seed: { 'u.ndjson.gz': { file: gzFile } } };
 console.log(`${USERS} users, ${(size / MiB).toFixed(1)} MiB NDJSON (${(statSync(gzFile).size / MiB).toFixed(1)} MiB gz); slices of ${SLICE_MS} ms; K = ${KS.join(', ')}; ${ROUNDS} rounds; load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
-const edge = await startEdge({ tenants, persistDir: state, vars: { SLICE_MS, SHARD_BYTES: String(64 * MiB), TASK_POLL_MS: '1000' } });
+const edge = await startEdge({ tenants, persistDir: state, vars: { SLICE_MS, SHARD_BYTES: process.env.SHARD_BYTES ?? String(64 * MiB), TASK_POLL_MS: '1000' } });
 const [pid] = workerdPids();
 const rows = {};
 let reference = null;
