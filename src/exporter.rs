@@ -44,6 +44,13 @@ pub struct Options {
     /// Pull the output gzipped (a `<tenant>.csv.gz` / `.json.gz`, as Auth0 serves it):
     /// gunzipped, exactly the bytes of the plain export. Default: `false`.
     pub gzip: bool,
+    /// With `gzip`: pull a segment of a gzip member instead of a whole one, for an export run in
+    /// pieces (slices, shards) that must be one gzip member in the end: raw deflate ending in
+    /// a sync flush (byte-aligned, no final block), with no gzip header or trailer. The host
+    /// writes the member: gzip's 10-byte header, the pieces' segments in order, an empty final
+    /// block (`03 00`), and the trailer from each piece's [`Exporter::gzip_segment`] (the CRC-32s
+    /// combined, the lengths summed). Default: `false`.
+    pub gzip_segment: bool,
     /// The form of the bytes given to [`Exporter::push_bytes`]. Default: [`InputForm::Auto`].
     pub input_form: InputForm,
     /// The physical line number of the first NDJSON byte pushed. Default: 1, the start of a
@@ -75,6 +82,7 @@ impl Default for Options {
             chunk_size: DEFAULT_CHUNK_SIZE,
             max_record_bytes: DEFAULT_MAX_RECORD_BYTES,
             gzip: false,
+            gzip_segment: false,
             input_form: InputForm::Auto,
             first_line: 1,
             write_header: true,
@@ -197,7 +205,7 @@ impl Exporter {
             first_line: options.first_line,
             records,
             input: Input::None,
-            output: Output::new(options.gzip, options.manifest),
+            output: Output::new(options.gzip, options.gzip_segment, options.manifest),
             header_written: !options.write_header,
             finished: false,
             failed: refused,
@@ -270,6 +278,12 @@ impl Exporter {
     /// True once [`Exporter::finish`] was called.
     pub fn is_finished(&self) -> bool {
         self.finished
+    }
+
+    /// With [`Options::gzip_segment`]: the CRC-32 and length of the plain bytes in the segment,
+    /// once a pull has said [`Pull::Done`]; otherwise `None`.
+    pub fn gzip_segment(&self) -> Option<(u32, u64)> {
+        self.output.segment()
     }
 
     /// Whether the output is gzipped ([`Options::gzip`]).

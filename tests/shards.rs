@@ -163,3 +163,57 @@ fn consumed_bytes_is_a_point_to_resume_from() {
         assert_eq!(skipped, want_skipped, "seed {seed}");
     }
 }
+
+/// Output pulled to the end, after `finish`.
+fn pull_all(ex: &mut Exporter, bytes: &[u8]) -> Vec<u8> {
+    ex.push_ndjson(bytes).unwrap();
+    ex.finish().unwrap();
+    ex.pull_to_end().unwrap()
+}
+
+#[test]
+fn gzip_segments_of_shards_join_into_one_gzip_member() {
+    use std::io::Read;
+    for seed in 200..220u64 {
+        let mut rng = Rng(seed);
+        let input = input(&mut rng);
+        let mut whole = Exporter::new(request(BODY), options(1, true));
+        let want = pull_all(&mut whole, &input);
+
+        let cuts = boundaries(&input);
+        let mut starts: Vec<usize> = (0..1 + rng.below(5)).map(|_| cuts[rng.below(cuts.len())]).collect();
+        starts.push(0);
+        starts.sort();
+        starts.dedup();
+        // gzip's header (no name, no time, unknown OS), the segments, an empty final block, the trailer.
+        let mut member = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff];
+        let mut lines = 0;
+        for (i, &start) in starts.iter().enumerate() {
+            let end = starts.get(i + 1).copied().unwrap_or(input.len());
+            let opts = Options { gzip: true, gzip_segment: true, ..options(lines + 1, i == 0) };
+            let mut ex = Exporter::new(request(BODY), opts);
+            let segment = pull_all(&mut ex, &input[start..end]);
+            lines = ex.stats().lines;
+            // The CRC-32 and length are those of this piece's plain output.
+            let mut plain = Exporter::new(request(BODY), options(lines_before(&input, start) + 1, i == 0));
+            let plain = pull_all(&mut plain, &input[start..end]);
+            let mut crc = flate2::Crc::new();
+            crc.update(&plain);
+            assert_eq!(ex.gzip_segment(), Some((crc.sum(), plain.len() as u64)), "seed {seed}");
+            member.extend_from_slice(&segment);
+        }
+        member.extend_from_slice(&[3, 0]);
+        let mut crc = flate2::Crc::new();
+        crc.update(&want);
+        member.extend_from_slice(&crc.sum().to_le_bytes());
+        member.extend_from_slice(&(want.len() as u32).to_le_bytes());
+        // GzDecoder reads one member only: the joined file is one.
+        let mut got = Vec::new();
+        flate2::read::GzDecoder::new(&member[..]).read_to_end(&mut got).unwrap();
+        assert_eq!(String::from_utf8_lossy(&got), String::from_utf8_lossy(&want), "seed {seed}");
+    }
+}
+
+fn lines_before(input: &[u8], at: usize) -> u64 {
+    input[..at].iter().filter(|&&b| b == b'\n').count() as u64
+}

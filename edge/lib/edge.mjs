@@ -1,6 +1,6 @@
 // Bundles the userexport Worker as wrangler would and starts it in real workerd through Miniflare, for edge/dev.mjs and the tests.
 import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, readSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -69,6 +69,36 @@ export async function bundleWorker() {
   return outdir;
 }
 
+// Small parts: local R2 reads a range of a multipart object part by part, and a slice's range
+// read of a 64 MiB-part object cost seconds before its first byte (measured).
+const SEED_PART_BYTES = 8 * 1024 * 1024;
+
+/**
+ * A users file into the USERS bucket a part at a time (the proxy takes buffers, not streams);
+ * skipped when the object is already there with the file's size (a restart on kept storage).
+ */
+async function putFile(bucket, key, file) {
+  const size = statSync(file).size;
+  if ((await bucket.head(key))?.size === size) return;
+  const fd = openSync(file, 'r');
+  try {
+    const read = (offset, length) => {
+      const buf = Buffer.alloc(length);
+      readSync(fd, buf, 0, length, offset);
+      return new Uint8Array(buf).buffer;
+    };
+    if (size <= SEED_PART_BYTES) return void (await bucket.put(key, read(0, size)));
+    const upload = await bucket.createMultipartUpload(key);
+    const parts = [];
+    for (let at = 0, n = 1; at < size; at += SEED_PART_BYTES, n++) {
+      parts.push(await upload.uploadPart(n, read(at, Math.min(SEED_PART_BYTES, size - at))));
+    }
+    await upload.complete(parts);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** A free port on 127.0.0.1, so the public URL written into links is known before workerd starts. */
 function freePort() {
   return new Promise((resolve, reject) => {
@@ -120,7 +150,7 @@ export function rssBytes(pid) {
 }
 
 /**
- * `tenants`: `{name: {config, seed: {r2Key: bytes}}}`. Every tenant gets a client
+ * `tenants`: `{name: {config, seed: {r2Key: bytes | {file: path}}}}` (a file is streamed, not read whole). Every tenant gets a client
  * `<tenant>-client` granted ALL_SCOPES unless its config lists `clients`. Returns the URL, the
  * Miniflare instance, a settable clock, `token()` (client credentials), `scheduled()` and `dispose()`.
  */
@@ -135,6 +165,7 @@ export async function startEdge({
   anonRate = UNLIMITED,
   tokenLifetime,
   publicUrl,
+  vars = {},
 } = {}) {
   let offsetMs = 0;
   const clients = {};
@@ -151,7 +182,8 @@ export async function startEdge({
   }
   const listen = port || (await freePort());
   const url = `http://127.0.0.1:${listen}`;
-  const bindings = { TENANT_DOMAIN: domain, TENANTS: config, ANON_RATE_LIMIT: anonRate };
+  // `vars`: more Worker variables (SLICE_MS, SHARD_BYTES, MAX_SHARDS, TASK_POLL_MS, MAX_CONCURRENT_JOBS, …).
+  const bindings = { ...vars, TENANT_DOMAIN: domain, TENANTS: config, ANON_RATE_LIMIT: anonRate };
   // Links point at this server unless the caller says otherwise (null: no PUBLIC_URL at all).
   if (publicUrl !== null) bindings.PUBLIC_URL = publicUrl ?? url;
   if (partBytes) bindings.R2_PART_BYTES = String(partBytes);
@@ -190,7 +222,10 @@ export async function startEdge({
   const users = await mf.getR2Bucket('USERS');
   for (const t of Object.values(tenants)) {
     // The proxy carries ArrayBuffers, not Node Buffers (views into a shared pool).
-    for (const [key, bytes] of Object.entries(t.seed ?? {})) await users.put(key, new Uint8Array(bytes).buffer);
+    for (const [key, bytes] of Object.entries(t.seed ?? {})) {
+      if (bytes.file) await putFile(users, key, bytes.file);
+      else await users.put(key, new Uint8Array(bytes).buffer);
+    }
   }
   const clockWorker = await mf.getWorker('clock');
   const clock = {
@@ -213,7 +248,13 @@ export async function startEdge({
       if (!c) throw new Error(`no client for tenant ${tenant}`);
       const body = { grant_type: 'client_credentials', client_id: c.id, client_secret: c.secret, audience: `https://${tenant}.${domain}/api/v2/` };
       if (scope) body.scope = scope;
-      const res = await fetch(`${url}/oauth/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const init = { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };
+      // A keep-alive socket closed by workerd as it is reused fails the fetch before any answer:
+      // asking for a token again is harmless.
+      const res = await fetch(`${url}/oauth/token`, init).catch((e) => {
+        if (e?.cause?.code !== 'UND_ERR_SOCKET' && e?.cause?.code !== 'ECONNRESET') throw e;
+        return fetch(`${url}/oauth/token`, init);
+      });
       const json = await res.json();
       if (res.status !== 200) throw new Error(`token for ${tenant}: ${res.status} ${JSON.stringify(json)}`);
       return json.access_token;

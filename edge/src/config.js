@@ -99,3 +99,31 @@ export async function now(env) {
   const res = await env.CLOCK.fetch('http://clock/');
   return Number(await res.text());
 }
+
+/** Auth0 fails an export job that has not finished 8 hours after it was created. */
+export const JOB_TIMEOUT_MS = 8 * 60 * 60 * 1000;
+/** status_details of a job failed by that timeout. */
+export const TIMEOUT_DETAILS = 'The job timed out: an export job must finish within 8 hours of its creation.';
+
+const positive = (v) => {
+  const n = Number(v);
+  return Number.isFinite(n) && n > 0 ? n : undefined;
+};
+
+/**
+ * How the Worker cuts exports into work (edge/README.md, "How an export runs"): `sliceMs` of
+ * work per Durable Object invocation (SLICE_MS, default 10 s, well under the 30 s of CPU an
+ * invocation gets by default), `shardBytes` of plain NDJSON per shard (SHARD_BYTES, default
+ * 256 MiB), at most `maxShards` shards (the tenant's `max_shards`, else MAX_SHARDS, default 4),
+ * and how often the tenant's object checks its running jobs (TASK_POLL_MS, default 30 s).
+ */
+export function workConfig(env, tenant) {
+  const cfg = tenantConfig(env, tenant) ?? {};
+  return {
+    sliceMs: positive(env.SLICE_MS) ?? 10_000,
+    shardBytes: positive(env.SHARD_BYTES) ?? 256 * 1024 * 1024,
+    maxShards: Math.floor(positive(cfg.max_shards) ?? positive(env.MAX_SHARDS) ?? 4),
+    pollMs: positive(env.TASK_POLL_MS) ?? 30_000,
+    maxConcurrent: Math.floor(positive(cfg.max_concurrent_jobs) ?? positive(env.MAX_CONCURRENT_JOBS) ?? 2),
+  };
+}

@@ -1,28 +1,50 @@
-// The per-tenant Durable Object ExportJobs: job records, exports run one at a time by its alarm, and the tenant's keys.
+// The Durable Object ExportJobs: per tenant, job records, the queue and the keys; per task, one shard of an export run slice by slice.
 import { DurableObject } from 'cloudflare:workers';
 import { initSync } from 'userexport';
 import wasmModule from 'userexport/userexport_bg.wasm';
-import { DAY_MS, tenantConfig } from './config.js';
+import { DAY_MS, JOB_TIMEOUT_MS, TIMEOUT_DETAILS, jobsStub, now, tenantConfig, workConfig } from './config.js';
 import { newLinkKey, newSigningKey, signAccessToken, signLink, verifyLink } from './keys.js';
-import { exportToR2 } from './pump.js';
-import { plainSize } from './gunzip.js';
+import { freshCheckpoint, runSlice } from './slice.js';
+import { shardCount, sourceIsGzip, splitRanges, stage } from './plan.js';
 import { DEFAULT_PART_BYTES } from './r2-writer.js';
+import { FINAL_BLOCK, GZIP_HEADER, crc32Combine } from './gzip-join.js';
 
-// Progress is kept in memory for every poll and written to storage this often, so a restarted
-// object still shows roughly where the job was.
-const PERSIST_EVERY_MS = 2000;
+/** The object that runs task `name` of a job: its own Durable Object, so shards run in parallel. */
+const taskStub = (env, jobId, name) => env.JOBS.get(env.JOBS.idFromName(`task:${jobId}:${name}`));
+/** A task failed by something other than a bad record (R2, the platform) is tried this often. */
+const TASK_ATTEMPTS = 3;
+
+/** The message of a core error with its line moved from shard-local to the stream's numbering. */
+function globalError(e, shift) {
+  if (typeof e.line !== 'number' || shift === 0) return e;
+  const line = e.line + shift;
+  const prefix = `line ${e.line}`;
+  const message = e.message.startsWith(prefix) ? `line ${line}${e.message.slice(prefix.length)}` : e.message;
+  return { ...e, line, message };
+}
 
 export class ExportJobs extends DurableObject {
   constructor(ctx, env) {
     super(ctx, env);
-    /** Progress of the running export, newer than storage between persists. */
-    this.live = null;
+    /** Job changes run one at a time: a task's report and the alarm both await R2 and other objects. */
+    this.queue = Promise.resolve();
   }
 
-  // --- jobs ---------------------------------------------------------------------------------
+  serial(fn) {
+    const run = this.queue.then(fn, fn);
+    this.queue = run.catch(() => {});
+    return run;
+  }
+
+  // --- jobs (the tenant's object) -----------------------------------------------------------
 
   async create(rec) {
     await this.ctx.storage.put(`job:${rec.id}`, rec);
+    await this.wake();
+  }
+
+  /** Sets the alarm now unless one is set: an alarm lost with a killed process is set again by the next call. */
+  async wake() {
     if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now());
   }
 
@@ -34,19 +56,20 @@ export class ExportJobs extends DurableObject {
       await this.remove(rec);
       return null;
     }
-    if (this.live?.id === id) Object.assign(rec, this.live.view);
+    if (rec.status === 'pending' || rec.status === 'processing') await this.wake();
     return rec;
   }
 
   async remove(rec) {
     await this.ctx.storage.delete(`job:${rec.id}`);
-    await this.env.EXPORTS.delete(`${rec.id}/${rec.file}`);
+    await deletePrefix(this.env.EXPORTS, `${rec.id}/`);
+    if (rec.staged) await this.env.USERS.delete(rec.staged).catch(() => {});
   }
 
   async purge(nowMs) {
     let removed = 0;
     for (const rec of (await this.ctx.storage.list({ prefix: 'job:' })).values()) {
-      if (nowMs - rec.createdMs >= DAY_MS && this.live?.id !== rec.id) {
+      if (nowMs - rec.createdMs >= DAY_MS) {
         await this.remove(rec);
         removed++;
       }
@@ -55,65 +78,281 @@ export class ExportJobs extends DurableObject {
   }
 
   async alarm() {
-    const waiting = [...(await this.ctx.storage.list({ prefix: 'job:' })).values()]
-      .filter((r) => r.status === 'pending' || r.status === 'processing')
-      .sort((a, b) => a.createdMs - b.createdMs);
-    if (waiting.length === 0) return;
-    // A job left `processing` by an evicted object starts over: its R2 object is rewritten whole.
-    await this.run(waiting[0]);
-    if (waiting.length > 1) await this.ctx.storage.setAlarm(Date.now());
+    const task = await this.ctx.storage.get('task');
+    if (task) return this.taskAlarm(task);
+    return this.serial(() => this.tenantAlarm());
   }
 
-  async run(rec) {
-    const { env } = this;
-    const cfg = tenantConfig(env, rec.tenant);
-    const started = Date.now();
-    rec.status = 'processing';
-    rec.percentage_done = 0;
-    delete rec.time_left_seconds;
-    await this.ctx.storage.put(`job:${rec.id}`, rec);
-    this.live = { id: rec.id, view: { status: 'processing', percentage_done: 0 } };
-    let lastPersist = started;
-    try {
-      if (!cfg) throw new Error(`The tenant ${rec.tenant} is no longer configured.`);
-      const source = await env.USERS.get(cfg.users);
-      if (!source) throw new Error(`The users source "${cfg.users}" is missing from the USERS bucket.`);
-      const total = await plainSize(env.USERS, cfg.users, source.size);
-      const onProgress = async (pushed) => {
-        const view = { status: 'processing', percentage_done: total > 0 ? Math.min(99, Math.floor((pushed * 100) / total)) : 0 };
-        if (pushed > 0 && pushed < total) view.time_left_seconds = Math.round(((Date.now() - started) / 1000) * ((total - pushed) / pushed));
-        this.live.view = view;
-        if (Date.now() - lastPersist >= PERSIST_EVERY_MS) {
-          lastPersist = Date.now();
-          await this.ctx.storage.put(`job:${rec.id}`, { ...rec, ...view });
+  /**
+   * The tenant's queue: times out jobs past 8 hours, starts pending jobs while fewer than the
+   * cap run, checks running ones (their tasks report after every slice; this is the fallback).
+   */
+  async tenantAlarm() {
+    const nowMs = await now(this.env);
+    const jobs = [...(await this.ctx.storage.list({ prefix: 'job:' })).values()]
+      .filter((r) => r.status === 'pending' || r.status === 'processing')
+      .sort((a, b) => a.createdMs - b.createdMs);
+    if (jobs.length === 0) return;
+    const { maxConcurrent, pollMs } = workConfig(this.env, jobs[0].tenant);
+    let running = jobs.filter((r) => r.status === 'processing').length;
+    for (const rec of jobs) {
+        try {
+        if (nowMs - rec.createdMs >= JOB_TIMEOUT_MS) await this.fail(rec, TIMEOUT_DETAILS, nowMs);
+        else if (rec.status === 'processing') await this.advance(rec, nowMs, true);
+        else if (running < maxConcurrent) {
+          running++;
+          await this.start(rec, nowMs);
         }
-      };
-      const partBytes = Number(env.R2_PART_BYTES) || DEFAULT_PART_BYTES;
-      const summary = await exportToR2(source.body, rec, cfg.lenient === true, env.EXPORTS, partBytes, onProgress);
-      rec.status = 'completed';
-      rec.percentage_done = 100;
-      rec.time_left_seconds = 0;
-      rec.errors = summary.errors;
-      rec.stats = {
-        ...summary.stats,
-        gzipBytes: summary.gzipBytes,
-        sourceBytes: source.size,
-        plainBytes: total,
-        durationMs: Date.now() - started,
-        // Linear memory of the wasm encoder after the run: flat whatever the export's size.
-        wasmMemoryBytes: initSync({ module: wasmModule }).memory.buffer.byteLength,
-      };
-    } catch (e) {
-      console.warn(`userexport edge: job ${rec.id} (${rec.tenant}) failed: ${e?.message ?? e}`);
-      rec.status = 'failed';
-      rec.status_details = e?.message ?? String(e);
-      rec.percentage_done = this.live.view.percentage_done;
-      delete rec.time_left_seconds;
-      await env.EXPORTS.delete(`${rec.id}/${rec.file}`).catch(() => {});
-    } finally {
-      this.live = null;
+      } catch (e) {
+        await this.fail(rec, e?.message ?? String(e), nowMs);
+      }
     }
+    const left = [...(await this.ctx.storage.list({ prefix: 'job:' })).values()].filter((r) => r.status === 'pending' || r.status === 'processing');
+    if (left.length) await this.ctx.storage.setAlarm(Date.now() + pollMs);
+  }
+
+  async start(rec, nowMs) {
+    const cfg = tenantConfig(this.env, rec.tenant);
+    if (!cfg) throw new Error(`The tenant ${rec.tenant} is no longer configured.`);
+    rec.status = 'processing';
+    rec.startedMs = nowMs;
+    rec.percentage_done = 0;
+    rec.source = cfg.users;
+    rec.tasks = {};
+    const gz = await sourceIsGzip(this.env.USERS, cfg.users);
+    if (gz === null) throw new Error(`The users source "${cfg.users}" is missing from the USERS bucket.`);
+    rec.sourceBytes = (await this.env.USERS.head(cfg.users))?.size;
+    if (gz) {
+      rec.phase = 'stage';
+      rec.staged = `staged/${rec.id}.ndjson`;
+      await this.spawn(rec, 'stage', { kind: 'stage', source: cfg.users, dest: rec.staged });
+    } else await this.split(rec, cfg.users);
     await this.ctx.storage.put(`job:${rec.id}`, rec);
+  }
+
+  /** Cuts the plain source into shards and starts one task per shard. */
+  async split(rec, source) {
+    const head = await this.env.USERS.head(source);
+    if (!head) throw new Error(`The users source "${source}" is missing from the USERS bucket.`);
+    const { shardBytes, maxShards } = workConfig(this.env, rec.tenant);
+    const ranges = await splitRanges(this.env.USERS, source, head.size, shardCount(head.size, shardBytes, maxShards));
+    rec.phase = 'export';
+    rec.plainBytes = head.size;
+    rec.shards = ranges.length;
+    for (const [i, r] of ranges.entries()) {
+      await this.spawn(rec, String(i), { kind: 'export', source, start: r.start, end: r.end, firstLine: i === 0 ? 1 : 2, limit: rec.request.limit, writeHeader: i === 0 });
+    }
+  }
+
+  async spawn(rec, name, spec) {
+    const cfg = tenantConfig(this.env, rec.tenant);
+    const task = {
+      ...spec,
+      name,
+      jobId: rec.id,
+      tenant: rec.tenant,
+      request: rec.request,
+      connection: rec.connection,
+      lenient: cfg?.lenient === true,
+      prefix: `${rec.id}/${name}`,
+      partBytes: Number(this.env.R2_PART_BYTES) || DEFAULT_PART_BYTES,
+    };
+    rec.tasks[name] = { ...spec, request: undefined, done: false };
+    await taskStub(this.env, rec.id, name).startTask(task);
+  }
+
+  /** A task's report after a slice (or the fallback poll's): progress, then the next phase once all are done. */
+  async taskUpdate(jobId, name, cp) {
+    return this.serial(() => this.applyUpdate(jobId, name, cp));
+  }
+
+  async applyUpdate(jobId, name, cp) {
+    const rec = await this.ctx.storage.get(`job:${jobId}`);
+    if (!rec || rec.status !== 'processing' || !rec.tasks?.[name]) return;
+    if ((rec.tasks[name].seq ?? -1) >= cp.seq && !cp.done) return;
+    Object.assign(rec.tasks[name], cp);
+    await this.advance(rec, await now(this.env), false);
+    // A job ended: the next queued one may start now.
+    if (rec.status !== 'processing') await this.ctx.storage.setAlarm(Date.now());
+  }
+
+  async advance(rec, nowMs, poll) {
+    const names = rec.phase === 'recut' ? ['recut'] : rec.phase === 'stage' ? ['stage'] : [...Array(rec.shards).keys()].map(String);
+    if (poll) {
+      for (const n of names.filter((n) => !rec.tasks[n].done)) {
+        const cp = await taskStub(this.env, rec.id, n).ensureTask();
+        if (cp) Object.assign(rec.tasks[n], cp);
+      }
+    }
+    if (names.every((n) => rec.tasks[n].done)) await this.nextPhase(rec, nowMs);
+    else this.progress(rec, nowMs);
+    await this.ctx.storage.put(`job:${rec.id}`, rec);
+  }
+
+  /** percentage_done and time_left_seconds from the bytes done across shards and the rate so far. */
+  progress(rec, nowMs) {
+    if (rec.phase === 'stage' || rec.status !== 'processing') return;
+    const tasks = rec.phase === 'recut' ? [rec.tasks.recut] : Object.entries(rec.tasks).filter(([n]) => /^\d+$/.test(n)).map(([, t]) => t);
+    let total = 0;
+    let done = 0;
+    for (const t of tasks) {
+      total += t.end - t.start;
+      done += (t.offset ?? t.start) - t.start;
+    }
+    rec.percentage_done = total > 0 ? Math.min(99, Math.floor((done * 100) / total)) : 0;
+    const elapsed = nowMs - (rec.phaseMs ?? rec.startedMs);
+    if (done > 0 && done < total) rec.time_left_seconds = Math.round((elapsed / 1000) * ((total - done) / done));
+  }
+
+  async nextPhase(rec, nowMs) {
+    if (rec.phase === 'stage') {
+      const t = rec.tasks.stage;
+      if (t.failed) return this.fail(rec, t.failed.message, nowMs);
+      rec.phaseMs = nowMs;
+      return this.split(rec, rec.staged);
+    }
+    // Assemble in order: the lenient errors in the stream's line numbers, `limit` exact.
+    const limit = rec.request.limit;
+    const parts = [];
+    const errors = [];
+    // The CRC-32 and length of the whole plain export, for the gzip trailer.
+    const member = { crc32: 0, plain: 0 };
+    const stats = { usersRead: 0, usersWritten: 0, usersFiltered: 0, usersSkipped: 0, usersMatched: 0, lines: 0 };
+    const base = rec.phase === 'recut' ? rec.recutBase : null;
+    let from = 0;
+    if (base) {
+      Object.assign(member, base.member);
+      parts.push(...base.parts);
+      errors.push(...base.errors);
+      Object.assign(stats, base.stats);
+      from = base.index;
+    }
+    for (let i = from; i < rec.shards; i++) {
+      const t = base && i === from ? rec.tasks.recut : rec.tasks[String(i)];
+      if (limit !== undefined && stats.usersWritten >= limit) break;
+      const rem = limit === undefined ? undefined : limit - stats.usersWritten;
+      if (rem !== undefined && t.limit !== rem && (t.failed || t.written >= rem)) {
+        // This shard ran with the whole limit: the users still to write end inside it, so it
+        // runs again with the remaining limit and its first line known (at most one shard more).
+        rec.phase = 'recut';
+        rec.phaseMs = nowMs;
+        rec.recutBase = { index: i, parts, errors, stats, member };
+        await this.spawn(rec, 'recut', { kind: 'export', source: t.source, start: t.start, end: t.end, firstLine: stats.lines + 1, limit: rem, writeHeader: i === 0 });
+        return;
+      }
+      const shift = stats.lines + 1 - t.firstLine;
+      if (t.failed) return this.fail(rec, globalError(t.failed, shift).message, nowMs);
+      for (const [seq, [bytes, nErrors, crc32, plain]] of t.slices.entries()) {
+        const key = `${rec.id}/${base && i === from ? 'recut' : i}/${String(seq).padStart(6, '0')}`;
+        parts.push([`${key}.gz`, bytes]);
+        member.crc32 = crc32Combine(member.crc32, crc32, plain);
+        member.plain += plain;
+        if (nErrors) {
+          const list = await (await this.env.EXPORTS.get(`${key}.errors.json`)).json();
+          for (const e of list) errors.push(globalError(e, shift));
+        }
+      }
+      stats.usersRead += t.read;
+      stats.usersWritten += t.written;
+      stats.usersFiltered += t.filtered;
+      stats.usersSkipped += t.skipped;
+      stats.usersMatched += t.matched;
+      stats.lines += t.lines;
+    }
+    await this.env.EXPORTS.put(`${rec.id}/parts.json`, JSON.stringify({ parts, ...member }));
+    if (errors.length) await this.env.EXPORTS.put(`${rec.id}/errors.json`, JSON.stringify(errors));
+    rec.status = 'completed';
+    rec.endedMs = nowMs;
+    rec.percentage_done = 100;
+    rec.time_left_seconds = 0;
+    rec.errorCount = errors.length;
+    delete rec.recutBase;
+    rec.stats = {
+      ...stats,
+      gzipBytes: GZIP_HEADER.length + parts.reduce((n, [, b]) => n + b, 0) + FINAL_BLOCK.length + 8,
+      parts: parts.length,
+      slices: Object.values(rec.tasks).reduce((n, t) => n + (t.slices?.length ?? 0), 0),
+      sourceBytes: rec.sourceBytes,
+      plainBytes: rec.plainBytes,
+      shards: rec.shards,
+      durationMs: nowMs - rec.startedMs,
+      // Linear memory of this object's wasm encoder: flat whatever the export's size.
+      wasmMemoryBytes: initSync({ module: wasmModule }).memory.buffer.byteLength,
+    };
+    if (rec.staged) await this.env.USERS.delete(rec.staged).catch(() => {});
+    for (const n of Object.keys(rec.tasks)) await taskStub(this.env, rec.id, n).stopTask();
+  }
+
+  async fail(rec, details, nowMs) {
+    console.warn(`userexport edge: job ${rec.id} (${rec.tenant}) failed: ${details}`);
+    for (const n of Object.keys(rec.tasks ?? {})) await taskStub(this.env, rec.id, n).stopTask().catch(() => {});
+    rec.status = 'failed';
+    rec.status_details = details;
+    rec.endedMs = nowMs;
+    delete rec.time_left_seconds;
+    delete rec.recutBase;
+    await deletePrefix(this.env.EXPORTS, `${rec.id}/`).catch(() => {});
+    if (rec.staged) await this.env.USERS.delete(rec.staged).catch(() => {});
+    await this.ctx.storage.put(`job:${rec.id}`, rec);
+  }
+
+  /** The lenient report of a completed job, in input order with the stream's line numbers. */
+  async errors(rec) {
+    if (!rec.errorCount) return [];
+    return (await this.env.EXPORTS.get(`${rec.id}/errors.json`)).json();
+  }
+
+  // --- tasks (one object per shard of a job) ------------------------------------------------
+
+  async startTask(task) {
+    if (await this.ctx.storage.get('task')) return this.wake();
+    await this.ctx.storage.put({ task, cp: freshCheckpoint(task) });
+    await this.ctx.storage.setAlarm(Date.now());
+  }
+
+  /** The checkpoint, its alarm set again if the task is unfinished (after a crash); null when stopped. */
+  async ensureTask() {
+    const cp = await this.ctx.storage.get('cp');
+    if (cp && !cp.done) await this.wake();
+    return cp ? summary(cp) : null;
+  }
+
+  async stopTask() {
+    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.deleteAll();
+  }
+
+  /** One slice, its checkpoint stored, the tenant told; the next slice in a new invocation. */
+  async taskAlarm(task) {
+    let cp = await this.ctx.storage.get('cp');
+    if (!cp.done) {
+      const { sliceMs } = workConfig(this.env, task.tenant);
+      try {
+        if (task.kind === 'stage') cp = { ...cp, done: true, size: await stage(this.env, task.source, task.dest, task.partBytes), seq: 1 };
+        else cp = await runSlice(this.env, task, cp, sliceMs);
+      } catch (e) {
+        const attempts = (cp.attempts ?? 0) + 1;
+        // A bad record (a core error: it has a code) fails at once; anything else is tried again.
+        if (typeof e?.code === 'string' || attempts >= TASK_ATTEMPTS) {
+          const failed = { message: e?.message ?? String(e) };
+          if (typeof e?.line === 'number') failed.line = e.line;
+          cp = { ...cp, done: true, failed, seq: cp.seq + 1 };
+        } else {
+          console.warn(`userexport edge: task ${task.prefix} attempt ${attempts}: ${e?.message ?? e}`);
+          await this.ctx.storage.put('cp', { ...cp, attempts });
+          await this.ctx.storage.setAlarm(Date.now() + 1000 * attempts);
+          return;
+        }
+      }
+      // Stopped while the slice ran (the job failed or timed out): what it wrote goes too.
+      if (!(await this.ctx.storage.get('task'))) return deletePrefix(this.env.EXPORTS, `${task.prefix}/`);
+      await this.ctx.storage.put('cp', cp);
+      if (!cp.done) await this.ctx.storage.setAlarm(Date.now());
+    }
+    // The tenant's own alarm asks again if this report is lost.
+    await jobsStub(this.env, task.tenant)
+      .taskUpdate(task.jobId, task.name, summary(cp))
+      .catch((e) => console.warn(`userexport edge: report of ${task.prefix}: ${e?.message ?? e}`));
   }
 
   /** For tests and `edge/dev.mjs` only: the whole record, stats included. */
@@ -185,4 +424,19 @@ export class ExportJobs extends DurableObject {
   async verifyLink(path, expires, signature) {
     return verifyLink(await this.linkKey(), path, expires, signature);
   }
+}
+
+/** What a task reports: its checkpoint (slices as [bytes, errors, crc32, plain bytes]). */
+function summary(cp) {
+  return { ...cp, slices: cp.slices.map((sl) => [sl.bytes, sl.errors, sl.crc32, sl.plain]) };
+}
+
+/** Deletes every object under `prefix` (R2 lists at most 1000 keys a call). */
+async function deletePrefix(bucket, prefix) {
+  let cursor;
+  do {
+    const page = await bucket.list({ prefix, cursor });
+    if (page.objects.length) await bucket.delete(page.objects.map((o) => o.key));
+    cursor = page.truncated ? page.cursor : undefined;
+  } while (cursor);
 }

@@ -102,10 +102,11 @@ export async function getJobErrors(env, tenant, id, nowMs) {
   const rec = await jobsStub(env, tenant).read(id, nowMs);
   if (!rec) return apiError(404, 'The job does not exist', 'inexistent_job');
   if (rec.status === 'failed') return json(200, pick(rec, FAILED_ERRORS_KEYS));
-  if (rec.status !== 'completed' || !rec.errors?.length) return new Response(null, { status: 204 });
+  if (rec.status !== 'completed' || !rec.errorCount) return new Response(null, { status: 204 });
+  const errors = await (await env.EXPORTS.get(`${rec.id}/errors.json`)).json();
   return json(
     200,
-    rec.errors.map((e) => ({
+    errors.map((e) => ({
       user: pick({ user_id: e.userId }, ['user_id']),
       errors: [pick(e, ['code', 'message', 'line', 'index'])],
     })),

@@ -2,6 +2,7 @@
 import { LINK_SECONDS, jobsStub, publicOrigin, tenantConfig } from './config.js';
 import { s3Error } from './http.js';
 import { b64url, fromB64url } from './keys.js';
+import { FINAL_BLOCK, GZIP_HEADER, trailer } from './gzip-join.js';
 
 const LINK_PATH = /^\/download\/(job_[A-Za-z0-9]{16})\/(([a-z0-9_-]{1,64})\.(?:csv|json)\.gz)$/;
 
@@ -31,15 +32,58 @@ export async function download(request, env, url, nowMs) {
   if (!tenant || !/^\d{1,12}$/.test(expires) || !sig || sig.length !== 32) return badSignature();
   if (!(await jobsStub(env, tenant).verifyLink(url.pathname, expires, sig))) return badSignature();
   if (Math.floor(nowMs / 1000) > Number(expires)) return s3Error(403, 'AccessDenied', 'Request has expired');
-  const obj = await env.EXPORTS.get(`${m[1]}/${m[2]}`);
-  if (!obj) return noSuchKey();
+  // The file is one gzip member: a header, the job's slices (deflate segments) in order, the
+  // final block and the trailer (edge/README.md).
+  const list = await env.EXPORTS.get(`${m[1]}/parts.json`);
+  if (!list) return noSuchKey();
+  const { parts, crc32, plain } = await list.json();
+  const tail = new Uint8Array([...FINAL_BLOCK, ...trailer(crc32, plain)]);
+  const size = GZIP_HEADER.length + parts.reduce((n, [, bytes]) => n + bytes, 0) + tail.length;
+  // workerd's FixedLengthStream: a streamed body with a Content-Length.
+  // eslint-disable-next-line no-undef
+  const { readable, writable } = new FixedLengthStream(size);
+  concatParts(env.EXPORTS, parts, GZIP_HEADER, tail).pipeTo(writable).catch((e) => console.warn(`userexport edge: download ${m[1]}: ${e?.message ?? e}`));
   // A plain gzip file, not Content-Encoding: consumers gunzip it themselves.
-  return new Response(obj.body, {
+  return new Response(readable, {
     headers: {
       'content-type': 'application/gzip',
-      'content-length': String(obj.size),
+      'content-length': String(size),
       'content-disposition': `attachment; filename="${m[2]}"`,
       'cache-control': 'private, no-store',
     },
   });
+}
+
+/** `head`, the objects named in `parts` ([key, bytes] pairs) one after another, then `tail`, as one stream. */
+function concatParts(bucket, parts, head, tail) {
+  let next = 0;
+  let reader = null;
+  let started = false;
+  return new ReadableStream(
+    {
+      async pull(controller) {
+        if (!started) {
+          started = true;
+          return controller.enqueue(head.slice());
+        }
+        for (;;) {
+          if (!reader) {
+            if (next === parts.length) {
+              if (tail) controller.enqueue(tail);
+              tail = null;
+              return controller.close();
+            }
+            const obj = await bucket.get(parts[next++][0]);
+            if (!obj) throw new Error(`a slice of the export is missing: ${parts[next - 1][0]}`);
+            reader = obj.body.getReader();
+          }
+          const r = await reader.read();
+          if (!r.done) return controller.enqueue(r.value);
+          reader = null;
+        }
+      },
+      cancel: (reason) => reader?.cancel(reason),
+    },
+    { highWaterMark: 0 },
+  );
 }

@@ -278,12 +278,12 @@ test('links: tampered refused, expired after 60 s refused, every GET signs a fre
   assert.ok(gunzipSync(Buffer.from(await fresh.arrayBuffer())).equals(expected));
 });
 
-test('after 24 hours a job and its file are gone: on GET, and through the scheduled purge', async () => {
+test('after 24 hours a job and its file (its slices and their list) are gone: on GET, and through the scheduled purge', async () => {
   const exports = await edge.mf.getR2Bucket('EXPORTS');
   const a = await runJob(edge, globex, { format: 'json', limit: 1 });
   const b = await runJob(edge, globex, { format: 'csv', limit: 1 });
-  assert.ok(await exports.head(`${a.created.id}/globex.json.gz`));
-  assert.ok(await exports.head(`${b.created.id}/globex.csv.gz`));
+  assert.ok(await exports.head(`${a.created.id}/parts.json`));
+  assert.ok(await exports.head(`${b.created.id}/parts.json`));
 
   await edge.clock.advance(24 * 3600_000 - 120_000);
   assert.equal((await api(edge, 'GET', `/api/v2/jobs/${a.created.id}`, { token: globex })).status, 200);
@@ -296,12 +296,12 @@ test('after 24 hours a job and its file are gone: on GET, and through the schedu
   const gone = await api(edge, 'GET', `/api/v2/jobs/${a.created.id}`, { token: globex });
   assert.equal(gone.status, 404);
   assert.equal(gone.json.message, 'Job not found.');
-  assert.equal(await exports.head(`${a.created.id}/globex.json.gz`), null);
+  assert.equal(await exports.head(`${a.created.id}/parts.json`), null);
   const link = new URL(a.job.location);
   assert.equal((await fetch(link)).status, 403);
 
   // b was never read after its 24 hours: the cron handler removes it.
   await edge.scheduled();
   await until(async () => (await edge.inspect('globex', b.created.id)) === null, { timeoutMs: 10_000 });
-  assert.equal(await exports.head(`${b.created.id}/globex.csv.gz`), null);
+  assert.equal(await exports.head(`${b.created.id}/parts.json`), null);
 });

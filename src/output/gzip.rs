@@ -1,14 +1,23 @@
-//! The gzip container: any format's output bytes in, a `.gz` stream out (what Auth0 serves).
+//! The gzip container: any format's output bytes in, a `.gz` stream out (what Auth0 serves),
+//! or a segment of one: raw deflate ending in a sync flush, which a host joins with others.
 
 use std::io::Write;
 
-use flate2::write::GzEncoder;
-use flate2::Compression;
+use flate2::write::{DeflateEncoder, GzEncoder};
+use flate2::{Compression, Crc};
+
+/// A whole gzip member, or a segment of one.
+enum Encoder {
+    Member(GzEncoder<Vec<u8>>),
+    /// Raw deflate with no header, trailer or final block; the CRC-32 and length of its plain
+    /// bytes are the host's, to write one trailer for all the segments of an export.
+    Segment(DeflateEncoder<Vec<u8>>, Crc, u64),
+}
 
 /// Plain output bytes go in; compressed bytes wait here until they are pulled.
 pub(crate) struct Gzip {
     /// Compresses into its inner `Vec`, which holds the compressed bytes not yet pulled.
-    encoder: GzEncoder<Vec<u8>>,
+    encoder: Encoder,
     /// How much of the inner `Vec` has been pulled.
     pos: usize,
     finished: bool,
@@ -20,39 +29,77 @@ pub(crate) struct Gzip {
 const LEVEL: u32 = 3;
 
 impl Gzip {
-    pub fn new() -> Gzip {
-        Gzip { encoder: GzEncoder::new(Vec::new(), Compression::new(LEVEL)), pos: 0, finished: false }
+    /// A compressor of a whole member, or (`segment`) of a segment.
+    pub fn new(segment: bool) -> Gzip {
+        let level = Compression::new(LEVEL);
+        let encoder = if segment {
+            Encoder::Segment(DeflateEncoder::new(Vec::new(), level), Crc::new(), 0)
+        } else {
+            Encoder::Member(GzEncoder::new(Vec::new(), level))
+        };
+        Gzip { encoder, pos: 0, finished: false }
+    }
+
+    fn buf(&self) -> &Vec<u8> {
+        match &self.encoder {
+            Encoder::Member(e) => e.get_ref(),
+            Encoder::Segment(e, ..) => e.get_ref(),
+        }
     }
 
     /// Whether compressed bytes wait to be pulled.
     pub fn has_waiting(&self) -> bool {
-        self.pos < self.encoder.get_ref().len()
+        self.pos < self.buf().len()
     }
 
     /// Hands out up to `max` waiting bytes, marking them pulled.
     pub fn take(&mut self, max: usize) -> &[u8] {
         let start = self.pos;
-        self.pos = (start + max).min(self.encoder.get_ref().len());
-        &self.encoder.get_ref()[start..self.pos]
+        self.pos = (start + max).min(self.buf().len());
+        &self.buf()[start..self.pos]
     }
 
     /// Compresses `plain` (the compressor may keep some of it until more comes or the end).
     pub fn write(&mut self, plain: &[u8]) {
         self.compact();
-        self.encoder.write_all(plain).expect("compressing into a Vec cannot fail");
+        let written = match &mut self.encoder {
+            Encoder::Member(e) => e.write_all(plain),
+            Encoder::Segment(e, crc, len) => {
+                crc.update(plain);
+                *len += plain.len() as u64;
+                e.write_all(plain)
+            }
+        };
+        written.expect("compressing into a Vec cannot fail");
     }
 
-    /// Writes what the compressor still holds and gzip's trailer (CRC-32 and length).
+    /// Writes what the compressor still holds and gzip's trailer (CRC-32 and length); for a
+    /// segment, a sync flush instead: the bytes end on a byte boundary with no final block.
     pub fn finish(&mut self) {
         self.compact();
-        self.encoder.try_finish().expect("compressing into a Vec cannot fail");
+        let done = match &mut self.encoder {
+            Encoder::Member(e) => e.try_finish(),
+            Encoder::Segment(e, ..) => e.flush(),
+        };
+        done.expect("compressing into a Vec cannot fail");
         self.finished = true;
+    }
+
+    /// A segment's CRC-32 and length of the plain bytes it holds, once finished.
+    pub fn segment(&self) -> Option<(u32, u64)> {
+        match &self.encoder {
+            Encoder::Segment(_, crc, len) if self.finished => Some((crc.sum(), *len)),
+            _ => None,
+        }
     }
 
     /// Drops the pulled bytes, so the buffer holds only what waits (called when no slice of
     /// it can still be in use: before more is written into it).
     fn compact(&mut self) {
-        let buf = self.encoder.get_mut();
+        let buf = match &mut self.encoder {
+            Encoder::Member(e) => e.get_mut(),
+            Encoder::Segment(e, ..) => e.get_mut(),
+        };
         buf.drain(..self.pos);
         self.pos = 0;
     }

@@ -51,11 +51,12 @@ pub(crate) struct Output {
 impl Output {
     /// `digest`: keep the sha256 of the output as it is taken (a manifest's proof). It is
     /// asked for, not always on: in wasm it costs about half the export's throughput.
-    pub fn new(gzip: bool, digest: bool) -> Output {
+    /// `segment` (with `gzip`): raw deflate ending in a sync flush instead of a gzip member.
+    pub fn new(gzip: bool, segment: bool, digest: bool) -> Output {
         Output {
             plain: Vec::new(),
             pos: 0,
-            gzip: gzip.then(Gzip::new),
+            gzip: gzip.then(|| Gzip::new(segment)),
             plain_digest: digest.then(Running::default),
             gzip_digest: (digest && gzip).then(Running::default),
             done: false,
@@ -66,6 +67,11 @@ impl Output {
     pub fn digests(&self) -> Option<Digests> {
         let plain = self.plain_digest.as_ref().filter(|_| self.done)?;
         Some(Digests { plain: plain.digest(), gzip: self.gzip_digest.as_ref().map(Running::digest) })
+    }
+
+    /// A gzip segment's CRC-32 and plain length, once every byte has been pulled.
+    pub fn segment(&self) -> Option<(u32, u64)> {
+        self.gzip.as_ref().filter(|_| self.done)?.segment()
     }
 
     pub fn is_gzipped(&self) -> bool {

@@ -78,6 +78,7 @@ struct JsOptions {
     for_import: Option<bool>,
     first_line: Option<f64>,
     write_header: Option<bool>,
+    gzip_segment: Option<bool>,
 }
 
 /// `options.input`: the form of the bytes given to `push()`.
@@ -103,8 +104,17 @@ pub(super) fn size(value: Option<f64>, key: &str, default: usize) -> Result<usiz
     }
 }
 
+/// `options.firstLine`: a whole number from 1 up to 2^53 - 1 (JS numbers are exact that far).
+fn first_line(value: Option<f64>) -> Result<u64, JsValue> {
+    match value {
+        None => Ok(1),
+        Some(n) if n >= 1.0 && n.fract() == 0.0 && n <= 9_007_199_254_740_991.0 => Ok(n as u64),
+        Some(_) => Err(argument_error("options.firstLine must be a whole number of at least 1")),
+    }
+}
+
 /// The keys of [`JsOptions`], as JS spells them.
-const OPTION_KEYS: [&str; 12] = [
+const OPTION_KEYS: [&str; 13] = [
     "tenant",
     "connection",
     "lenient",
@@ -117,6 +127,7 @@ const OPTION_KEYS: [&str; 12] = [
     "forImport",
     "firstLine",
     "writeHeader",
+    "gzipSegment",
 ];
 
 pub(super) fn read_options(options: &JsValue) -> Result<HostOptions, JsValue> {
@@ -156,21 +167,13 @@ pub(super) fn read_options(options: &JsValue) -> Result<HostOptions, JsValue> {
         query: js.query.as_deref().map(crate::Query::parse).transpose().map_err(|e| to_js(&e.into()))?,
         manifest: js.manifest.unwrap_or(false),
         for_import: js.for_import.unwrap_or(false),
-        // A shard of an NDJSON stream cut at a line boundary (the CLI's and the page's threads):
-        // its errors carry the stream's line numbers, and only the first shard writes the header.
+        // Shards and resumed exports: where the pushed NDJSON starts in the whole stream, and
+        // whether this piece writes the CSV header (COMPATIBILITY.md, "Shards and resume").
         first_line: first_line(js.first_line)?,
         write_header: js.write_header.unwrap_or(true),
+        gzip_segment: js.gzip_segment.unwrap_or(false),
     };
     Ok(HostOptions { core, tenant })
-}
-
-/// `options.firstLine`: a whole number of at least 1 that a JS number holds exactly.
-fn first_line(value: Option<f64>) -> Result<u64, JsValue> {
-    match value {
-        None => Ok(1),
-        Some(n) if n >= 1.0 && n.fract() == 0.0 && n <= 9_007_199_254_740_991.0 => Ok(n as u64),
-        Some(_) => Err(argument_error("options.firstLine must be a whole number of at least 1")),
-    }
 }
 
 /// serde's words, in the shape of this API's other argument errors.

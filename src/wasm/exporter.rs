@@ -199,11 +199,21 @@ impl JsExporter {
         self.inner.limit_reached()
     }
 
-    /// How many of the bytes pushed lie before the end of the last record read (a line boundary
-    /// for NDJSON): the core's `Exporter::consumed_bytes`, a point to resume a shard from.
+    /// A checkpoint: the NDJSON bytes pushed that lie before the end of the last record read
+    /// (see the core's `Exporter::consumed_bytes` for when it is a point to resume from).
     #[wasm_bindgen(getter, js_name = consumedBytes, skip_typescript)]
     pub fn consumed_bytes(&self) -> f64 {
         self.inner.consumed_bytes() as f64
+    }
+
+    /// With `{ gzip: true, gzipSegment: true }`, once `done`: `{ crc32, bytes }` of the plain
+    /// output in the segment (for the host's gzip trailer); otherwise `undefined`.
+    #[wasm_bindgen(getter, js_name = gzipSegment, skip_typescript)]
+    pub fn gzip_segment(&self) -> JsValue {
+        match self.inner.gzip_segment() {
+            Some((crc32, bytes)) => to_js_value(&serde_json::json!({ "crc32": crc32, "bytes": bytes })),
+            None => JsValue::UNDEFINED,
+        }
     }
 
     /// The output format: "json" (NDJSON) or "csv".

@@ -41,11 +41,16 @@ export interface ExportOptions {
    *  `user_id` without its provider prefix, files of at most 500,000 bytes. Cannot be combined
    *  with `fields`, `format: "csv"`, `gzip` or `manifest` (an `invalid_request` error). Default false. */
   forImport?: boolean;
-  /** The line number of the first NDJSON byte pushed, for a shard of a stream cut at a line
-   *  boundary: its errors then name the stream's lines, and a BOM is not skipped. Default 1. */
+  /** The stream's line number of the first NDJSON byte pushed, for a shard or a resumed export
+   *  that starts after line n at a line boundary (pass n + 1): errors then carry the stream's
+   *  line numbers, and no BOM is skipped. With a `limit`, pass the users still to write. Default 1. */
   firstLine?: number;
   /** Write the CSV header line. Default true; every shard but the first passes false. */
   writeHeader?: boolean;
+  /** With `gzip`: pull a segment of a gzip member (raw deflate ending in a sync flush, no header,
+   *  trailer or final block) for an export run in pieces that must be one gzip member: the host
+   *  writes gzip's header, the segments in order, `03 00`, and a trailer from `gzipSegment`. */
+  gzipSegment?: boolean;
 }
 /** Why a user is not in the import files (`Exporter.unimportable`). */
 export type UnimportableReason =
@@ -166,9 +171,11 @@ export class Exporter {
   readonly done: boolean;
   /** True once `limit` users are written: the caller may stop reading input. */
   readonly limitReached: boolean;
-  /** How many of the bytes pushed lie before the end of the last record read (for NDJSON, a line
-   *  boundary): where a shard or a resumed export goes on from, once a pull has said "need input". */
+  /** NDJSON bytes pushed before the end of the last record read (a line boundary): a point to
+   *  resume from once pull() has returned `undefined` on plain output. */
   readonly consumedBytes: number;
+  /** With `gzipSegment`, once `done`: the CRC-32 and length of the plain bytes in the segment. */
+  readonly gzipSegment: { crc32: number; bytes: number } | undefined;
   /** The output format. */
   readonly format: "json" | "csv";
   /** The export's file name; `gzip` defaults to whether this export's output is gzipped. */

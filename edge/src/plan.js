@@ -1,0 +1,70 @@
+// Plans an export: a gzipped source staged as plain NDJSON, then cut at line boundaries (R2 range reads) into K shards.
+import { isGzip } from 'userexport';
+import { writeR2 } from './r2-writer.js';
+
+/** How far past a cut point a line end is looked for, per read. */
+const PROBE_BYTES = 64 * 1024;
+
+/** True when the object starts with gzip's magic bytes. */
+export async function sourceIsGzip(bucket, key) {
+  const head = await bucket.get(key, { range: { offset: 0, length: 2 } });
+  if (!head) return null;
+  return isGzip(new Uint8Array(await head.arrayBuffer()));
+}
+
+/**
+ * Gunzips `key` of USERS into `dest` (also in USERS) as plain NDJSON, one part in memory at a
+ * time: gzip cannot be entered at an offset, so this is what makes a `.gz` source resumable and
+ * splittable. Runs in one invocation (a crash repeats it); returns the plain size.
+ */
+export async function stage(env, key, dest, partBytes) {
+  const obj = await env.USERS.get(key);
+  if (!obj) throw new Error(`The users source "${key}" is missing from the USERS bucket.`);
+  return writeR2(env.USERS, dest, obj.body.pipeThrough(new DecompressionStream('gzip')).pipeThrough(yielding()), partBytes, { contentType: 'application/x-ndjson' });
+}
+
+/**
+ * A pass-through that gives the event loop a turn every MiB: locally R2 reads settle without
+ * real I/O, and a gunzip of a large object would otherwise run as one chain of microtasks that
+ * starves every other request of the isolate (workerd then drops their connections).
+ */
+function yielding() {
+  let since = 0;
+  return new TransformStream({
+    async transform(chunk, controller) {
+      controller.enqueue(chunk);
+      since += chunk.byteLength;
+      if (since >= 1024 * 1024) {
+        since = 0;
+        await new Promise((resolve) => setTimeout(resolve, 0));
+      }
+    },
+  });
+}
+
+/**
+ * K byte ranges of a plain NDJSON object of `size` bytes, each starting at a line boundary (the
+ * first at 0): cut points near size·i/K moved to just after the next `\n`. Fewer when lines are
+ * long enough that two cut points meet.
+ */
+export async function splitRanges(bucket, key, size, k) {
+  const starts = [0];
+  for (let i = 1; i < k; i++) {
+    let at = Math.max(Math.floor((size * i) / k), starts[starts.length - 1]);
+    let found = -1;
+    while (at < size && found < 0) {
+      const part = await bucket.get(key, { range: { offset: at, length: Math.min(PROBE_BYTES, size - at) } });
+      const bytes = new Uint8Array(await part.arrayBuffer());
+      const nl = bytes.indexOf(10);
+      if (nl >= 0) found = at + nl + 1;
+      else at += bytes.byteLength;
+    }
+    if (found > 0 && found < size && found > starts[starts.length - 1]) starts.push(found);
+  }
+  return starts.map((start, i) => ({ start, end: starts[i + 1] ?? size }));
+}
+
+/** Shards for a plain source of `size` bytes: one per `shardBytes`, at most `maxShards`. */
+export function shardCount(size, shardBytes, maxShards) {
+  return Math.max(1, Math.min(maxShards, Math.ceil(size / shardBytes)));
+}
