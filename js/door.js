@@ -112,32 +112,86 @@ function putReached(root, keys, name) {
 }
 
 function generatedPicker(paths, names) {
-  // Each path is walk() unrolled with its keys as constants, which gives V8 monomorphic loads.
-  // toJSON, boxed primitives and non-enumerable members are handled exactly; the tests that find
-  // them come after the common ones.
-  const lines = ['const r = checkUser(u); let v, k;'];
+  // The paths as a tree, so a prefix several fields share (app_metadata for .plan and .roles)
+  // is read once, as JSON.stringify reads each member once. Each node is walk() unrolled with
+  // its keys as constants, which gives V8 monomorphic loads; every value reached goes into the
+  // field's local, and the cells are written in field order at the end.
+  const root = { keys: new Map(), indexes: new Map(), fields: [] };
   paths.forEach((path, i) => {
-    lines.push('v = r; k = "";');
-    path.forEach((step, s) => {
-      if (s > 0) lines.push('if (v !== null && typeof v === "object" && typeof v.toJSON === "function") v = v.toJSON(k);');
-      if (typeof step === 'number') {
-        lines.push(`v = Array.isArray(v) && ${step} < v.length ? elementValue(v[${step}]) : undefined; k = "${step}";`);
-      } else {
-        const key = JSON.stringify(step);
-        lines.push(
-          `if (v !== null && typeof v === "object" && !Array.isArray(v) && isEnumerable(v, ${key}) && !isBoxed(v)) {` +
-            ` v = v[${key}]; if (typeof v === "function" || typeof v === "symbol") v = undefined; } else v = undefined; k = ${key};`,
-        );
-      }
-      if (s < path.length - 1) lines.push('if (v !== undefined) {');
-    });
-    for (let s = 1; s < path.length; s++) lines.push('}');
-    lines.push(`put(v, names[${i}]);`);
+    let node = root;
+    for (const step of path) {
+      const children = typeof step === 'number' ? node.indexes : node.keys;
+      if (!children.has(step)) children.set(step, { keys: new Map(), indexes: new Map(), fields: [] });
+      node = children.get(step);
+    }
+    node.fields.push(i);
   });
+  const shapes = []; // per object node: the shape cache and the keys it looks for
+  let next = 0;
+  const lines = [`const r = checkUser(u); let ${paths.map((_, i) => `f${i}`).join(', ')};`];
+  const emit = (node, raw, key, isRoot) => {
+    for (const f of node.fields) lines.push(`f${f} = ${raw};`);
+    if (node.keys.size === 0 && node.indexes.size === 0) return;
+    const v = `v${next++}`;
+    if (isRoot) lines.push(`const ${v} = ${raw};`);
+    else lines.push(`let ${v} = ${raw}; if (${v} !== null && typeof ${v} === "object" && typeof ${v}.toJSON === "function") ${v} = ${v}.toJSON(${key});`);
+    if (node.keys.size > 0) {
+      // Own enumerable keys (what JSON.stringify reads) from one Object.keys per object: an
+      // object of a shape seen before gets its answer from the cache; a key it lacks is absent.
+      const wanted = [...node.keys.keys()];
+      const s = shapes.length;
+      shapes.push({ cache: [], wanted });
+      lines.push(`if (${v} !== null && typeof ${v} === "object" && !Array.isArray(${v}) && !isBoxed(${v})) {`);
+      lines.push(`const m${s} = present(shapes[${s}], keysOf(${v}));`);
+      wanted.forEach((k, bit) => {
+        const lit = JSON.stringify(k);
+        const c = `v${next++}`;
+        // Past 30 keys the mask has no bit left: those few ask the object.
+        const has = bit < 30 ? `(m${s} & ${2 ** bit}) !== 0` : `isEnumerable(${v}, ${lit})`;
+        lines.push(`let ${c} = ${has} ? ${v}[${lit}] : undefined;`);
+        lines.push(`if (typeof ${c} === "function" || typeof ${c} === "symbol") ${c} = undefined;`);
+        emit(node.keys.get(k), c, lit, false);
+      });
+      lines.push('}');
+    }
+    if (node.indexes.size > 0) {
+      lines.push(`if (Array.isArray(${v})) {`);
+      for (const [index, child] of node.indexes) {
+        const c = `v${next++}`;
+        lines.push(`const ${c} = ${index} < ${v}.length ? elementValue(${v}[${index}]) : undefined;`);
+        emit(child, c, `"${index}"`, false);
+      }
+      lines.push('}');
+    }
+  };
+  emit(root, 'r', '""', true);
+  paths.forEach((_, i) => lines.push(`put(f${i}, names[${i}]);`));
   lines.push('return r;');
   // eslint-disable-next-line no-new-func -- generated once per export from the request's own paths
-  const make = new Function('checkUser', 'elementValue', 'isBoxed', 'isEnumerable', 'put', 'names', `return function pick(u) {\n${lines.join('\n')}\n};`);
-  return make(checkUser, elementValue, isBoxed, isEnumerable, put, names);
+  const make = new Function('checkUser', 'elementValue', 'isBoxed', 'isEnumerable', 'put', 'names', 'present', 'keysOf', 'shapes', `return function pick(u) {\n${lines.join('\n')}\n};`);
+  return make(checkUser, elementValue, isBoxed, isEnumerable, put, names, present, Object.keys, shapes);
+}
+
+/**
+ * Which of `shape.wanted` (the first 30) are among `keys` (an object's Object.keys), as bits.
+ * Objects of one shape give equal key lists, so a few recent lists and their answers are kept:
+ * comparing a list is cheaper than asking each key (propertyIsEnumerable is not inlined).
+ */
+function present(shape, keys) {
+  const cache = shape.cache;
+  for (let e = 0; e < cache.length; e += 2) {
+    const known = cache[e];
+    if (known.length !== keys.length) continue;
+    let i = 0;
+    while (i < keys.length && known[i] === keys[i]) i++;
+    if (i === keys.length) return cache[e + 1];
+  }
+  let mask = 0;
+  const wanted = shape.wanted;
+  for (let w = 0; w < wanted.length && w < 30; w++) if (keys.includes(wanted[w])) mask |= 1 << w;
+  if (cache.length >= 16) cache.length = 14;
+  cache.unshift(keys, mask);
+  return mask;
 }
 
 class Bad {
