@@ -90,3 +90,23 @@ fn clean_prefix(text: &[u8]) -> usize {
     }
     i + text[i..].iter().position(|&b| matches!(b, b'"' | b'\\' | 0..=0x1f)).unwrap_or(text.len() - i)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::write_text;
+    use crate::json::write_json_string;
+
+    #[test]
+    fn text_cells_are_escaped_as_json_strings() {
+        // Each byte JSON escapes, at every position around the eight-byte words.
+        for stop in ["\"", "\\", "\n", "\u{0}", "\u{1f}", "\u{7f}", "é", "\u{2028}", "😀"] {
+            for at in 0..20 {
+                let text = format!("{}{stop}{}", "a".repeat(at), "b".repeat(20 - at));
+                let (mut got, mut want) = (Vec::new(), Vec::new());
+                write_text(&mut got, text.as_bytes());
+                write_json_string(&mut want, text.as_bytes());
+                assert_eq!(got, want, "{text:?}");
+            }
+        }
+    }
+}

@@ -90,7 +90,7 @@ impl JsExporter {
         let text = bytes.to_vec();
         let mut lens = lens.to_vec();
         if !picked.get(4).is_truthy() {
-            utf16_lengths_to_utf8(&mut lens, &text);
+            crate::input::cells::utf16_lengths_to_utf8(&mut lens, &text);
         }
         let batch = CellBatch {
             width: width as usize,
@@ -257,37 +257,6 @@ impl JsExporter {
     pub fn errors(&self) -> JsValue {
         let fields: Vec<ErrorFields<'_>> = self.inner.skipped().iter().map(ErrorFields::from).collect();
         to_js_value(&fields)
-    }
-}
-
-/// Turns the UTF-16 lengths of the text cells into UTF-8 byte lengths, walking `text` once (only
-/// for batches with non-ASCII text: for ASCII the two are the same). A cell's first bytes are
-/// checked eight at a time: while they are ASCII, units and bytes agree, so only the part of a
-/// cell from its first non-ASCII word on is walked character by character.
-fn utf16_lengths_to_utf8(lens: &mut [u32], text: &[u8]) {
-    let mut at = 0usize;
-    for len in lens.iter_mut().filter(|l| **l > 0) {
-        let start = at;
-        let mut units = *len as usize;
-        while units >= 8 && at + 8 <= text.len() {
-            let w = u64::from_le_bytes(text[at..at + 8].try_into().expect("8 bytes"));
-            if w & 0x8080_8080_8080_8080 != 0 {
-                break;
-            }
-            at += 8;
-            units -= 8;
-        }
-        while units > 0 && at < text.len() {
-            let (bytes, n) = match text[at] {
-                0x00..=0x7f => (1, 1),
-                0xc0..=0xdf => (2, 1),
-                0xe0..=0xef => (3, 1),
-                _ => (4, 2),
-            };
-            at += bytes;
-            units = units.saturating_sub(n);
-        }
-        *len = (at - start) as u32;
     }
 }
 
