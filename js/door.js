@@ -65,19 +65,24 @@ const isBoxed = (v) => v.constructor !== Object && (v instanceof String || v ins
  * values as cells of the current batch, or throws a `Bad` naming the field JSON cannot carry.
  */
 export function make_picker(paths, queryPaths, names) {
-  const queryNames = names.slice(paths.length);
-  const fields = generationAllowed() ? generatedPicker(paths, names) : interpretedPicker(paths, names);
-  if (queryPaths.length === 0) return fields;
-  return function pick(user) {
-    const root = fields(user);
-    for (let i = 0; i < queryPaths.length; i++) putReached(root, queryPaths[i], queryNames[i]);
-  };
+  const fields = generationAllowed() ? generatedPicker(paths) : interpretedPicker(paths);
+  const pick =
+    queryPaths.length === 0
+      ? fields
+      : function pick(user) {
+          const root = fields(user);
+          for (let i = 0; i < queryPaths.length; i++) putReached(root, queryPaths[i], paths.length + i);
+        };
+  // Per export: the column names (for messages) and which columns have shown non-ASCII text.
+  pick.names = names;
+  pick.wide = new Uint8Array(names.length);
+  return pick;
 }
 
-function interpretedPicker(paths, names) {
+function interpretedPicker(paths) {
   return function pick(user) {
     const root = checkUser(user);
-    for (let i = 0; i < paths.length; i++) put(walk(root, paths[i]), names[i]);
+    for (let i = 0; i < paths.length; i++) put(walk(root, paths[i]), i);
     return root;
   };
 }
@@ -87,7 +92,7 @@ function interpretedPicker(paths, names) {
  * array levels: `identities.connection` looks at every identity). One value is written as it
  * is; values reached through arrays go as one JSON array, which the core reads through.
  */
-function putReached(root, keys, name) {
+function putReached(root, keys, col) {
   const reached = [];
   let crossed = false;
   const visit = (v, i, key) => {
@@ -107,11 +112,11 @@ function putReached(root, keys, name) {
     visit(next, i + 1, keys[i]);
   };
   visit(root, 0, '');
-  if (reached.length === 0) put(undefined, name);
-  else put(crossed ? reached : reached[0], name);
+  if (reached.length === 0) put(undefined, col);
+  else put(crossed ? reached : reached[0], col);
 }
 
-function generatedPicker(paths, names) {
+function generatedPicker(paths) {
   // The paths as a tree, so a prefix several fields share (app_metadata for .plan and .roles)
   // is read once, as JSON.stringify reads each member once. Each node is walk() unrolled with
   // its keys as constants, which gives V8 monomorphic loads; every value reached goes into the
@@ -165,11 +170,11 @@ function generatedPicker(paths, names) {
     }
   };
   emit(root, 'r', '""', true);
-  paths.forEach((_, i) => lines.push(`put(f${i}, names[${i}]);`));
+  paths.forEach((_, i) => lines.push(`put(f${i}, ${i});`));
   lines.push('return r;');
   // eslint-disable-next-line no-new-func -- generated once per export from the request's own paths
-  const make = new Function('checkUser', 'elementValue', 'isBoxed', 'isEnumerable', 'put', 'names', 'present', 'keysOf', 'shapes', `return function pick(u) {\n${lines.join('\n')}\n};`);
-  return make(checkUser, elementValue, isBoxed, isEnumerable, put, names, present, Object.keys, shapes);
+  const make = new Function('checkUser', 'elementValue', 'isBoxed', 'isEnumerable', 'put', 'present', 'keysOf', 'shapes', `return function pick(u) {\n${lines.join('\n')}\n};`);
+  return make(checkUser, elementValue, isBoxed, isEnumerable, put, present, Object.keys, shapes);
 }
 
 /**
@@ -215,25 +220,38 @@ function checkUser(user) {
 const ABSENT = 0, NULL = 1, FALSE = 2, TRUE = 3, TEXT = 4, NUMBER = 5, JSON_TEXT = 6, BAD = 7;
 let tags = new Uint8Array(1 << 12);
 let lens = new Uint32Array(1 << 12);
+// Texts go in two strings: columns that have only shown ASCII in `text` (a one-byte string,
+// which V8 flattens and encodes at memcpy speed, and whose UTF-8 lengths are its UTF-16 ones),
+// columns that have shown other characters in `wideText`, their lengths marked with WIDE. One
+// non-ASCII cell in a single string would make the whole flattened batch two-byte.
+const WIDE = 0x80000000;
 let text = '';
+let wideText = '';
 let at = 0;
 let bads = [];
+let names = [];
+let wide = new Uint8Array(0);
 
-/** Writes one selected value (undefined: absent) as the next cell. */
-function put(v, name) {
+/** Writes one selected value (undefined: absent) as the next cell, that of column `col`. */
+function put(v, col) {
   switch (typeof v) {
     case 'undefined':
       tags[at] = ABSENT;
       lens[at++] = 0;
       return;
     case 'string':
-      if (!wellFormed(v)) throw new Bad(`the field ${JSON.stringify(name)} holds a lone surrogate, which UTF-8 and JSON cannot carry`, 'lone_surrogate');
+      if (!wellFormed(v)) throw new Bad(`the field ${JSON.stringify(names[col])} holds a lone surrogate, which UTF-8 and JSON cannot carry`, 'lone_surrogate');
       tags[at] = TEXT;
-      lens[at++] = v.length;
-      text += v;
+      if (wide[col] === 0) {
+        lens[at++] = v.length;
+        text += v;
+      } else {
+        lens[at++] = v.length | WIDE;
+        wideText += v;
+      }
       return;
     case 'number': {
-      if (!Number.isFinite(v)) throw new Bad(`the field ${JSON.stringify(name)} is ${v}: JSON has no NaN or Infinity`);
+      if (!Number.isFinite(v)) throw new Bad(`the field ${JSON.stringify(names[col])} is ${v}: JSON has no NaN or Infinity`);
       const s = String(v); // JSON.stringify's text for every finite number
       tags[at] = NUMBER;
       lens[at++] = s.length;
@@ -245,19 +263,20 @@ function put(v, name) {
       lens[at++] = 0;
       return;
     case 'bigint':
-      throw new Bad(`the field ${JSON.stringify(name)} is a BigInt: JSON numbers cannot carry it exactly; convert it to a string or a number first`);
+      throw new Bad(`the field ${JSON.stringify(names[col])} is a BigInt: JSON numbers cannot carry it exactly; convert it to a string or a number first`);
     default:
       if (v === null) {
         tags[at] = NULL;
         lens[at++] = 0;
         return;
       }
-      putJson(v, name);
+      putJson(v, col);
   }
 }
 
 /** An object (or anything with a toJSON) as JSON.stringify writes it, checked for what it would hide. */
-function putJson(v, name) {
+function putJson(v, col) {
+  const name = names[col];
   let s;
   try {
     s = JSON.stringify(v);
@@ -276,8 +295,13 @@ function putJson(v, name) {
   // JSON.stringify writes NaN and Infinity as null: only a text with a null can hide one.
   if (s.includes('null') && nonFinite(v, '')) throw new Bad(`the field ${JSON.stringify(name)} holds a NaN or an Infinity: JSON has none`);
   tags[at] = JSON_TEXT;
-  lens[at++] = s.length;
-  text += s;
+  if (wide[col] === 0) {
+    lens[at++] = s.length;
+    text += s;
+  } else {
+    lens[at++] = s.length | WIDE;
+    wideText += s;
+  }
 }
 
 function grow(cells) {
@@ -298,24 +322,30 @@ let utf8 = new Uint8Array(1 << 16);
 
 /**
  * Picks `users` (an array, or one user) into one batch of `width` cells per user: returns
- * `[tags, lens, bytes, bad, ascii]`: lens count UTF-16 units (the same as bytes when `ascii`),
- * `bad` the `{code, message}` of each user marked bad, in order. The arrays are views of
- * buffers reused by the next call.
+ * `[tags, lens, bytes, bad, ascii, split]`: `bytes` holds the UTF-8 of `text` then, from
+ * `split`, that of `wideText`; lens count UTF-16 units, with WIDE set for the cells of
+ * `wideText` (the others' units are their bytes when `ascii`); `bad` is the `{code, message}`
+ * of each user marked bad, in order. The arrays are views of buffers reused by the next call.
  */
 export function pick_batch(users, pick, width) {
   const batch = Array.isArray(users) ? users : [users];
   grow(batch.length * width);
   at = 0;
   text = '';
+  wideText = '';
   bads = [];
+  names = pick.names;
+  wide = pick.wide;
   for (let i = 0; i < batch.length; i++) {
     const mark = at;
     const textMark = text.length;
+    const wideMark = wideText.length;
     try {
       pick(batch[i]);
     } catch (e) {
       at = mark;
       if (text.length !== textMark) text = text.slice(0, textMark);
+      if (wideText.length !== wideMark) wideText = wideText.slice(0, wideMark);
       tags[at] = BAD;
       lens[at++] = 0;
       for (let c = 1; c < width; c++) {
@@ -325,11 +355,35 @@ export function pick_batch(users, pick, width) {
       bads.push(e instanceof Bad ? { code: e.code, message: e.message } : { code: 'unsupported_value', message: `reading the user threw: ${e}` });
     }
   }
-  if (utf8.length < text.length * 3) utf8 = new Uint8Array(Math.max(text.length * 3, utf8.length * 2));
-  const written = encoder.encodeInto(text, utf8).written;
-  const result = [tags.subarray(0, at), lens.subarray(0, at), utf8.subarray(0, written), bads, written === text.length];
+  const need = (text.length + wideText.length) * 3;
+  if (utf8.length < need) utf8 = new Uint8Array(Math.max(need, utf8.length * 2));
+  const split = encoder.encodeInto(text, utf8).written;
+  const ascii = split === text.length;
+  if (!ascii) widen(split, width);
+  const written = wideText.length === 0 ? split : split + encoder.encodeInto(wideText, utf8.subarray(split)).written;
+  const result = [tags.subarray(0, at), lens.subarray(0, at), utf8.subarray(0, written), bads, ascii, split];
   text = '';
+  wideText = '';
   return result;
+}
+
+/**
+ * Marks wide the column of the first non-ASCII cell of `text` (whose UTF-8 is the first `end`
+ * bytes of `utf8`), so the next batches put that column's texts in `wideText`. Before that
+ * byte every cell is ASCII, so units and bytes agree up to it.
+ */
+function widen(end, width) {
+  let first = 0;
+  while (first < end && utf8[first] < 0x80) first++;
+  let pos = 0;
+  for (let c = 0; c < at; c++) {
+    if (lens[c] >= WIDE) continue;
+    pos += lens[c];
+    if (pos > first) {
+      wide[c % width] = 1;
+      return;
+    }
+  }
 }
 
 /** True when JSON.stringify would write a NaN or an Infinity somewhere in `value` as null. */
