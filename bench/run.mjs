@@ -62,20 +62,48 @@ const median = (xs) => {
   return n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
 };
 
+/** One run of a peer in a fresh process: its result line, or why it has none. */
+function runOnce(peer, format, file) {
+  const r = sh(process.execPath, [`${here}worker.mjs`, peer, format, file], { cwd: here, timeout: 900_000 });
+  if (r.status !== 0) {
+    const err = (r.stderr || '').trim().split('\n');
+    const why = err.find((l) => /heap out of memory/i.test(l)) ?? err.filter((l) => /Error/.test(l)).pop();
+    return { peer, format, failed: why || `exit ${r.status ?? r.signal}` };
+  }
+  const res = JSON.parse(r.stdout.trim().split('\n').pop());
+  if (!res.pending) console.error(`  ${peer} ${format}: ${(res.inputBytes / 1e6 / res.cpuSeconds).toFixed(1)} MB/s (cpu)`);
+  return res;
+}
+
 function runPeer(peer, format, file) {
   const results = [];
   for (let i = 0; i < runs; i++) {
-    const r = sh(process.execPath, [`${here}worker.mjs`, peer, format, file], { cwd: here, timeout: 900_000 });
-    if (r.status !== 0) {
-      const err = (r.stderr || '').trim().split('\n');
-      const why = err.find((l) => /heap out of memory/i.test(l)) ?? err.filter((l) => /Error/.test(l)).pop();
-      return { peer, format, failed: why || `exit ${r.status ?? r.signal}` };
-    }
-    const res = JSON.parse(r.stdout.trim().split('\n').pop());
-    if (res.pending) return res;
+    const res = runOnce(peer, format, file);
+    if (res.failed || res.pending) return res;
     results.push(res);
-    console.error(`  ${peer} ${format}: ${(res.inputBytes / 1e6 / res.cpuSeconds).toFixed(1)} MB/s (cpu)`);
   }
+  return summary(results);
+}
+
+/**
+ * Peers compared with each other (the object peers), run in turns — a, b, a, b… — so that a
+ * shared machine's load falls on both alike; each peer's runs are then summarised alone.
+ */
+function runPaired(peers, format, file) {
+  const results = peers.map(() => []);
+  const stopped = peers.map(() => undefined);
+  for (let i = 0; i < runs; i++) {
+    peers.forEach((peer, p) => {
+      if (stopped[p]) return;
+      const res = runOnce(peer, format, file);
+      if (res.failed || res.pending) stopped[p] = res;
+      else results[p].push(res);
+    });
+  }
+  return peers.map((_, p) => stopped[p] ?? summary(results[p]));
+}
+
+function summary(results) {
   const shas = new Set(results.map((r) => r.sha256));
   return {
     ...results[0],
@@ -94,7 +122,8 @@ for (const size of sizes) {
     const core = nativeRows.find((r) => r.size === size && r.format === format && r.engine === 'core');
     const base = nativeRows.find((r) => r.size === size && r.format === format && r.engine !== 'core');
     const group = [];
-    for (const r of [core, base]) {
+    // Native rows are missing when the native bench last ran other sizes (--skip-native).
+    for (const r of [core, base].filter(Boolean)) {
       group.push({
         peer: r.engine === 'core' ? 'userexport native (Rust)' : 'serde_json::Value baseline (Rust)',
         format,
@@ -109,18 +138,19 @@ for (const size of sizes) {
       console.error(`${size} ${format}: ${peer}`);
       group.push(runPeer(peer, format, file));
     }
-    for (const peer of OBJECT_PEERS.filter((p) => !only || only.includes(p))) {
-      console.error(`${size} ${format}: ${peer}`);
-      group.push({ ...runPeer(peer, format, file), fromObjects: true });
-    }
+    const objectPeers = OBJECT_PEERS.filter((p) => !only || only.includes(p));
+    if (objectPeers.length) console.error(`${size} ${format}: ${objectPeers.join(' / ')}, in turns`);
+    for (const r of runPaired(objectPeers, format, file)) group.push({ ...r, fromObjects: true });
     const plain = group.find((r) => r.peer === 'plain-js');
     const plainObjects = group.find((r) => r.peer === 'plain-js-objects');
     for (const r of group) {
       const ref = r.fromObjects ? plainObjects : plain;
       r.size = size;
       r.ratio = r.cpuSeconds && ref?.cpuSeconds ? ref.cpuSeconds / r.cpuSeconds : undefined;
-      r.ofNative = r.cpuSeconds ? core.median_cpu_seconds / r.cpuSeconds : undefined;
-      r.sameBytes = r.sha256 ? r.sha256 === core.sha256 : undefined;
+      r.ofNative = r.cpuSeconds && core ? core.median_cpu_seconds / r.cpuSeconds : undefined;
+      // Without the native row, the bytes are compared with the first row that has a hash.
+      const reference = core?.sha256 ?? group.find((g) => g.sha256)?.sha256;
+      r.sameBytes = r.sha256 ? r.sha256 === reference : undefined;
     }
     rows.push(...group);
   }

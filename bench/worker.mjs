@@ -100,12 +100,18 @@ function ndjsonLine(user) {
 
 // ---- output: hashed, with the hashing time measured so it can be taken off --------------
 
-const out = { bytes: 0, hash: createHash('sha256'), hashMs: 0 };
+// The hashing's wall time comes off the wall time and its CPU time off the CPU time: on a loaded
+// machine the wall time of a hash can be many times its CPU time, and taking it off the CPU
+// time made a 1M-user row read 3 GB/s.
+const out = { bytes: 0, hash: createHash('sha256'), hashMs: 0, hashCpuMs: 0 };
 function sink(data) {
   const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
   const t = performance.now();
+  const c = process.cpuUsage();
   out.hash.update(buf);
+  const used = process.cpuUsage(c);
   out.hashMs += performance.now() - t;
+  out.hashCpuMs += (used.user + used.system) / 1000;
   out.bytes += buf.length;
 }
 const sinkStream = () =>
@@ -352,7 +358,7 @@ async function main() {
   }
   const wallMs = performance.now() - start.wall - out.hashMs;
   const cpu = process.cpuUsage(start.cpu);
-  const cpuMs = (cpu.user + cpu.system) / 1000 - out.hashMs;
+  const cpuMs = (cpu.user + cpu.system) / 1000 - out.hashCpuMs;
   const inputBytes = statSync(file).size;
   console.log(
     JSON.stringify({

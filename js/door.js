@@ -65,19 +65,24 @@ const isBoxed = (v) => v.constructor !== Object && (v instanceof String || v ins
  * values as cells of the current batch, or throws a `Bad` naming the field JSON cannot carry.
  */
 export function make_picker(paths, queryPaths, names) {
-  const queryNames = names.slice(paths.length);
-  const fields = generationAllowed() ? generatedPicker(paths, names) : interpretedPicker(paths, names);
-  if (queryPaths.length === 0) return fields;
-  return function pick(user) {
-    const root = fields(user);
-    for (let i = 0; i < queryPaths.length; i++) putReached(root, queryPaths[i], queryNames[i]);
-  };
+  const fields = generationAllowed() ? generatedPicker(paths) : interpretedPicker(paths);
+  const pick =
+    queryPaths.length === 0
+      ? fields
+      : function pick(user) {
+          const root = fields(user);
+          for (let i = 0; i < queryPaths.length; i++) putReached(root, queryPaths[i], paths.length + i);
+        };
+  // Per export: the column names (for messages) and which columns have shown non-ASCII text.
+  pick.names = names;
+  pick.wide = new Uint8Array(names.length);
+  return pick;
 }
 
-function interpretedPicker(paths, names) {
+function interpretedPicker(paths) {
   return function pick(user) {
     const root = checkUser(user);
-    for (let i = 0; i < paths.length; i++) put(walk(root, paths[i]), names[i]);
+    for (let i = 0; i < paths.length; i++) put(walk(root, paths[i]), i);
     return root;
   };
 }
@@ -87,7 +92,7 @@ function interpretedPicker(paths, names) {
  * array levels: `identities.connection` looks at every identity). One value is written as it
  * is; values reached through arrays go as one JSON array, which the core reads through.
  */
-function putReached(root, keys, name) {
+function putReached(root, keys, col) {
   const reached = [];
   let crossed = false;
   const visit = (v, i, key) => {
@@ -107,37 +112,91 @@ function putReached(root, keys, name) {
     visit(next, i + 1, keys[i]);
   };
   visit(root, 0, '');
-  if (reached.length === 0) put(undefined, name);
-  else put(crossed ? reached : reached[0], name);
+  if (reached.length === 0) put(undefined, col);
+  else put(crossed ? reached : reached[0], col);
 }
 
-function generatedPicker(paths, names) {
-  // Each path is walk() unrolled with its keys as constants, which gives V8 monomorphic loads.
-  // toJSON, boxed primitives and non-enumerable members are handled exactly; the tests that find
-  // them come after the common ones.
-  const lines = ['const r = checkUser(u); let v, k;'];
+function generatedPicker(paths) {
+  // The paths as a tree, so a prefix several fields share (app_metadata for .plan and .roles)
+  // is read once, as JSON.stringify reads each member once. Each node is walk() unrolled with
+  // its keys as constants, which gives V8 monomorphic loads; every value reached goes into the
+  // field's local, and the cells are written in field order at the end.
+  const root = { keys: new Map(), indexes: new Map(), fields: [] };
   paths.forEach((path, i) => {
-    lines.push('v = r; k = "";');
-    path.forEach((step, s) => {
-      if (s > 0) lines.push('if (v !== null && typeof v === "object" && typeof v.toJSON === "function") v = v.toJSON(k);');
-      if (typeof step === 'number') {
-        lines.push(`v = Array.isArray(v) && ${step} < v.length ? elementValue(v[${step}]) : undefined; k = "${step}";`);
-      } else {
-        const key = JSON.stringify(step);
-        lines.push(
-          `if (v !== null && typeof v === "object" && !Array.isArray(v) && isEnumerable(v, ${key}) && !isBoxed(v)) {` +
-            ` v = v[${key}]; if (typeof v === "function" || typeof v === "symbol") v = undefined; } else v = undefined; k = ${key};`,
-        );
-      }
-      if (s < path.length - 1) lines.push('if (v !== undefined) {');
-    });
-    for (let s = 1; s < path.length; s++) lines.push('}');
-    lines.push(`put(v, names[${i}]);`);
+    let node = root;
+    for (const step of path) {
+      const children = typeof step === 'number' ? node.indexes : node.keys;
+      if (!children.has(step)) children.set(step, { keys: new Map(), indexes: new Map(), fields: [] });
+      node = children.get(step);
+    }
+    node.fields.push(i);
   });
+  const shapes = []; // per object node: the shape cache and the keys it looks for
+  let next = 0;
+  const lines = [`const r = checkUser(u); let ${paths.map((_, i) => `f${i}`).join(', ')};`];
+  const emit = (node, raw, key, isRoot) => {
+    for (const f of node.fields) lines.push(`f${f} = ${raw};`);
+    if (node.keys.size === 0 && node.indexes.size === 0) return;
+    const v = `v${next++}`;
+    if (isRoot) lines.push(`const ${v} = ${raw};`);
+    else lines.push(`let ${v} = ${raw}; if (${v} !== null && typeof ${v} === "object" && typeof ${v}.toJSON === "function") ${v} = ${v}.toJSON(${key});`);
+    if (node.keys.size > 0) {
+      // Own enumerable keys (what JSON.stringify reads) from one Object.keys per object: an
+      // object of a shape seen before gets its answer from the cache; a key it lacks is absent.
+      const wanted = [...node.keys.keys()];
+      const s = shapes.length;
+      shapes.push({ cache: [], wanted });
+      lines.push(`if (${v} !== null && typeof ${v} === "object" && !Array.isArray(${v}) && !isBoxed(${v})) {`);
+      lines.push(`const m${s} = present(shapes[${s}], keysOf(${v}));`);
+      wanted.forEach((k, bit) => {
+        const lit = JSON.stringify(k);
+        const c = `v${next++}`;
+        // Past 30 keys the mask has no bit left: those few ask the object.
+        const has = bit < 30 ? `(m${s} & ${2 ** bit}) !== 0` : `isEnumerable(${v}, ${lit})`;
+        lines.push(`let ${c} = ${has} ? ${v}[${lit}] : undefined;`);
+        lines.push(`if (typeof ${c} === "function" || typeof ${c} === "symbol") ${c} = undefined;`);
+        emit(node.keys.get(k), c, lit, false);
+      });
+      lines.push('}');
+    }
+    if (node.indexes.size > 0) {
+      lines.push(`if (Array.isArray(${v})) {`);
+      for (const [index, child] of node.indexes) {
+        const c = `v${next++}`;
+        lines.push(`const ${c} = ${index} < ${v}.length ? elementValue(${v}[${index}]) : undefined;`);
+        emit(child, c, `"${index}"`, false);
+      }
+      lines.push('}');
+    }
+  };
+  emit(root, 'r', '""', true);
+  paths.forEach((_, i) => lines.push(`put(f${i}, ${i});`));
   lines.push('return r;');
   // eslint-disable-next-line no-new-func -- generated once per export from the request's own paths
-  const make = new Function('checkUser', 'elementValue', 'isBoxed', 'isEnumerable', 'put', 'names', `return function pick(u) {\n${lines.join('\n')}\n};`);
-  return make(checkUser, elementValue, isBoxed, isEnumerable, put, names);
+  const make = new Function('checkUser', 'elementValue', 'isBoxed', 'isEnumerable', 'put', 'present', 'keysOf', 'shapes', `return function pick(u) {\n${lines.join('\n')}\n};`);
+  return make(checkUser, elementValue, isBoxed, isEnumerable, put, present, Object.keys, shapes);
+}
+
+/**
+ * Which of `shape.wanted` (the first 30) are among `keys` (an object's Object.keys), as bits.
+ * Objects of one shape give equal key lists, so a few recent lists and their answers are kept:
+ * comparing a list is cheaper than asking each key (propertyIsEnumerable is not inlined).
+ */
+function present(shape, keys) {
+  const cache = shape.cache;
+  for (let e = 0; e < cache.length; e += 2) {
+    const known = cache[e];
+    if (known.length !== keys.length) continue;
+    let i = 0;
+    while (i < keys.length && known[i] === keys[i]) i++;
+    if (i === keys.length) return cache[e + 1];
+  }
+  let mask = 0;
+  const wanted = shape.wanted;
+  for (let w = 0; w < wanted.length && w < 30; w++) if (keys.includes(wanted[w])) mask |= 1 << w;
+  if (cache.length >= 16) cache.length = 14;
+  cache.unshift(keys, mask);
+  return mask;
 }
 
 class Bad {
@@ -161,25 +220,38 @@ function checkUser(user) {
 const ABSENT = 0, NULL = 1, FALSE = 2, TRUE = 3, TEXT = 4, NUMBER = 5, JSON_TEXT = 6, BAD = 7;
 let tags = new Uint8Array(1 << 12);
 let lens = new Uint32Array(1 << 12);
+// Texts go in two strings: columns that have only shown ASCII in `text` (a one-byte string,
+// which V8 flattens and encodes at memcpy speed, and whose UTF-8 lengths are its UTF-16 ones),
+// columns that have shown other characters in `wideText`, their lengths marked with WIDE. One
+// non-ASCII cell in a single string would make the whole flattened batch two-byte.
+const WIDE = 0x80000000;
 let text = '';
+let wideText = '';
 let at = 0;
 let bads = [];
+let names = [];
+let wide = new Uint8Array(0);
 
-/** Writes one selected value (undefined: absent) as the next cell. */
-function put(v, name) {
+/** Writes one selected value (undefined: absent) as the next cell, that of column `col`. */
+function put(v, col) {
   switch (typeof v) {
     case 'undefined':
       tags[at] = ABSENT;
       lens[at++] = 0;
       return;
     case 'string':
-      if (!wellFormed(v)) throw new Bad(`the field ${JSON.stringify(name)} holds a lone surrogate, which UTF-8 and JSON cannot carry`, 'lone_surrogate');
+      if (!wellFormed(v)) throw new Bad(`the field ${JSON.stringify(names[col])} holds a lone surrogate, which UTF-8 and JSON cannot carry`, 'lone_surrogate');
       tags[at] = TEXT;
-      lens[at++] = v.length;
-      text += v;
+      if (wide[col] === 0) {
+        lens[at++] = v.length;
+        text += v;
+      } else {
+        lens[at++] = v.length | WIDE;
+        wideText += v;
+      }
       return;
     case 'number': {
-      if (!Number.isFinite(v)) throw new Bad(`the field ${JSON.stringify(name)} is ${v}: JSON has no NaN or Infinity`);
+      if (!Number.isFinite(v)) throw new Bad(`the field ${JSON.stringify(names[col])} is ${v}: JSON has no NaN or Infinity`);
       const s = String(v); // JSON.stringify's text for every finite number
       tags[at] = NUMBER;
       lens[at++] = s.length;
@@ -191,19 +263,20 @@ function put(v, name) {
       lens[at++] = 0;
       return;
     case 'bigint':
-      throw new Bad(`the field ${JSON.stringify(name)} is a BigInt: JSON numbers cannot carry it exactly; convert it to a string or a number first`);
+      throw new Bad(`the field ${JSON.stringify(names[col])} is a BigInt: JSON numbers cannot carry it exactly; convert it to a string or a number first`);
     default:
       if (v === null) {
         tags[at] = NULL;
         lens[at++] = 0;
         return;
       }
-      putJson(v, name);
+      putJson(v, col);
   }
 }
 
 /** An object (or anything with a toJSON) as JSON.stringify writes it, checked for what it would hide. */
-function putJson(v, name) {
+function putJson(v, col) {
+  const name = names[col];
   let s;
   try {
     s = JSON.stringify(v);
@@ -222,8 +295,13 @@ function putJson(v, name) {
   // JSON.stringify writes NaN and Infinity as null: only a text with a null can hide one.
   if (s.includes('null') && nonFinite(v, '')) throw new Bad(`the field ${JSON.stringify(name)} holds a NaN or an Infinity: JSON has none`);
   tags[at] = JSON_TEXT;
-  lens[at++] = s.length;
-  text += s;
+  if (wide[col] === 0) {
+    lens[at++] = s.length;
+    text += s;
+  } else {
+    lens[at++] = s.length | WIDE;
+    wideText += s;
+  }
 }
 
 function grow(cells) {
@@ -244,24 +322,30 @@ let utf8 = new Uint8Array(1 << 16);
 
 /**
  * Picks `users` (an array, or one user) into one batch of `width` cells per user: returns
- * `[tags, lens, bytes, bad, ascii]`: lens count UTF-16 units (the same as bytes when `ascii`),
- * `bad` the `{code, message}` of each user marked bad, in order. The arrays are views of
- * buffers reused by the next call.
+ * `[tags, lens, bytes, bad, ascii, split]`: `bytes` holds the UTF-8 of `text` then, from
+ * `split`, that of `wideText`; lens count UTF-16 units, with WIDE set for the cells of
+ * `wideText` (the others' units are their bytes when `ascii`); `bad` is the `{code, message}`
+ * of each user marked bad, in order. The arrays are views of buffers reused by the next call.
  */
 export function pick_batch(users, pick, width) {
   const batch = Array.isArray(users) ? users : [users];
   grow(batch.length * width);
   at = 0;
   text = '';
+  wideText = '';
   bads = [];
+  names = pick.names;
+  wide = pick.wide;
   for (let i = 0; i < batch.length; i++) {
     const mark = at;
     const textMark = text.length;
+    const wideMark = wideText.length;
     try {
       pick(batch[i]);
     } catch (e) {
       at = mark;
       if (text.length !== textMark) text = text.slice(0, textMark);
+      if (wideText.length !== wideMark) wideText = wideText.slice(0, wideMark);
       tags[at] = BAD;
       lens[at++] = 0;
       for (let c = 1; c < width; c++) {
@@ -271,11 +355,35 @@ export function pick_batch(users, pick, width) {
       bads.push(e instanceof Bad ? { code: e.code, message: e.message } : { code: 'unsupported_value', message: `reading the user threw: ${e}` });
     }
   }
-  if (utf8.length < text.length * 3) utf8 = new Uint8Array(Math.max(text.length * 3, utf8.length * 2));
-  const written = encoder.encodeInto(text, utf8).written;
-  const result = [tags.subarray(0, at), lens.subarray(0, at), utf8.subarray(0, written), bads, written === text.length];
+  const need = (text.length + wideText.length) * 3;
+  if (utf8.length < need) utf8 = new Uint8Array(Math.max(need, utf8.length * 2));
+  const split = encoder.encodeInto(text, utf8).written;
+  const ascii = split === text.length;
+  if (!ascii) widen(split, width);
+  const written = wideText.length === 0 ? split : split + encoder.encodeInto(wideText, utf8.subarray(split)).written;
+  const result = [tags.subarray(0, at), lens.subarray(0, at), utf8.subarray(0, written), bads, ascii, split];
   text = '';
+  wideText = '';
   return result;
+}
+
+/**
+ * Marks wide the column of the first non-ASCII cell of `text` (whose UTF-8 is the first `end`
+ * bytes of `utf8`), so the next batches put that column's texts in `wideText`. Before that
+ * byte every cell is ASCII, so units and bytes agree up to it.
+ */
+function widen(end, width) {
+  let first = 0;
+  while (first < end && utf8[first] < 0x80) first++;
+  let pos = 0;
+  for (let c = 0; c < at; c++) {
+    if (lens[c] >= WIDE) continue;
+    pos += lens[c];
+    if (pos > first) {
+      wide[c % width] = 1;
+      return;
+    }
+  }
 }
 
 /** True when JSON.stringify would write a NaN or an Infinity somewhere in `value` as null. */

@@ -3,7 +3,7 @@
 use super::{Encoder, Value};
 use crate::json::{decode_string, write_compact};
 use crate::request::Request;
-use crate::scan::Kind;
+use crate::scan::{find_byte, Kind};
 
 /// The CSV encoder; the header line is built once, up front.
 pub(crate) struct Csv {
@@ -44,14 +44,16 @@ fn header_needs_escape(name: &[u8]) -> bool {
 
 /// `"` + `'` + text with every `"` doubled + `"` (the OWASP rule, applied to every string).
 pub(crate) fn escape_cell(out: &mut Vec<u8>, text: &[u8]) {
+    out.reserve(text.len() + 3);
     out.extend_from_slice(b"\"'");
+    // Most cells hold no `"`: find them sixteen bytes a step and copy the runs between them
+    // whole (a byte loop here was a sixth of pushUsers' wasm time).
     let mut from = 0;
-    for (i, &b) in text.iter().enumerate() {
-        if b == b'"' {
-            out.extend_from_slice(&text[from..=i]);
-            out.push(b'"');
-            from = i + 1;
-        }
+    while let Some(q) = find_byte(&text[from..], b'"') {
+        let i = from + q;
+        out.extend_from_slice(&text[from..=i]);
+        out.push(b'"');
+        from = i + 1;
     }
     out.extend_from_slice(&text[from..]);
     out.push(b'"');

@@ -11,6 +11,7 @@ use super::crossing::{
 use super::crossing::{stats_value, unimportable_value};
 use super::functions::file_of;
 use super::{escape_lone_surrogates, make_picker, pick_batch, well_formed};
+use crate::input::cells::utf16_lengths_to_utf8;
 use crate::{describe, file_name, import_file_name, unimportable_file_name, CellBatch, Pull, Request, Step};
 
 /// Streaming export of users to Auth0's NDJSON or CSV bytes: push input, pull output.
@@ -91,11 +92,9 @@ impl JsExporter {
         let bytes: Uint8Array = picked.get(2).unchecked_into();
         let bad: Vec<BadUser> =
             serde_wasm_bindgen::from_value(picked.get(3)).map_err(|e| argument_error(&e.to_string()))?;
-        let text = bytes.to_vec();
         let mut lens = lens.to_vec();
-        if !picked.get(4).is_truthy() {
-            utf16_lengths_to_utf8(&mut lens, &text);
-        }
+        let split = picked.get(5).as_f64().unwrap_or(0.0) as usize;
+        let text = door_text(bytes.to_vec(), &mut lens, split, picked.get(4).is_truthy());
         let batch = CellBatch {
             width: width as usize,
             tags: tags.to_vec(),
@@ -367,26 +366,43 @@ impl JsExporter {
     }
 }
 
-/// Turns the UTF-16 lengths of the text cells into UTF-8 byte lengths, walking `text` once (only
-/// for batches with non-ASCII text: for ASCII the two are the same).
-fn utf16_lengths_to_utf8(lens: &mut [u32], text: &[u8]) {
-    let mut at = 0usize;
-    for len in lens.iter_mut().filter(|l| **l > 0) {
-        let mut units = *len;
-        let start = at;
-        while units > 0 && at < text.len() {
-            let b = text[at];
-            let (bytes, n) = match b {
-                0x00..=0x7f => (1, 1),
-                0xc0..=0xdf => (2, 1),
-                0xe0..=0xef => (3, 1),
-                _ => (4, 2),
-            };
-            at += bytes;
-            units = units.saturating_sub(n);
+/// A UTF-16 length from `js/door.js` marked WIDE is that of a cell in the second text.
+const WIDE: u32 = 1 << 31;
+
+/// The cells' texts in cell order with their UTF-8 lengths, from what `js/door.js` hands over:
+/// `bytes` is the ASCII-so-far columns' text (UTF-8 of `bytes[..split]`, ASCII when `ascii`),
+/// then the wide columns' text; `lens` are UTF-16 lengths, WIDE set for the second text's cells.
+fn door_text(bytes: Vec<u8>, lens: &mut [u32], split: usize, ascii: bool) -> Vec<u8> {
+    let split = split.min(bytes.len());
+    if split == bytes.len() && lens.iter().all(|l| l & WIDE == 0) {
+        if !ascii {
+            utf16_lengths_to_utf8(lens, &bytes);
         }
-        *len = (at - start) as u32;
+        return bytes;
     }
+    let (narrow, wide) = bytes.split_at(split);
+    let mut narrow_lens: Vec<u32> = lens.iter().map(|&l| if l & WIDE == 0 { l } else { 0 }).collect();
+    let mut wide_lens: Vec<u32> = lens.iter().map(|&l| if l & WIDE != 0 { l & !WIDE } else { 0 }).collect();
+    if !ascii {
+        utf16_lengths_to_utf8(&mut narrow_lens, narrow);
+    }
+    utf16_lengths_to_utf8(&mut wide_lens, wide);
+    // Lengths that overrun their text (never, from the door) are cut short; the batch check
+    // then finds that the lengths do not add up.
+    let mut text = Vec::with_capacity(bytes.len());
+    let (mut n, mut w) = (0usize, 0usize);
+    for (i, len) in lens.iter_mut().enumerate() {
+        let (source, at, size) = if *len & WIDE != 0 {
+            (wide, &mut w, wide_lens[i] as usize)
+        } else {
+            (narrow, &mut n, narrow_lens[i] as usize)
+        };
+        let end = (*at + size).min(source.len());
+        text.extend_from_slice(&source[(*at).min(end)..end]);
+        *at = end;
+        *len = size as u32;
+    }
+    text
 }
 
 /// A user the picker could not write: its reason, as `js/door.js` gives it.

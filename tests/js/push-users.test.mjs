@@ -3,6 +3,8 @@
 // are never read (COMPATIBILITY.md, "JS objects").
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { Exporter } from 'userexport';
 
 /** Mulberry32: a small seeded PRNG, so a failure names a seed that replays it. */
@@ -163,4 +165,24 @@ test('a selected value JSON cannot carry names the user index and the field', ()
   const out = [];
   assert.throws(() => drain(strict, out), (e) => e.code === 'unsupported_value' && e.index === 1 && /NaN/.test(e.message));
   assert.equal(Buffer.concat(out).toString(), '{"user_id":"ok1"}\n');
+});
+
+// Workers and strict-CSP pages forbid `new Function`: there the door walks the paths with its
+// interpreted picker. This file runs again in a Node that forbids it too, so every test above
+// also holds for that picker.
+const interpreted = process.env.USEREXPORT_INTERPRETED_PICKER === '1';
+test('the interpreted picker (no new Function, as in Workers) passes every test above', { skip: interpreted }, () => {
+  // Without the runner's NODE_TEST_CONTEXT, the child reports as a test file run on its own.
+  const env = { ...process.env };
+  delete env.NODE_TEST_CONTEXT;
+  const r = spawnSync(process.execPath, ['--disallow-code-generation-from-strings', fileURLToPath(import.meta.url)], {
+    env: { ...env, USEREXPORT_INTERPRETED_PICKER: '1' },
+    encoding: 'utf8',
+  });
+  assert.equal(r.status, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /# pass 4\b/);
+});
+test('code generation is forbidden in the run of the interpreted picker', { skip: !interpreted }, () => {
+  // eslint-disable-next-line no-new-func -- the probe: it must throw here
+  assert.throws(() => new Function('return 1'), EvalError);
 });
