@@ -65,6 +65,9 @@ before(async () => {
   edge = await startEdge({
     log: LOG,
     persistDir: join(dir, 'state'),
+    // One-second slices: a job of a few seconds moves between polls (with the default 10 s, a
+    // quiet machine finishes it in one slice, and no poll can see it part done).
+    vars: { SLICE_MS: '1000' },
     tenants: {
       small: { config: { users: 'small.ndjson.gz', connections: {} }, seed: { 'small.ndjson.gz': gzipSync(users(SMALL)) } },
       half: { config: { users: 'half.ndjson.gz', connections: {} }, seed: { 'half.ndjson.gz': gzipSync(users(BIG / 2)) } },

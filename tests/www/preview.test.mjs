@@ -164,8 +164,14 @@ test('A dropped file lands in the native input; a new job is scrolled into view 
     const id = await row.locator('code').textContent();
     await page.locator('#jobs-status').filter({ hasText: `Job ${id} created: exporting dropped_users.ndjson` }).waitFor();
     assert.equal(await page.locator('#jobs-status').getAttribute('aria-live'), 'polite');
-    const box = await row.boundingBox();
-    assert.ok(box.y >= 0 && box.y + box.height <= 500, `the row is in view (y ${box.y})`);
+    // Scrolled into view (smoothly, so it may take a moment on a loaded machine).
+    const inView = () => row.evaluate((el) => {
+      const r = el.getBoundingClientRect();
+      return r.top >= 0 && r.bottom <= window.innerHeight;
+    });
+    const deadline = Date.now() + 5000;
+    while (!(await inView()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(await inView(), `the row is in view (${JSON.stringify(await row.boundingBox())})`);
     await row.locator('.badge').filter({ hasText: 'completed' }).waitFor();
     // The file name in the row breaks after its dots and underscores.
     assert.equal(await row.locator('.meta wbr').count(), 1);
