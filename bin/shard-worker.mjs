@@ -2,7 +2,7 @@
 // (cut at line boundaries by bin/shards.mjs) through the core, its part of the output to a file.
 import { createReadStream, createWriteStream } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
-import { Exporter } from 'userexport';
+import { Exporter, gzipHeader } from 'userexport';
 
 /**
  * @typedef {object} ShardJob
@@ -12,6 +12,7 @@ import { Exporter } from 'userexport';
  * @property {string} partPath   where its output goes
  * @property {object} request    Auth0's request body (with the limit this shard may write)
  * @property {object} options    the Exporter's options (firstLine, writeHeader set per shard)
+ * @property {boolean} [head]     write gzip's header first (the first shard of a --gzip export)
  */
 
 /** @param {ShardJob} job */
@@ -27,6 +28,8 @@ async function run(job) {
   /** @type {{ failed?: object }} */
   const outcome = {};
   try {
+    // The shards' gzip segments are one member: its header opens the first part.
+    if (job.head) await write(gzipHeader());
     // The same 1 MiB reads as the one-thread CLI: the core sees the same kind of chunks.
     if (job.end > job.start) {
       for await (const c of createReadStream(job.path, { start: job.start, end: job.end - 1, highWaterMark: 1 << 20 })) {
@@ -52,6 +55,8 @@ async function run(job) {
     errors: ex.stats.usersSkipped ? ex.errors : [],
     consumed: ex.consumedBytes,
     limitReached: ex.limitReached,
+    // With gzip: the CRC-32 and length of this part's plain bytes, for the member's trailer.
+    segment: ex.gzipSegment,
   };
   ex.free();
   return result;

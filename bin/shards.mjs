@@ -57,6 +57,7 @@ export const evenCuts = (size, n) => Array.from({ length: n - 1 }, (_, k) => Mat
  * @property {object} [failed]    strict: the error that stopped it, with the stream's line number
  * @property {number} consumed    bytes of the shard read up to the end of its last record
  * @property {boolean} limitReached the request's limit is reached with this shard
+ * @property {{ crc32: number, bytes: number }} [segment] with gzip: the CRC-32 and length of its plain bytes
  */
 
 /**
@@ -87,7 +88,8 @@ export async function* shardResults({ path, ranges, request, options, partPath }
           ...ranges[k],
           partPath: partPath(k),
           request: req,
-          options: { ...options, input: 'ndjson', firstLine: firstLine(k), writeHeader: k === 0, manifest: false },
+          options: { ...options, input: 'ndjson', firstLine: firstLine(k), writeHeader: k === 0, manifest: false, gzipSegment: Boolean(options.gzip) },
+          head: k === 0 && Boolean(options.gzip),
         },
       });
       workers.add(w);
@@ -124,6 +126,7 @@ export async function* shardResults({ path, ranges, request, options, partPath }
         failed: res.failed && renumber(res.failed),
         consumed: res.consumed,
         limitReached: res.limitReached,
+        segment: res.segment,
       };
       if (res.failed || res.limitReached) return;
       written += res.stats.usersWritten;

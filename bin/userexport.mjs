@@ -7,7 +7,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, basename, join } from 'node:path';
 import { parseArgs as parseFlags } from 'node:util';
 import { createGunzip } from 'node:zlib';
-import { Exporter, detectInput, isGzip } from 'userexport';
+import { Exporter, crc32Combine, detectInput, gzipMemberEnd, isGzip } from 'userexport';
 import { SHARD_MIN_BYTES, evenCuts, shardRanges, shardResults } from './shards.mjs';
 
 const USAGE = `usage: userexport [INPUT ...] [options]
@@ -564,7 +564,7 @@ async function threadPlan(a) {
  * The export on threads (bin/shards.mjs): the shards' parts written in input order to the same
  * file or stdout, their lenient errors reported in order with the stream's line numbers, the
  * manifest's counts summed and its sha256s taken over the joined bytes. A gzip export is one gzip
- * member per shard (COMPATIBILITY.md, "Threads"): gunzipped, the one-thread bytes.
+ * member of the shards' segments (COMPATIBILITY.md, "Threads"): gunzipped, the one-thread bytes.
  */
 async function exportThreaded({ a, request, ex, plan, outPath, toStdout, tmpPath, describe }) {
   const partDir = toStdout ? mkdtempSync(join(tmpdir(), 'userexport-')) : null;
@@ -575,6 +575,31 @@ async function exportThreaded({ a, request, ex, plan, outPath, toStdout, tmpPath
   const gz = a.manifest && a.gzip ? { hash: createHash('sha256'), bytes: 0 } : null;
   const totals = { usersRead: 0, usersWritten: 0, usersSkipped: 0, usersFiltered: 0, usersMatched: 0, bytesIn: 0, lines: 0 };
   const reasons = new Map();
+  // With --gzip the shards write segments of one gzip member (the core's gzipSegment): the first
+  // part opens with its header, the member's end follows the last part.
+  const member = a.gzip ? { crc32: 0, bytes: 0 } : null;
+  // The manifest's plain digest of a gzip export: the joined member, gunzipped as it is written.
+  const gunzip = gz ? createGunzip() : null;
+  const plainDone = gunzip
+    ? (async () => {
+        for await (const c of gunzip) {
+          plain.hash.update(c);
+          plain.bytes += c.length;
+        }
+      })()
+    : null;
+  plainDone?.catch(() => {});
+  /** The manifest's digests of the bytes written. */
+  const hash = async (c) => {
+    if (gunzip) {
+      gz.hash.update(c);
+      gz.bytes += c.length;
+      if (!gunzip.write(c)) await new Promise((res) => gunzip.once('drain', res));
+    } else if (plain) {
+      plain.hash.update(c);
+      plain.bytes += c.length;
+    }
+  };
   /** @type {import('node:stream').Writable | null} */
   let sink = toStdout ? process.stdout : null;
   const write = async (chunk) => {
@@ -597,34 +622,30 @@ async function exportThreaded({ a, request, ex, plan, outPath, toStdout, tmpPath
         const end = r.range.start + r.consumed;
         totals.bytesIn = Math.min(plan.size, (Math.floor((end - 1) / (1 << 20)) + 1) * (1 << 20));
       }
+      if (member) {
+        member.crc32 = crc32Combine(member.crc32, r.segment.crc32, r.segment.bytes);
+        member.bytes += r.segment.bytes;
+      }
       const copy = r.k > 0 || toStdout;
       if (copy || a.manifest) {
-        // A gzip part is one whole member: its plain bytes are its own gunzipped bytes.
-        const gunzip = gz ? createGunzip() : null;
-        const plainDone = gunzip && (async () => {
-          for await (const c of gunzip) {
-            plain.hash.update(c);
-            plain.bytes += c.length;
-          }
-        })();
         if (copy && !sink) sink = createWriteStream(tmpPath, { flags: 'a' });
         for await (const c of createReadStream(r.partPath, { highWaterMark: 1 << 20 })) {
           if (copy) await write(c);
-          if (gunzip) {
-            gz.hash.update(c);
-            gz.bytes += c.length;
-            if (!gunzip.write(c)) await new Promise((res) => gunzip.once('drain', res));
-          } else if (plain) {
-            plain.hash.update(c);
-            plain.bytes += c.length;
-          }
-        }
-        if (gunzip) {
-          gunzip.end();
-          await plainDone;
+          await hash(c);
         }
         if (r.k > 0) rmSync(r.partPath, { force: true });
       }
+    }
+    if (member) {
+      // The member's end: an empty final block and the trailer of every part's plain bytes.
+      const end = gzipMemberEnd(member.crc32, member.bytes);
+      if (!sink) sink = createWriteStream(tmpPath, { flags: 'a' });
+      await write(end);
+      await hash(end);
+    }
+    if (gunzip) {
+      gunzip.end();
+      await plainDone;
     }
     if (!toStdout) {
       if (sink) {

@@ -63,7 +63,7 @@ pub use input::{detect_input, InputForm};
 #[cfg(feature = "bench-internals")]
 pub use json::write_json_string;
 pub use manifest::{Manifest, TOOL_VERSION};
-pub use output::{Digest, Digests, Pull};
+pub use output::{crc32_combine, gzip_member_end, Digest, Digests, Pull, GZIP_HEADER};
 pub use plan::connection_path;
 pub use query::{Query, QueryError};
 pub use record::Stats;

@@ -185,8 +185,9 @@ fn gzip_segments_of_shards_join_into_one_gzip_member() {
         starts.push(0);
         starts.sort();
         starts.dedup();
-        // gzip's header (no name, no time, unknown OS), the segments, an empty final block, the trailer.
-        let mut member = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff];
+        // gzip's header, the segments, an empty final block and the trailer (the core's pieces).
+        let mut member = userexport::GZIP_HEADER.to_vec();
+        let (mut crc_all, mut len_all) = (0u32, 0u64);
         let mut lines = 0;
         for (i, &start) in starts.iter().enumerate() {
             let end = starts.get(i + 1).copied().unwrap_or(input.len());
@@ -200,13 +201,14 @@ fn gzip_segments_of_shards_join_into_one_gzip_member() {
             let mut crc = flate2::Crc::new();
             crc.update(&plain);
             assert_eq!(ex.gzip_segment(), Some((crc.sum(), plain.len() as u64)), "seed {seed}");
+            crc_all = userexport::crc32_combine(crc_all, crc.sum(), plain.len() as u64);
+            len_all += plain.len() as u64;
             member.extend_from_slice(&segment);
         }
-        member.extend_from_slice(&[3, 0]);
+        member.extend_from_slice(&userexport::gzip_member_end(crc_all, len_all));
         let mut crc = flate2::Crc::new();
         crc.update(&want);
-        member.extend_from_slice(&crc.sum().to_le_bytes());
-        member.extend_from_slice(&(want.len() as u32).to_le_bytes());
+        assert_eq!((crc_all, len_all), (crc.sum(), want.len() as u64), "seed {seed}: the combined CRC-32");
         // GzDecoder reads one member only: the joined file is one.
         let mut got = Vec::new();
         flate2::read::GzDecoder::new(&member[..]).read_to_end(&mut got).unwrap();

@@ -1,13 +1,12 @@
 // The Durable Object ExportJobs: per tenant, job records, the queue and the keys; per task, one shard of an export run slice by slice.
 import { DurableObject } from 'cloudflare:workers';
-import { initSync } from 'userexport';
+import { crc32Combine, gzipHeader, gzipMemberEnd, initSync } from 'userexport';
 import wasmModule from 'userexport/userexport_bg.wasm';
 import { DAY_MS, JOB_TIMEOUT_MS, TIMEOUT_DETAILS, jobsStub, now, tenantConfig, workConfig } from './config.js';
 import { newLinkKey, newSigningKey, signAccessToken, signLink, verifyLink } from './keys.js';
 import { freshCheckpoint, runSlice } from './slice.js';
 import { shardCount, sourceIsGzip, splitRanges, stage } from './plan.js';
 import { DEFAULT_PART_BYTES } from './r2-writer.js';
-import { FINAL_BLOCK, GZIP_HEADER, crc32Combine } from './gzip-join.js';
 
 /** The object that runs task `name` of a job: its own Durable Object, so shards run in parallel. */
 const taskStub = (env, jobId, name) => env.JOBS.get(env.JOBS.idFromName(`task:${jobId}:${name}`));
@@ -269,7 +268,7 @@ export class ExportJobs extends DurableObject {
     delete rec.recutBase;
     rec.stats = {
       ...stats,
-      gzipBytes: GZIP_HEADER.length + parts.reduce((n, [, b]) => n + b, 0) + FINAL_BLOCK.length + 8,
+      gzipBytes: gzipHeader().length + parts.reduce((n, [, b]) => n + b, 0) + gzipMemberEnd(member.crc32, member.plain).length,
       parts: parts.length,
       slices: Object.values(rec.tasks).reduce((n, t) => n + (t.slices?.length ?? 0), 0),
       sourceBytes: rec.sourceBytes,

@@ -2,7 +2,7 @@
 import { LINK_SECONDS, jobsStub, publicOrigin, tenantConfig } from './config.js';
 import { s3Error } from './http.js';
 import { b64url, fromB64url } from './keys.js';
-import { FINAL_BLOCK, GZIP_HEADER, trailer } from './gzip-join.js';
+import { gzipHeader, gzipMemberEnd } from 'userexport';
 
 const LINK_PATH = /^\/download\/(job_[A-Za-z0-9]{16})\/(([a-z0-9_-]{1,64})\.(?:csv|json)\.gz)$/;
 
@@ -37,12 +37,13 @@ export async function download(request, env, url, nowMs) {
   const list = await env.EXPORTS.get(`${m[1]}/parts.json`);
   if (!list) return noSuchKey();
   const { parts, crc32, plain } = await list.json();
-  const tail = new Uint8Array([...FINAL_BLOCK, ...trailer(crc32, plain)]);
-  const size = GZIP_HEADER.length + parts.reduce((n, [, bytes]) => n + bytes, 0) + tail.length;
+  const head = gzipHeader();
+  const tail = gzipMemberEnd(crc32, plain);
+  const size = head.length + parts.reduce((n, [, bytes]) => n + bytes, 0) + tail.length;
   // workerd's FixedLengthStream: a streamed body with a Content-Length.
   // eslint-disable-next-line no-undef
   const { readable, writable } = new FixedLengthStream(size);
-  concatParts(env.EXPORTS, parts, GZIP_HEADER, tail).pipeTo(writable).catch((e) => console.warn(`userexport edge: download ${m[1]}: ${e?.message ?? e}`));
+  concatParts(env.EXPORTS, parts, head, tail).pipeTo(writable).catch((e) => console.warn(`userexport edge: download ${m[1]}: ${e?.message ?? e}`));
   // A plain gzip file, not Content-Encoding: consumers gunzip it themselves.
   return new Response(readable, {
     headers: {

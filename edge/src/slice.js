@@ -35,7 +35,7 @@ export async function runSlice(env, task, cp, sliceMs) {
     connection: task.connection,
     lenient: task.lenient,
     gzip: true,
-    // A segment of the one gzip member the download is (gzip-join.js), not a member of its own.
+    // A segment of the one gzip member the download is (joined with the core's gzipHeader and gzipMemberEnd), not a member of its own.
     gzipSegment: true,
     input: 'ndjson',
     firstLine: task.firstLine + cp.lines,

@@ -14,6 +14,27 @@ enum Encoder {
     Segment(DeflateEncoder<Vec<u8>>, Crc, u64),
 }
 
+/// gzip's member header as the core writes it: deflate, no file name, no time, unknown OS. A
+/// host joining segments into one member writes it first.
+pub const GZIP_HEADER: [u8; 10] = [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff];
+
+/// The CRC-32 of A followed by B, from `crc(A)`, `crc(B)` and B's length (zlib's
+/// `crc32_combine`): segments exported apart are summed into one trailer without rereading them.
+pub fn crc32_combine(crc_a: u32, crc_b: u32, len_b: u64) -> u32 {
+    let mut a = crc32fast::Hasher::new_with_initial(crc_a);
+    a.combine(&crc32fast::Hasher::new_with_initial_len(crc_b, len_b));
+    a.finalize()
+}
+
+/// What ends a gzip member made of segments (each ending in a sync flush): an empty final
+/// deflate block, then the trailer, the CRC-32 and the length mod 2^32 of all its plain bytes.
+pub fn gzip_member_end(crc: u32, len: u64) -> [u8; 10] {
+    let mut end = [3, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+    end[2..6].copy_from_slice(&crc.to_le_bytes());
+    end[6..].copy_from_slice(&(len as u32).to_le_bytes());
+    end
+}
+
 /// Plain output bytes go in; compressed bytes wait here until they are pulled.
 pub(crate) struct Gzip {
     /// Compresses into its inner `Vec`, which holds the compressed bytes not yet pulled.
@@ -106,5 +127,39 @@ impl Gzip {
 
     pub fn is_finished(&self) -> bool {
         self.finished
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn crc(bytes: &[u8]) -> u32 {
+        let mut c = Crc::new();
+        c.update(bytes);
+        c.sum()
+    }
+
+    #[test]
+    fn combined_crcs_equal_the_crc_of_the_joined_bytes() {
+        let bytes: Vec<u8> = (0..4099u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+        for cut in [0, 1, 2, 7, 64, 1000, 4098, 4099] {
+            let (a, b) = bytes.split_at(cut);
+            assert_eq!(crc32_combine(crc(a), crc(b), b.len() as u64), crc(&bytes), "cut {cut}");
+        }
+    }
+
+    #[test]
+    fn the_header_is_the_one_a_whole_member_starts_with() {
+        let mut gz = Gzip::new(false);
+        gz.write(b"a,b\n");
+        gz.finish();
+        assert_eq!(&gz.take(usize::MAX)[..10], &GZIP_HEADER);
+    }
+
+    #[test]
+    fn the_member_end_is_a_final_block_and_the_trailer() {
+        let end = gzip_member_end(0x0403_0201, (1 << 32) + 0x0807_0605);
+        assert_eq!(end, [3, 0, 1, 2, 3, 4, 5, 6, 7, 8]);
     }
 }

@@ -9,6 +9,7 @@ mod gzip;
 use self::digest::Running;
 pub use self::digest::{Digest, Digests};
 use self::gzip::Gzip;
+pub use self::gzip::{crc32_combine, gzip_member_end, GZIP_HEADER};
 use crate::error::Result;
 
 /// What a pull gives: data, or why there is none. One enum serves both pull families:

@@ -1,5 +1,5 @@
 //! The free functions of the package: file names, descriptions, the File of a download, the
-//! Dashboard preset, Auth0's error envelope, the gzip check.
+//! Dashboard preset, Auth0's error envelope, the gzip check and the pieces that join gzip segments.
 
 use js_sys::{Array, Object, Uint8Array};
 use serde::{Deserialize, Serialize};
@@ -223,4 +223,33 @@ pub fn is_gzip(bytes: &Uint8Array) -> bool {
     let n = bytes.length().min(2);
     bytes.subarray(0, n).copy_to(&mut head[..n as usize]);
     crate::is_gzip(&head[..n as usize])
+}
+
+/// gzip's member header as the core writes it, for a host joining `gzipSegment` pieces into one
+/// member: the header, the segments in order, then `gzipMemberEnd`.
+#[wasm_bindgen(js_name = gzipHeader, skip_typescript)]
+pub fn gzip_header() -> Vec<u8> {
+    crate::GZIP_HEADER.to_vec()
+}
+
+/// The CRC-32 of A followed by B from `crc(A)`, `crc(B)` and B's length in bytes.
+#[wasm_bindgen(js_name = crc32Combine, skip_typescript)]
+pub fn crc32_combine(crc_a: u32, crc_b: u32, length_b: f64) -> Result<u32, JsValue> {
+    Ok(crate::crc32_combine(crc_a, crc_b, byte_count(length_b, "length")?))
+}
+
+/// An empty final block and the trailer of a member of segments whose plain bytes have this
+/// CRC-32 and length.
+#[wasm_bindgen(js_name = gzipMemberEnd, skip_typescript)]
+pub fn gzip_member_end(crc: u32, length: f64) -> Result<Vec<u8>, JsValue> {
+    Ok(crate::gzip_member_end(crc, byte_count(length, "length")?).to_vec())
+}
+
+/// A byte count from JS: a whole number a JS number holds exactly.
+fn byte_count(n: f64, name: &str) -> Result<u64, JsValue> {
+    if n >= 0.0 && n.fract() == 0.0 && n <= 9_007_199_254_740_991.0 {
+        Ok(n as u64)
+    } else {
+        Err(argument_error(&format!("{name} must be a whole number of bytes")))
+    }
 }

@@ -241,6 +241,13 @@ export function errorEnvelope(error: ExportError | number, message?: string, err
 export function detectInput(prefix: Uint8Array | string, complete?: boolean): "ndjson" | "json" | undefined;
 /** True when bytes start with the gzip magic (1f 8b). */
 export function isGzip(bytes: Uint8Array): boolean;
+/** gzip's member header as the core writes it: a host joining `gzipSegment` pieces into one
+ *  member writes it, then the segments in order, then `gzipMemberEnd(crc32, bytes)`. */
+export function gzipHeader(): Uint8Array;
+/** The CRC-32 of A followed by B from crc(A), crc(B) and B's length (zlib's crc32_combine). */
+export function crc32Combine(crcA: number, crcB: number, lengthB: number): number;
+/** An empty final deflate block and gzip's trailer for plain bytes of this CRC-32 and length. */
+export function gzipMemberEnd(crc32: number, length: number): Uint8Array;
 "#;
 
 #[wasm_bindgen(typescript_custom_section)]

@@ -1,6 +1,6 @@
 // The CLI on threads (--threads, bin/shards.mjs): for random streams, random cut points and random
 // option combinations, exactly the bytes, stderr, exit code and manifest of `--threads 1`; a gzip
-// export is one member per shard and gunzips to the one-thread bytes; what stays on one thread does.
+// export is one gzip member of a segment per shard and gunzips to the one-thread bytes; what stays on one thread does.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -73,7 +73,17 @@ function starts(bytes, cuts) {
   return s.size;
 }
 
-/** How many gzip members a .gz holds (each shard writes one). */
+const SYNC_FLUSH = Buffer.from([0, 0, 0xff, 0xff]);
+
+/** How many segments a .gz joins: each shard's deflate ends in a sync flush (an empty stored
+ *  block, 00 00 ff ff on a byte boundary); one thread's has none. */
+function segments(gz) {
+  let n = 0;
+  for (let at = gz.indexOf(SYNC_FLUSH); at >= 0; at = gz.indexOf(SYNC_FLUSH, at + 4)) n++;
+  return n;
+}
+
+/** How many gzip members a .gz holds (a threaded one too is one). */
 function members(gz) {
   let n = 0;
   for (let at = 0; at < gz.length; n++) {
@@ -118,9 +128,10 @@ function compare(label, input, args, out, cuts, threads) {
     });
     const plain = gzip ? bytes.map((b) => gunzipSync(b)) : bytes;
     assert.ok(plain[1].equals(plain[0]), `${label}: the same bytes as one thread`);
-    if (gzip && !args.includes('--limit')) assert.equal(members(bytes[1]), starts(input, cuts), `${label}: one gzip member per shard`);
+    if (gzip) assert.equal(members(bytes[1]), 1, `${label}: one gzip member`);
+    if (gzip && !args.includes('--limit')) assert.equal(segments(bytes[1]), starts(input, cuts), `${label}: a segment per shard`);
     // With a limit, the shards past the one that reaches it write nothing.
-    if (gzip) assert.ok(members(bytes[1]) <= starts(input, cuts), `${label}: at most one gzip member per shard`);
+    if (gzip) assert.ok(segments(bytes[1]) <= starts(input, cuts), `${label}: at most a segment per shard`);
     if (args.includes('--manifest')) {
       const [m1, mn] = dirs.map((d) => JSON.parse(readFileSync(join(d, 'acme.manifest.json'), 'utf8')));
       const sha = (b) => ({ sha256: createHash('sha256').update(b).digest('hex'), bytes: b.length });
@@ -188,18 +199,19 @@ test('stdin, gzipped input, a JSON text and several INPUTs stay on one thread, w
   ]) {
     const r = spawnSync(process.execPath, [BIN, ...args, ...base, '--threads', '4'], { cwd, env: { ...process.env, ...env }, ...opts });
     assert.equal(r.status, 0, r.stderr.toString());
-    assert.equal(members(r.stdout), 1, `${args.join(' ') || 'no INPUT'}: one thread, one gzip member`);
+    assert.equal(segments(r.stdout), 0, `${args.join(' ') || 'no INPUT'}: one thread, no segments`);
     assert.ok(gunzipSync(r.stdout).equals(gunzipSync(one)), `${args.join(' ') || 'no INPUT'}: the same bytes`);
   }
   const json = cli(['users.json', ...base, '--threads', '4'], { cwd, env });
   assert.equal(json.code, 0, json.stderr);
-  assert.equal(members(json.stdout), 1, 'a JSON text: one thread');
+  assert.equal(segments(json.stdout), 0, 'a JSON text: one thread');
   assert.equal(gunzipSync(json.stdout).toString().split('\n').length - 1, users.length);
   const two = cli(['users.ndjson', 'users.ndjson', ...base, '--threads', '4'], { cwd, env });
   assert.equal(two.code, 0, two.stderr);
-  assert.equal(members(two.stdout), 1, 'several INPUTs: one thread');
+  assert.equal(segments(two.stdout), 0, 'several INPUTs: one thread');
   const sharded = cli(['users.ndjson', ...base, '--threads', '4'], { cwd, env });
-  assert.equal(members(sharded.stdout), 2, 'the same file alone is cut where USEREXPORT_SHARD_CUTS says');
+  assert.equal(segments(sharded.stdout), 2, 'the same file alone is cut where USEREXPORT_SHARD_CUTS says');
+  assert.equal(members(sharded.stdout), 1, 'its segments are one gzip member');
   assert.ok(gunzipSync(sharded.stdout).equals(gunzipSync(one)));
   rmSync(cwd, { recursive: true });
 });
@@ -220,11 +232,12 @@ test('by default a file of 16 MiB or more is cut for every core, a smaller one i
   const cores = availableParallelism();
   const big = cli(['big.ndjson', ...args], { cwd });
   assert.equal(big.code, 0, big.stderr);
-  assert.equal(members(big.stdout), cores, 'one shard per core');
+  assert.equal(segments(big.stdout), cores > 1 ? cores : 0, 'one shard per core');
+  assert.equal(members(big.stdout), 1);
   const one = cli(['big.ndjson', ...args, '--threads', '1'], { cwd });
   assert.ok(gunzipSync(big.stdout).equals(gunzipSync(one.stdout)));
-  assert.equal(members(one.stdout), 1);
-  assert.equal(members(cli(['small.ndjson', ...args], { cwd }).stdout), 1, 'a small file: one thread');
+  assert.equal(segments(one.stdout), 0);
+  assert.equal(segments(cli(['small.ndjson', ...args], { cwd }).stdout), 0, 'a small file: one thread');
   for (const bad of ['0', 'two', '-1', '1.5']) {
     const u = cli(['small.ndjson', `--threads=${bad}`], { cwd });
     assert.equal(u.code, 2, bad);
