@@ -93,10 +93,10 @@ export async function killRun({ users, kills, seed, sliceMs, log = () => {} }) {
     let killed = 0;
     let job;
     for (;;) {
-      // Kill at a random point: a random 0.1 s to one slice and a bit after the server is up
+      // Kill at a random point: a random 0.1 s to 0.1 s and a slice after the server is up
       // (inside a slice, a report, a restart's recovery), unless the job is done or every kill
       // was made; soon enough that a job of a few seconds of CPU still runs at every kill.
-      const until = performance.now() + (killed < kills ? 100 + rand() * (sliceMs + 250) : 3_600_000);
+      const until = performance.now() + (killed < kills ? 100 + rand() * sliceMs : 3_600_000);
       for (;;) {
         const r = await api({ url: dev.ready.url }, 'GET', `/api/v2/jobs/${id}`, { token: dev.ready.token });
         job = r.json;
