@@ -127,10 +127,12 @@ test(`${BIG} users: flat memory in workerd, bytes equal to the CLI`, { timeout: 
   const pcts = large.polls.map((j) => j.percentage_done);
   assert.deepEqual(pcts, [...pcts].sort((a, b) => a - b), 'percentage_done never goes back');
   assert.equal(large.rec.stats.wasmMemoryBytes, small.rec.stats.wasmMemoryBytes, 'the encoder does not grow with the export');
-  // Nothing is held whole: twice the users costs no more memory, and the rise stays below the
-  // 60 MiB of NDJSON read plus 36 MiB written (V8 garbage and one 5 MiB R2 part make up most of it).
+  // Nothing is held whole: twice the users costs no more memory. The rise's bound: the gz source
+  // is first staged to plain NDJSON in R2 (8 MiB parts, 16 MiB range reads per slice), then read
+  // by slices, so V8 garbage, a staging part, a read range and one 5 MiB output part make it up;
+  // measured 92-106 MiB at 100k users (60 MiB of NDJSON), about half of it at 1000.
   assert.ok(large.peak - large.before < half.peak - half.before + 24 * MiB, 'memory grows with the export');
-  assert.ok(large.peak - large.before < 96 * MiB, `RSS rose ${mib(large.peak - large.before)} MiB`);
+  assert.ok(large.peak - large.before < 128 * MiB, `RSS rose ${mib(large.peak - large.before)} MiB`);
 
   const res = await fetch(large.job.location);
   const got = gunzipSync(Buffer.from(await res.arrayBuffer()));
