@@ -18,7 +18,7 @@ import { Exporter, gzipHeader } from 'userexport';
 /** @param {ShardJob} job */
 async function run(job) {
   const ex = new Exporter(job.request, job.options);
-  const sink = createWriteStream(job.partPath);
+  const sink = createWriteStream(job.partPath, { highWaterMark: 8 << 20 });
   const write = async (chunk) => {
     if (!sink.write(chunk)) await new Promise((r) => sink.once('drain', r));
   };

@@ -352,8 +352,10 @@ async function main(argv) {
     file = plan.path;
     return exportThreaded({ a, request, ex, plan, outPath, toStdout, tmpPath, describe });
   }
+  // 8 MiB may wait in the stream: with its default 16 KiB every 64 KiB pull waited for its own
+  // write, so the export stalled on the disk instead of running beside it.
   /** @type {import('node:stream').Writable} */
-  const sink = toStdout ? process.stdout : createWriteStream(tmpPath);
+  const sink = toStdout ? process.stdout : createWriteStream(tmpPath, { highWaterMark: 8 << 20 });
   const write = async (chunk) => {
     if (!sink.write(chunk)) await new Promise((r) => sink.once('drain', r));
   };
@@ -628,7 +630,7 @@ async function exportThreaded({ a, request, ex, plan, outPath, toStdout, tmpPath
       }
       const copy = r.k > 0 || toStdout;
       if (copy || a.manifest) {
-        if (copy && !sink) sink = createWriteStream(tmpPath, { flags: 'a' });
+        if (copy && !sink) sink = createWriteStream(tmpPath, { flags: 'a', highWaterMark: 8 << 20 });
         for await (const c of createReadStream(r.partPath, { highWaterMark: 1 << 20 })) {
           if (copy) await write(c);
           await hash(c);
