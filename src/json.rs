@@ -1,7 +1,9 @@
 //! JSON text, a leaf: decoding validated strings, escaping the way `JSON.stringify` does, compact copies.
 //!
-//! It imports nothing of the crate, so it reads alone; the scanner validates and this module
-//! trusts what it is given (it never panics on valid input, and never reports errors).
+//! It imports only the byte scans of `bytes`, so it reads alone; the scanner validates and this
+//! module trusts what it is given (it never panics on valid input, and never reports errors).
+
+use crate::bytes::{any_of, find_byte, plain_run};
 
 /// For each byte: 0 = copy as is, else the character after the backslash (`u` = `\u00XX`).
 static ESCAPE: [u8; 256] = {
@@ -25,21 +27,21 @@ const HEX: &[u8; 16] = b"0123456789abcdef";
 
 /// Appends the escaped content of a JSON string (without quotes) for decoded UTF-8 `text`.
 pub(crate) fn escape_into(out: &mut Vec<u8>, text: &[u8]) {
+    // The bytes to escape are exactly the ones that end a plain run (`"`, `\\`, controls), so
+    // the text between them is found sixteen bytes a step and copied whole.
     let mut from = 0;
-    for (i, &b) in text.iter().enumerate() {
+    loop {
+        let stop = plain_run(text, from);
+        out.extend_from_slice(&text[from..stop]);
+        let Some(&b) = text.get(stop) else { return };
         let e = ESCAPE[b as usize];
-        if e == 0 {
-            continue;
-        }
-        out.extend_from_slice(&text[from..i]);
         if e == b'u' {
             out.extend_from_slice(&[b'\\', b'u', b'0', b'0', HEX[(b >> 4) as usize], HEX[(b & 15) as usize]]);
         } else {
             out.extend_from_slice(&[b'\\', e]);
         }
-        from = i + 1;
+        from = stop + 1;
     }
-    out.extend_from_slice(&text[from..]);
 }
 
 /// Appends `text` (decoded UTF-8) as a quoted JSON string.
@@ -57,7 +59,7 @@ pub fn write_json_string(out: &mut Vec<u8>, text: &[u8]) {
 pub(crate) fn decode_string(raw: &[u8], out: &mut Vec<u8>) {
     let mut i = 0;
     while i < raw.len() {
-        let Some(off) = raw[i..].iter().position(|&b| b == b'\\') else {
+        let Some(off) = find_byte(&raw[i..], b'\\') else {
             out.extend_from_slice(&raw[i..]);
             return;
         };
@@ -109,6 +111,12 @@ pub(crate) fn canonical_string_content(out: &mut Vec<u8>, raw: &[u8], escaped: b
 /// Appends a validated JSON value in compact canonical form: no insignificant whitespace,
 /// strings re-escaped, numbers and key order exactly as they came.
 pub(crate) fn write_compact(out: &mut Vec<u8>, raw: &[u8], scratch: &mut Vec<u8>) {
+    // Most values captured whole (a roles array, a small object) are compact already: with no
+    // whitespace and no escape anywhere there is nothing to change, so they are copied at once.
+    if !any_of(raw, b"\\ \t\n\r") {
+        out.extend_from_slice(raw);
+        return;
+    }
     let mut i = 0;
     while i < raw.len() {
         match raw[i] {
@@ -117,13 +125,14 @@ pub(crate) fn write_compact(out: &mut Vec<u8>, raw: &[u8], scratch: &mut Vec<u8>
                 let start = i + 1;
                 let mut j = start;
                 let mut escaped = false;
-                while raw[j] != b'"' {
-                    if raw[j] == b'\\' {
-                        escaped = true;
-                        j += 2;
-                    } else {
-                        j += 1;
+                loop {
+                    // A validated string holds no raw control: a run stops at its `"` or a `\\`.
+                    j = plain_run(raw, j);
+                    if raw[j] != b'\\' {
+                        break;
                     }
+                    escaped = true;
+                    j += 2;
                 }
                 out.push(b'"');
                 canonical_string_content(out, &raw[start..j], escaped, scratch);

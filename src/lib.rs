@@ -29,6 +29,7 @@
 //!    `Exporter`'s readers into the tally), and `wasm`, the JS door, on top.
 // `missing_docs` and `unsafe_code` are set for every target in Cargo.toml's `[lints]`.
 
+mod bytes;
 mod describe;
 mod discover;
 mod error;

@@ -169,7 +169,7 @@ impl Discoverer {
 fn after_newlines(bytes: &[u8], n: u64) -> usize {
     let mut at = 0;
     for _ in 0..n {
-        match crate::scan::find_byte(&bytes[at..], b'\n') {
+        match crate::bytes::find_byte(&bytes[at..], b'\n') {
             Some(i) => at += i + 1,
             None => return bytes.len(),
         }

@@ -1,9 +1,10 @@
 //! CSV with OWASP cell escaping: every string becomes `"'…"` with `"` doubled; LF line ends.
 
 use super::{Encoder, Value};
+use crate::bytes::find_byte;
 use crate::json::{decode_string, write_compact};
 use crate::request::Request;
-use crate::scan::{find_byte, Kind};
+use crate::scan::Kind;
 
 /// The CSV encoder; the header line is built once, up front.
 pub(crate) struct Csv {

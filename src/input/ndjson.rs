@@ -6,9 +6,10 @@
 use std::collections::VecDeque;
 
 use super::{first_bad_utf8, BOM};
+use crate::bytes::find_byte;
 use crate::error::{Error, ErrorCode, Location, Result};
 use crate::record::{too_large, Records};
-use crate::scan::{find_byte, skip_ws};
+use crate::scan::skip_ws;
 
 /// The NDJSON stream read so far.
 #[derive(Default)]
