@@ -337,19 +337,11 @@ async function main(argv) {
   }
   // Write beside the target and rename on success, so a failed export leaves no file behind.
   const tmpPath = toStdout ? null : join(dirname(outPath), `.${basename(outPath)}.${process.pid}.tmp`);
-  let lineBase = 0;
-  let file = '-';
-  const where = () => (file === '-' ? '' : `${file}: `);
-  // Lines are numbered per file; the core numbers the whole stream, so subtract each file's start.
-  const describe = (e) => {
-    // The core's message starts with its own "line N" (", column C" in a JSON text): renumbered.
-    const at = /^line \d+(, column \d+)?: /.exec(e.message);
-    const msg = e.line !== undefined ? `line ${e.line - lineBase}${at?.[1] ?? ''}: ${e.message.slice(at ? at[0].length : 0)}` : e.message;
-    return `${where()}${msg}`;
-  };
+  const at = { file: '-', lineBase: 0 };
+  const describe = (e) => describeAt(at, e);
   const plan = await threadPlan(a);
   if (plan) {
-    file = plan.path;
+    at.file = plan.path;
     return exportThreaded({ a, request, ex, plan, outPath, toStdout, tmpPath, describe });
   }
   // 8 MiB may wait in the stream: with its default 16 KiB every 64 KiB pull waited for its own
@@ -373,27 +365,7 @@ async function main(argv) {
     meter.tick(ex);
   };
   try {
-    for (file of a.inputs) {
-      if (ex.limitReached) break;
-      lineBase = ex.stats.lines;
-      let last = 0x0a;
-      // The core reads the bytes in the form the Exporter was given (for one INPUT it tells
-      // NDJSON from JSON text itself); a JSON text is read once the input is finished.
-      for await (const c of inputChunks(file)) {
-        if (c.length === 0) continue;
-        ex.push(c);
-        last = c[c.length - 1];
-        await drain();
-        if (ex.limitReached) break;
-      }
-      // A file's last line may lack its newline; it must not run into the next file's first line.
-      if (a.inputs.length > 1 && last !== 0x0a && !ex.limitReached) {
-        ex.push('\n');
-        await drain();
-      }
-    }
-    ex.finish();
-    while (!ex.done) await drain();
+    await feedInputs(a, ex, drain, at);
     meter.end(ex);
     if (!toStdout) {
       await new Promise((resolve, reject) => {
@@ -429,6 +401,51 @@ async function main(argv) {
     process.stderr.write(`userexport: ${e.code ? describe(e) : e.stack}\n`);
     return 1;
   }
+}
+
+/**
+ * Every INPUT through the exporter in order, `drain` after each chunk, until the core is done.
+ * The core reads the bytes in the form the Exporter was given (for one INPUT it tells NDJSON from
+ * JSON text itself; a JSON text is read once the input is finished). `at` follows the file being
+ * read and the line count the core had when it began, for messages numbered per file.
+ * @param {Args} a
+ * @param {any} ex
+ * @param {() => unknown} drain  may return a promise (a stream's backpressure)
+ * @param {{ file: string, lineBase: number }} at
+ */
+async function feedInputs(a, ex, drain, at) {
+  for (const file of a.inputs) {
+    if (ex.limitReached) break;
+    at.file = file;
+    at.lineBase = ex.stats.lines;
+    let last = 0x0a;
+    for await (const c of inputChunks(file)) {
+      if (c.length === 0) continue;
+      ex.push(c);
+      last = c[c.length - 1];
+      await drain();
+      if (ex.limitReached) break;
+    }
+    // A file's last line may lack its newline; it must not run into the next file's first line.
+    if (a.inputs.length > 1 && last !== 0x0a && !ex.limitReached) {
+      ex.push('\n');
+      await drain();
+    }
+  }
+  ex.finish();
+  while (!ex.done) await drain();
+}
+
+/**
+ * A core error as the CLI prints it: the core numbers the lines of the whole stream (its message
+ * starts with "line N", ", column C" in a JSON text), the CLI those of each file, named.
+ * @param {{ file: string, lineBase: number }} at
+ * @param {{ message: string, line?: number }} e
+ */
+function describeAt(at, e) {
+  const head = /^line \d+(, column \d+)?: /.exec(e.message);
+  const msg = e.line !== undefined ? `line ${e.line - at.lineBase}${head?.[1] ?? ''}: ${e.message.slice(head ? head[0].length : 0)}` : e.message;
+  return `${at.file === '-' ? '' : `${at.file}: `}${msg}`;
 }
 
 /**
@@ -470,13 +487,8 @@ async function runImport(a, ex) {
   const meter = progress(a.quiet);
   let parts = [];
   let reported = 0;
-  let lineBase = 0;
-  let file = '-';
-  const describe = (e) => {
-    const at = /^line \d+(, column \d+)?: /.exec(e.message);
-    const msg = e.line !== undefined ? `line ${e.line - lineBase}${at?.[1] ?? ''}: ${e.message.slice(at ? at[0].length : 0)}` : e.message;
-    return `${file === '-' ? '' : `${file}: `}${msg}`;
-  };
+  const at = { file: '-', lineBase: 0 };
+  const describe = (e) => describeAt(at, e);
   const drain = () => {
     for (let c = ex.pullImport(); c; c = ex.pullImport()) {
       parts.push(c.bytes);
@@ -493,24 +505,7 @@ async function runImport(a, ex) {
     meter.tick(ex);
   };
   try {
-    for (file of a.inputs) {
-      if (ex.limitReached) break;
-      lineBase = ex.stats.lines;
-      let last = 0x0a;
-      for await (const c of inputChunks(file)) {
-        if (c.length === 0) continue;
-        ex.push(c);
-        last = c[c.length - 1];
-        drain();
-        if (ex.limitReached) break;
-      }
-      if (a.inputs.length > 1 && last !== 0x0a && !ex.limitReached) {
-        ex.push('\n');
-        drain();
-      }
-    }
-    ex.finish();
-    while (!ex.done) drain();
+    await feedInputs(a, ex, drain, at);
     meter.end(ex);
     writeSync(list, ex.takeUnimportableJson(true));
     closeSync(list);

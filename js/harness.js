@@ -108,6 +108,26 @@ function feeder(ex) {
 }
 
 /**
+ * One step of a feed when the core has nothing to pull: the source's next item in, or the input
+ * finished (at the source's end, or at a reached limit, the source then left unread).
+ * @returns {Promise<boolean>} whether the input is finished now
+ */
+async function feedStep(iter, feed, ex) {
+  if (ex.limitReached) {
+    await iter.return?.();
+    feed.finish();
+    return true;
+  }
+  const { value, done } = await iter.next();
+  if (done) {
+    feed.finish();
+    return true;
+  }
+  feed.push(value);
+  return false;
+}
+
+/**
  * Binds the harness to one runtime's glue (`Exporter`, `isGzip`, `exportFile`). `ready` resolves
  * once the wasm is loaded (browsers fetch it; Node and Workers load it synchronously).
  */
@@ -161,19 +181,7 @@ export function makeHarness(glue, ready = async () => {}) {
                 return;
               }
               if (finished) continue;
-              if (ex.limitReached) {
-                await iter.return?.();
-                feed.finish();
-                finished = true;
-                continue;
-              }
-              const { value, done } = await iter.next();
-              if (done) {
-                feed.finish();
-                finished = true;
-              } else {
-                feed.push(value);
-              }
+              finished = await feedStep(iter, feed, ex);
             }
           } catch (e) {
             free();
@@ -292,19 +300,7 @@ export function makeHarness(glue, ready = async () => {}) {
         }
         if (ex.done) break;
         if (finished) throw new Error('the export stopped before its end'); // the core always ends a finished export
-        if (ex.limitReached) {
-          await iter.return?.();
-          feed.finish();
-          finished = true;
-          continue;
-        }
-        const { value, done } = await iter.next();
-        if (done) {
-          feed.finish();
-          finished = true;
-        } else {
-          feed.push(value);
-        }
+        finished = await feedStep(iter, feed, ex);
       }
       const summary = { stats: ex.stats, errors: ex.errors };
       const result = { files, unimportable: ex.unimportable, unimportableFile: ex.unimportableFile(), ...summary };
