@@ -3,6 +3,7 @@
 //! becomes a JS `Error`.
 
 use js_sys::{Array, Object};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -131,25 +132,7 @@ const OPTION_KEYS: [&str; 13] = [
 ];
 
 pub(super) fn read_options(options: &JsValue) -> Result<HostOptions, JsValue> {
-    let js: JsOptions = if options.is_undefined() || options.is_null() {
-        JsOptions::default()
-    } else {
-        if !options.is_object() || options.is_function() {
-            return Err(argument_error("options must be an object"));
-        }
-        // A misspelt option would otherwise be quietly ignored ({ gzpi: true } exports plain).
-        let object: &Object = options.unchecked_ref();
-        for key in Object::keys(object).iter().filter_map(|k| k.as_string()) {
-            if !OPTION_KEYS.contains(&key.as_str()) {
-                return Err(argument_error(&format!(
-                    "options: unknown option {key:?}; the options are {}",
-                    OPTION_KEYS.map(|k| format!("{k:?}")).join(", ")
-                )));
-            }
-        }
-        serde_path_to_error::deserialize(serde_wasm_bindgen::Deserializer::from(options.clone()))
-            .map_err(|e| argument_error(&option_message(&e)))?
-    };
+    let js: JsOptions = options_object(options, "options", &OPTION_KEYS)?;
     let tenant = js.tenant.unwrap_or_else(|| "export".to_string());
     check_tenant(&tenant).map_err(|e| to_js(&e))?;
     let defaults = Options::default();
@@ -177,16 +160,42 @@ pub(super) fn read_options(options: &JsValue) -> Result<HostOptions, JsValue> {
 }
 
 /// serde's words, in the shape of this API's other argument errors.
-pub(super) fn option_message(e: &serde_path_to_error::Error<serde_wasm_bindgen::Error>) -> String {
-    let path = e.path().to_string();
-    // serde-wasm-bindgen's errors are JS Errors; their text starts with "Error: ".
-    let inner = e.inner().to_string();
-    let inner = inner.strip_prefix("Error: ").unwrap_or(&inner);
-    if path == "." || path.is_empty() {
-        format!("options: {inner}")
-    } else {
-        format!("options.{path}: {inner}")
+/// An options object read by serde: `undefined` / `null` give the defaults; anything but a plain
+/// object, a key not in `known` (serde-wasm-bindgen reads a struct's fields by name, so a
+/// misspelt key would be quietly ignored: `{ gzpi: true }` would export plain) and a value of
+/// the wrong type are `TypeError`s whose message starts with `what` and names the key.
+pub(super) fn options_object<T: DeserializeOwned + Default>(
+    options: &JsValue,
+    what: &str,
+    known: &[&str],
+) -> Result<T, JsValue> {
+    if options.is_undefined() || options.is_null() {
+        return Ok(T::default());
     }
+    if !options.is_object() || options.is_function() {
+        return Err(argument_error(&format!("{what} must be an object")));
+    }
+    let object: &Object = options.unchecked_ref();
+    for key in Object::keys(object).iter().filter_map(|k| k.as_string()) {
+        if !known.contains(&key.as_str()) {
+            let names: Vec<String> = known.iter().map(|k| format!("{k:?}")).collect();
+            return Err(argument_error(&format!(
+                "{what}: unknown option {key:?}; the options are {}",
+                names.join(", ")
+            )));
+        }
+    }
+    serde_path_to_error::deserialize(serde_wasm_bindgen::Deserializer::from(options.clone())).map_err(|e| {
+        let path = e.path().to_string();
+        // serde-wasm-bindgen's errors are JS Errors; their text starts with "Error: ".
+        let inner = e.inner().to_string();
+        let inner = inner.strip_prefix("Error: ").unwrap_or(&inner);
+        if path == "." || path.is_empty() {
+            argument_error(&format!("{what}: {inner}"))
+        } else {
+            argument_error(&format!("{what}.{path}: {inner}"))
+        }
+    })
 }
 
 /// Auth0's request body: JSON text, or an object read as `JSON.stringify` reads it (members that

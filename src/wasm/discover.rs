@@ -1,11 +1,11 @@
 //! The JS `Discoverer` class: field discovery (the paths the first users hold) for a page that offers fields to pick.
 
-use js_sys::{Object, Uint8Array};
+use js_sys::Uint8Array;
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use super::crossing::{argument_error, size, to_js, to_js_value, ErrorFields};
+use super::crossing::{argument_error, options_object, size, to_js, to_js_value, ErrorFields};
 use crate::{DiscoverOptions, InputForm};
 
 /// Reads the first users of an input and lists the paths they hold.
@@ -56,26 +56,7 @@ impl JsDiscoverer {
     /// A discovery with `{ maxUsers, maxPaths, maxIndex, maxExampleChars, input }`.
     #[wasm_bindgen(constructor, skip_typescript)]
     pub fn new(options: JsValue) -> Result<JsDiscoverer, JsValue> {
-        let js: JsDiscoverOptions = if options.is_undefined() || options.is_null() {
-            JsDiscoverOptions::default()
-        } else {
-            if !options.is_object() || options.is_function() {
-                return Err(argument_error("Discoverer: options must be an object"));
-            }
-            // serde-wasm-bindgen reads a struct's fields by name: unknown keys are looked for here,
-            // so a misspelt limit is an error rather than quietly the default.
-            let object: &Object = options.unchecked_ref();
-            for key in Object::keys(object).iter().filter_map(|k| k.as_string()) {
-                if !OPTION_KEYS.contains(&key.as_str()) {
-                    return Err(argument_error(&format!(
-                        "Discoverer: unknown option {key:?}; the options are {}",
-                        OPTION_KEYS.map(|k| format!("{k:?}")).join(", ")
-                    )));
-                }
-            }
-            serde_wasm_bindgen::from_value(options)
-                .map_err(|e| argument_error(&format!("Discoverer options: {e}")))?
-        };
+        let js: JsDiscoverOptions = options_object(&options, "Discoverer options", &OPTION_KEYS)?;
         let d = DiscoverOptions::default();
         let input_form = match js.input.as_deref() {
             None | Some("auto") => InputForm::Auto,
