@@ -49,6 +49,19 @@ pub fn describe(request: &Request, tenant: &str, gzip: bool) -> Result<Descripti
     })
 }
 
+/// Describes an export for re-import under `tenant`: its one download is `<tenant>.import.zip`
+/// (`application/zip`: the import files and the list of users left out), its columns the
+/// properties an import file's users may hold. Fails only for a bad tenant.
+pub fn describe_import(tenant: &str) -> Result<Description> {
+    Ok(Description {
+        format: Format::Json,
+        file_name: crate::import::import_zip_name(tenant)?,
+        mime_type: "application/zip",
+        columns: crate::import::IMPORT_PROPERTIES.iter().map(|p| p.to_string()).collect(),
+        gzip: false,
+    })
+}
+
 /// The Dashboard's "Include default fields" preset as `(name, export_as)` pairs, in its order.
 pub fn dashboard_preset() -> &'static [(&'static str, &'static str)] {
     &DASHBOARD_PRESET
@@ -75,6 +88,18 @@ mod tests {
         assert_eq!((d.file_name.as_str(), d.mime_type), ("a-b_1.json", "application/x-ndjson"));
         assert_eq!(d.columns.len(), 19);
         assert!(describe(&json, "../etc", false).is_err());
+    }
+
+    #[test]
+    fn describes_an_import() {
+        let d = describe_import("acme").unwrap();
+        assert_eq!(
+            (d.file_name.as_str(), d.mime_type, d.gzip),
+            ("acme.import.zip", "application/zip", false)
+        );
+        assert_eq!(d.columns[0], "user_id");
+        assert_eq!(d.columns.len(), crate::import::IMPORT_PROPERTIES.len());
+        assert!(describe_import("../etc").is_err());
     }
 
     #[test]

@@ -50,7 +50,9 @@ mod tenant;
 #[cfg(target_arch = "wasm32")]
 mod wasm;
 
-pub use describe::{dashboard_preset, describe, is_gzip, mime_type, Description, GZIP_MAGIC};
+pub use describe::{
+    dashboard_preset, describe, describe_import, is_gzip, mime_type, Description, GZIP_MAGIC,
+};
 pub use discover::{kind, DiscoverOptions, Discoverer, Discovery, PathInfo, MAX_PATH_BYTES};
 pub use error::{Error, ErrorCode, Location, Result};
 pub use exporter::{Exporter, ImportChunk, Options, DEFAULT_CHUNK_SIZE, DEFAULT_MAX_RECORD_BYTES};

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use crate::{check_tenant, describe, Error, InputForm, Options, Request};
+use crate::{check_tenant, Error, InputForm, Options, Request};
 
 /// The JS shape of an error: `code`, the message a person reads, and where.
 #[derive(Serialize)]
@@ -315,13 +315,13 @@ pub(super) fn stats_value(s: &crate::Stats) -> JsValue {
     })
 }
 
-pub(super) fn description(request: &Request, tenant: &str, gzip: bool) -> Result<JsValue, JsValue> {
-    let d = describe(request, tenant, gzip).map_err(|e| to_js(&e))?;
-    Ok(to_js_value(&JsDescription {
+/// A core [`crate::Description`] as JS reads it.
+pub(super) fn description_value(d: &crate::Description) -> JsValue {
+    to_js_value(&JsDescription {
         format: d.format.as_str(),
         file_name: &d.file_name,
         mime_type: d.mime_type,
         columns: &d.columns,
         gzip: d.gzip,
-    }))
+    })
 }

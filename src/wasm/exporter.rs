@@ -6,7 +6,8 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
 use super::crossing::{
-    argument_error, description, read_options, read_request, to_js, to_js_value, ErrorFields, HostOptions,
+    argument_error, description_value, read_options, read_request, to_js, to_js_value, ErrorFields,
+    HostOptions,
 };
 use super::crossing::{stats_value, unimportable_value};
 use super::functions::file_of;
@@ -221,25 +222,27 @@ impl JsExporter {
         self.inner.request().format.as_str().to_string()
     }
 
-    /// The export's file name, with `.gz` when `gzip` (by default: when the output is gzipped).
+    /// The export's file name, with `.gz` when `gzip` (by default: when the output is gzipped);
+    /// `<tenant>.import.zip` for re-import.
     #[wasm_bindgen(js_name = fileName, skip_typescript)]
     pub fn file_name(&self, gzip: Option<bool>) -> String {
+        if self.inner.is_for_import() {
+            return crate::import_zip_name(&self.tenant).expect("tenant checked");
+        }
         file_name(&self.tenant, self.inner.request().format, gzip.unwrap_or(self.inner.is_gzipped()))
             .expect("tenant checked")
     }
 
-    /// File name, MIME type and columns of this export.
+    /// File name, MIME type and columns of this export (of its one zip, for re-import).
     #[wasm_bindgen(skip_typescript)]
     pub fn describe(&self) -> Result<JsValue, JsValue> {
-        description(self.inner.request(), &self.tenant, self.inner.is_gzipped())
+        Ok(description_value(&self.description()?))
     }
 
     /// The finished download as a `File` named after the tenant, made of JS-owned `parts`.
     #[wasm_bindgen(js_name = toFile, skip_typescript)]
     pub fn to_file(&self, parts: &Array) -> Result<web_sys::File, JsValue> {
-        let gzip = self.inner.is_gzipped();
-        let d = describe(self.inner.request(), &self.tenant, gzip).map_err(|e| to_js(&e))?;
-        file_of(parts, &d)
+        file_of(parts, &self.description()?)
     }
 
     /// Counts so far.
@@ -446,6 +449,16 @@ fn now() -> String {
 }
 
 impl JsExporter {
+    /// What this export is called and holds (for re-import: its one zip).
+    fn description(&self) -> Result<crate::Description, JsValue> {
+        let d = if self.inner.is_for_import() {
+            crate::describe_import(&self.tenant)
+        } else {
+            describe(self.inner.request(), &self.tenant, self.inner.is_gzipped())
+        };
+        d.map_err(|e| to_js(&e))
+    }
+
     /// Marks every byte pulled, the first time: the manifest's end time.
     fn mark_done(&mut self) {
         if !self.done {

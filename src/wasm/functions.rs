@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use super::crossing::{argument_error, description, read_options, read_request, to_js, to_js_value};
+use super::crossing::{argument_error, description_value, read_options, read_request, to_js, to_js_value};
 use crate::{describe, file_name, Format};
 
 /// The export's file name. Throws `invalid_tenant` for a name that could climb out of a folder.
@@ -33,54 +33,28 @@ pub fn js_file_name(tenant: &str, format: &str, options: JsValue) -> Result<Stri
 /// File name, MIME type and columns of an export, checked as the Exporter checks them.
 #[wasm_bindgen(js_name = describeExport, skip_typescript)]
 pub fn describe_export(request: JsValue, options: JsValue) -> Result<JsValue, JsValue> {
-    let request = read_request(&request)?;
-    let options = read_options(&options)?;
-    if options.core.for_import {
-        return Ok(to_js_value(&import_description(&request, &options)?));
-    }
-    description(&request, &options.tenant, options.core.gzip)
-}
-
-/// An import's single download, as `describeExport` gives it: `<tenant>.import.zip`, a zip of
-/// the import files and the list of users left out, with the import's properties as columns.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct ImportDescription {
-    format: &'static str,
-    file_name: String,
-    mime_type: &'static str,
-    columns: Vec<&'static str>,
-    gzip: bool,
-}
-
-fn import_description(
-    request: &crate::Request,
-    options: &super::crossing::HostOptions,
-) -> Result<ImportDescription, JsValue> {
-    crate::check_for_import(request, &options.core).map_err(|e| to_js(&e))?;
-    Ok(ImportDescription {
-        format: "json",
-        file_name: crate::import_zip_name(&options.tenant).map_err(|e| to_js(&e))?,
-        mime_type: "application/zip",
-        columns: crate::IMPORT_PROPERTIES.to_vec(),
-        gzip: false,
-    })
+    Ok(description_value(&described(request, options)?))
 }
 
 /// The finished download of an export as a `File`: `parts` (JS-owned chunks or Blobs) under the
 /// name and MIME type `describeExport` gives for the same request and options.
 #[wasm_bindgen(js_name = exportFile, skip_typescript)]
 pub fn export_file(parts: &Array, request: JsValue, options: JsValue) -> Result<web_sys::File, JsValue> {
+    file_of(parts, &described(request, options)?)
+}
+
+/// What an Exporter made with `request` and `options` would describe, without making one: the
+/// request and options are checked as it checks them (a re-import's one zip included).
+fn described(request: JsValue, options: JsValue) -> Result<crate::Description, JsValue> {
     let request = read_request(&request)?;
     let options = read_options(&options)?;
-    if options.core.for_import {
-        let d = import_description(&request, &options)?;
-        let bag = web_sys::FilePropertyBag::new();
-        bag.set_type(d.mime_type);
-        return web_sys::File::new_with_blob_sequence_and_options(parts, &d.file_name, &bag);
-    }
-    let d = describe(&request, &options.tenant, options.core.gzip).map_err(|e| to_js(&e))?;
-    file_of(parts, &d)
+    let d = if options.core.for_import {
+        crate::check_for_import(&request, &options.core)
+            .and_then(|()| crate::describe_import(&options.tenant))
+    } else {
+        describe(&request, &options.tenant, options.core.gzip)
+    };
+    d.map_err(|e| to_js(&e))
 }
 
 /// A store-only zip of import files, written as they come: `add` gives each file's bytes in the

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
-import { Exporter, exportForImport } from 'userexport';
+import { Exporter, describeExport, exportFile, exportForImport } from 'userexport';
 
 const BIN = fileURLToPath(new URL('../../bin/userexport.mjs', import.meta.url));
 const cli = (args, cwd, input) => {
@@ -169,6 +169,24 @@ test('options an import cannot take are refused when the Exporter is made', () =
   refused({}, { manifest: true }, 'manifest');
   assert.throws(() => new Exporter({}, { forimport: true }), (e) => e.code === 'invalid_argument' && e.message.includes('"forImport"'));
   assert.throws(() => new Exporter({}, {}).pullImport(), (e) => e.code === 'invalid_state');
+});
+
+test('an import Exporter describes, names and makes its one zip as describeExport and exportFile do', async () => {
+  const request = { format: 'json' };
+  const options = { forImport: true, tenant: 'acme' };
+  const ex = new Exporter(request, options);
+  const want = describeExport(request, options);
+  assert.deepEqual(want, { format: 'json', fileName: 'acme.import.zip', mimeType: 'application/zip', columns: want.columns, gzip: false });
+  assert.equal(want.columns[0], 'user_id');
+  assert.deepEqual(ex.describe(), want);
+  assert.equal(ex.fileName(), 'acme.import.zip');
+  const bytes = new Uint8Array([0x50, 0x4b, 5, 6]);
+  for (const file of [ex.toFile([bytes]), exportFile([bytes], request, options)]) {
+    assert.equal(file.name, 'acme.import.zip');
+    assert.equal(file.type, 'application/zip');
+    assert.deepEqual(new Uint8Array(await file.arrayBuffer()), bytes);
+  }
+  ex.free();
 });
 
 test('exportForImport: Files named after the tenant, and the list of users left out', async () => {
