@@ -26,9 +26,9 @@ cargo test --release
 # property tests need proptest, which is host-only).
 CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner WASM_BINDGEN_TEST_ONLY_NODE=1 \
   cargo test --target wasm32-unknown-unknown --test wasm_node
-# The scanner's simd128 blocks against a byte loop, in Node (the host runs the word-at-a-time form).
+# The byte scans' simd128 blocks against byte loops, in Node (the host runs the word-at-a-time form).
 CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner WASM_BINDGEN_TEST_ONLY_NODE=1 \
-  cargo test --target wasm32-unknown-unknown --lib scan::
+  cargo test --target wasm32-unknown-unknown --lib bytes::
 cargo +nightly build --quiet --release --manifest-path fuzz/Cargo.toml
 node scripts/build.mjs
 # The harness and the CLI type-checked as JavaScript against the built package's types (jsconfig.json).

@@ -229,7 +229,8 @@ mod tests {
         }
     }
 
-    #[test]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn plain_run_and_any_of_agree_with_byte_loops() {
         // Each stop byte and each set byte at every place of a 16-byte step, its 8-byte tail and
         // its byte tail, over text with high bytes (UTF-8) and a 0x01 below (a word's borrow).
