@@ -4,6 +4,9 @@
 // A large NDJSON file is cut at line boundaries and its shards exported at once, one Web Worker
 // each (this same script, started with a `shard` message), the parts joined in order: the same
 // bytes as one worker (COMPATIBILITY.md, "Threads").
+// A `digest` message hashes a completed job's stored file for its manifest, when the page's
+// Manifest action first asks: the export itself never hashes (sha256 in wasm runs at ~165 MB/s,
+// about a quarter of a 1M-user export's time on its critical path).
 import init, { Exporter, ImportZip, Sha256, detectInput, isGzip } from '../pkg/userexport.js';
 import { exportsDir } from './jobs.js';
 
@@ -17,6 +20,8 @@ const READ_BYTES = 256 << 10;
 // Below this a file is exported by one worker (unless the message names cut points): starting
 // a worker and its wasm costs tens of milliseconds, a few MB of export at most.
 const SHARD_MIN_BYTES = 16 << 20;
+// What the manifest's hashing reads at once from the stored file.
+const HASH_READ_BYTES = 1 << 20;
 
 const ready = init();
 // Blob streams being read through a BYOB reader, held from here because Chromium does not keep
@@ -25,6 +30,14 @@ const ready = init();
 const reading = new Set();
 
 self.onmessage = async ({ data }) => {
+  if (data.digest) {
+    try {
+      self.postMessage({ type: 'digest', ...(await digestStored(data.digest)) });
+    } catch (e) {
+      self.postMessage({ type: 'failed', error: { message: String(e?.message ?? e) } });
+    }
+    return;
+  }
   if (data.shard) {
     try {
       self.postMessage(await runShard(data.shard));
@@ -68,16 +81,15 @@ function post(id, type, payload) {
 }
 
 
-async function runExport({ source, request, options, handle, onProgress, manifest = true }) {
+async function runExport({ source, request, options, handle, onProgress }) {
   // Gzip happens inside wasm: with CompressionStream, its output chunks were left to V8's rare
   // GCs in a worker whose JS heap barely grows (65 MiB of them at a million users).
   // A file's bytes go to the core in the form the page's "Input format" names (input: 'auto'
   // lets the core tell NDJSON from JSON text); Management API pages are JSON texts each.
-  const { input: form = 'auto', ...rest } = options;
-  // manifest: every job offers its manifest, so the core hashes the bytes as they are pulled
-  // (an import's zip of several files has none; the first shard of a file on several workers does
-  // not either: its joined bytes are hashed after).
-  const opts = rest.forImport ? rest : { ...rest, manifest };
+  const { input: form = 'auto', ...opts } = options;
+  // Every export job offers its manifest (an import's zip of several files has none): its fields
+  // but the digests, known now; the digests are taken from the stored file when asked for.
+  const base = opts.forImport ? null : manifestBase(request, opts);
   const ex = new Exporter(request, source.kind === 'pages' ? opts : { ...opts, input: form });
   const started = performance.now();
   let lastReport = 0;
@@ -167,9 +179,10 @@ async function runExport({ source, request, options, handle, onProgress, manifes
     report(true);
     // The wasm heap never shrinks: its size now is the most it needed (flat memory, visible).
     const wasmMemory = (await ready).memory.buffer.byteLength;
-    // The manifest: the core hashed the file's bytes (plain and gzip) as they were pulled.
-    const done = zip || !manifest ? undefined : ex.manifest();
-    return { stats: ex.stats, errors: ex.errors, bytes: written, input, fileName: ex.describe().fileName, wasmMemory, manifest: done, ...imported };
+    const stats = ex.stats;
+    const errors = ex.errors;
+    const manifest = base ? completeManifest(base, stats, errors) : undefined;
+    return { stats, errors, bytes: written, input, fileName: ex.describe().fileName, wasmMemory, manifest, ...imported };
   } finally {
     // Stops reading a file left unread (a limit reached, a bad record).
     await src?.cancel();
@@ -333,20 +346,14 @@ async function runShard({ partId, blob, request, options }) {
  * workers of their own, each into a part file that is appended in order once the ones before it
  * are in. Errors get the stream's line numbers from the lines of the shards before them; a limit
  * stays exact (every shard may write the whole limit, the one that would pass what is left runs
- * again with just that). The manifest's sha256s are taken over the joined bytes.
+ * again with just that). Nothing is hashed here: the manifest's digests are taken from the joined
+ * file when the job's Manifest action asks (digestStored).
  */
 async function runSharded({ id, blob, ranges, request, options, handle, onProgress }) {
   await ready;
   const started = performance.now();
-  // The manifest's request, options and file name as the core writes them (an export of no
-  // input, made for this); its counts and sha256s are the joined export's, set below.
-  const template = new Exporter(request, { ...options, input: 'ndjson', manifest: true });
-  template.finish();
-  while (!template.done) while (template.pull());
-  const manifest = template.manifest();
-  template.free();
   const { input: _form, ...rest } = options;
-  rest.manifest = false;
+  const base = manifestBase(request, rest);
   const limit = typeof request.limit === 'number' ? request.limit : undefined;
   const reads = ranges.map(() => 0);
   const workers = new Set();
@@ -375,22 +382,18 @@ async function runSharded({ id, blob, ranges, request, options, handle, onProgre
   const running = ranges.map((_, k) => (k === 0 ? null : start(k, request)));
   for (const p of running) p?.catch(() => {});
   try {
-    // The first shard is an ordinary export of the file's start, with its manifest for the template.
+    // The first shard is an ordinary export of the file's start.
     const first = await runExport({
       source: { kind: 'file', blob: blob.slice(0, ranges[0].end) },
       request,
       options: { ...options, input: 'ndjson' },
       handle,
       onProgress: (p) => onProgress({ ...p, done: p.done + reads.reduce((a, b) => a + b, 0), total: blob.size }),
-      manifest: false,
     });
     const stats = { ...first.stats };
     const errors = [...first.errors];
     let written = first.bytes;
     let linesBefore = first.stats.lines;
-    const plain = new Sha256();
-    // The first part's bytes, read back from the job's file (the exporter hashed only its own part).
-    hashInto(handle, 0, written, plain);
     let reachedLimit = first.stats.usersWritten === limit;
     for (let k = 1; k < ranges.length && !reachedLimit; k++) {
       const left = limit === undefined ? undefined : limit - stats.usersWritten;
@@ -405,7 +408,7 @@ async function runSharded({ id, blob, ranges, request, options, handle, onProgre
       linesBefore += res.stats.lines - 1;
       stats.lines = linesBefore;
       reachedLimit = !!res.limitReached;
-      // Append the part, in slices, hashing as it goes.
+      // Append the part, in slices.
       const partHandle = await (await parts.getFileHandle(`${id}.part${k}`)).createSyncAccessHandle();
       try {
         const size = partHandle.getSize();
@@ -416,39 +419,95 @@ async function runSharded({ id, blob, ranges, request, options, handle, onProgre
           written += handle.write(chunk, { at: written });
           at += n;
         }
-        hashInto(handle, written - size, written, plain);
       } finally {
         partHandle.close();
       }
     }
     onProgress({ done: blob.size, total: blob.size, stats, elapsedMs: performance.now() - started, input: first.input });
-    const reasons = new Map();
-    for (const e of errors) reasons.set(e.code, (reasons.get(e.code) ?? 0) + 1);
-    manifest.counts = {
-      read: stats.usersRead,
-      matched: stats.usersMatched,
-      written: stats.usersWritten,
-      filtered: stats.usersFiltered,
-      skipped: stats.usersSkipped,
-      skippedReasons: Object.fromEntries(reasons),
-    };
-    manifest.input = { bytes: stats.bytesIn, lines: stats.lines };
-    manifest.plain = { sha256: plain.hex(), bytes: plain.bytes };
-    manifest.endedAt = new Date().toISOString();
-    plain.free();
-    return { ...first, stats, errors, bytes: written, manifest, workers: ranges.length };
+    return { ...first, stats, errors, bytes: written, manifest: completeManifest(base, stats, errors), workers: ranges.length };
   } finally {
     for (const w of workers) w.terminate();
     for (let k = 1; k < ranges.length; k++) await parts.removeEntry(`${id}.part${k}`).catch(() => {});
   }
 }
 
-/** Hashes bytes [from, to) of the job's file. */
-function hashInto(handle, from, to, hash) {
-  const buf = new Uint8Array(1 << 20);
-  for (let at = from; at < to; ) {
-    const n = handle.read(buf.subarray(0, Math.min(buf.length, to - at)), { at });
-    hash.update(buf.subarray(0, n));
-    at += n;
+/**
+ * The manifest of an export of `request` with `options`, but for its counts and digests: the
+ * request with the fields it exports, the options, the file name and the version, as the core
+ * writes them (an Exporter of no input, made for this, whose startedAt is now: the export's start).
+ */
+function manifestBase(request, options) {
+  const { input: _form, ...opts } = options;
+  const template = new Exporter(request, { ...opts, input: 'ndjson', manifest: true });
+  try {
+    template.finish();
+    while (!template.done) while (template.pull());
+    return template.manifest();
+  } finally {
+    template.free();
+  }
+}
+
+/**
+ * The job's manifest once its export is done: the counts and input of the export, its end, and
+ * `plain` / `gzip` left null until digestStored hashes the stored file (the key order is the core's).
+ */
+function completeManifest(base, stats, errors) {
+  // Skipped records per reason, in the order each reason first occurred (as the core counts them).
+  const reasons = new Map();
+  for (const e of errors) reasons.set(e.code, (reasons.get(e.code) ?? 0) + 1);
+  return {
+    ...base,
+    counts: {
+      read: stats.usersRead,
+      matched: stats.usersMatched,
+      written: stats.usersWritten,
+      filtered: stats.usersFiltered,
+      skipped: stats.usersSkipped,
+      skippedReasons: Object.fromEntries(reasons),
+    },
+    input: { bytes: stats.bytesIn, lines: stats.lines },
+    plain: null,
+    gzip: null,
+    endedAt: new Date().toISOString(),
+  };
+}
+
+/**
+ * The manifest's digests of a completed job's stored file (`exports/<id>`): sha256 and size of
+ * its bytes and, for a gzip export, of the `.gz` bytes and of what they gunzip to (through the
+ * browser's DecompressionStream). Read from a File snapshot, so the download stays available.
+ */
+async function digestStored({ id, gzip }) {
+  await ready;
+  const file = await (await (await exportsDir()).getFileHandle(id)).getFile();
+  const plain = new Sha256();
+  const packed = gzip ? new Sha256() : null;
+  const digest = (h) => ({ sha256: h.hex(), bytes: h.bytes });
+  try {
+    if (gzip) {
+      const tap = new TransformStream({
+        transform(chunk, controller) {
+          packed.update(chunk);
+          controller.enqueue(chunk);
+        },
+      });
+      const reader = file.stream().pipeThrough(tap).pipeThrough(new DecompressionStream('gzip')).getReader();
+      for (let r = await reader.read(); !r.done; r = await reader.read()) plain.update(r.value);
+    } else {
+      // One reused buffer (as the export reads its input): no garbage per chunk.
+      const reader = file.stream().getReader({ mode: 'byob' });
+      let buffer = new ArrayBuffer(HASH_READ_BYTES);
+      for (;;) {
+        const { value, done } = await reader.read(new Uint8Array(buffer));
+        if (done) break;
+        plain.update(value);
+        buffer = value.buffer;
+      }
+    }
+    return { plain: digest(plain), gzip: packed && digest(packed) };
+  } finally {
+    plain.free();
+    packed?.free();
   }
 }
