@@ -366,7 +366,8 @@ async function finish(rec, msg) {
   delete next.time_left_seconds;
   if (msg.type === 'done') {
     next.status = 'completed';
-    Object.assign(next, { stats: msg.stats, bytes: msg.bytes, input: msg.input, wasmMemory: msg.wasmMemory, manifest: msg.manifest, completed_at: new Date().toISOString() });
+    // `manifest` has no digests yet (the Manifest action adds them); `workers`: how many exported it.
+    Object.assign(next, { stats: msg.stats, bytes: msg.bytes, input: msg.input, wasmMemory: msg.wasmMemory, manifest: msg.manifest, workers: msg.workers ?? 1, completed_at: new Date().toISOString() });
     if (msg.importFiles !== undefined) Object.assign(next, { importFiles: msg.importFiles, unimportable: msg.unimportable });
     if (next.lenient) next.skipped = msg.errors;
   } else {

@@ -58,7 +58,8 @@ self.onmessage = async ({ data }) => {
     const onProgress = (p) => post(id, 'progress', p);
     // A gzip export stays on one worker: shards would make it one gzip member each, and browsers'
     // DecompressionStream reads only the first member (Chromium 156 fails on the second).
-    const plan = source.kind === 'file' && !options.gzip && !options.forImport ? await shardPlan(source.blob, options.input ?? 'auto', threads, cuts) : null;
+    // The page's file comes as kind 'blob' (the tests' and bench's as 'file'): any but API pages.
+    const plan = source.kind !== 'pages' && !options.gzip && !options.forImport ? await shardPlan(source.blob, options.input ?? 'auto', threads, cuts) : null;
     const result = plan
       ? await runSharded({ id, blob: source.blob, ranges: plan, request, options, handle, onProgress })
       : await runExport({ source, request, options, handle, onProgress });
