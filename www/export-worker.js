@@ -302,6 +302,7 @@ const partsDir = async () => (await navigator.storage.getDirectory()).getDirecto
  * (strict) the error that stopped it.
  */
 async function runShard({ partId, blob, request, options }) {
+  self.postMessage({ type: 'started' });
   const dir = await partsDir();
   const handle = await (await dir.getFileHandle(partId, { create: true })).createSyncAccessHandle();
   handle.truncate(0);
@@ -359,11 +360,16 @@ async function runSharded({ id, blob, ranges, request, options, handle, onProgre
   const reads = ranges.map(() => 0);
   const workers = new Set();
   const parts = await partsDir();
+  // Resolved as each shard's worker starts running its script (see below).
+  const begun = [];
   const start = (k, req) =>
     new Promise((resolve, reject) => {
       const w = new Worker(new URL(import.meta.url), { type: 'module' });
       workers.add(w);
+      let began;
+      begun.push(new Promise((r) => (began = r)));
       w.onmessage = ({ data }) => {
+        if (data.type === 'started') return began();
         if (data.type === 'progress') {
           reads[k] = data.read;
           return;
@@ -373,6 +379,7 @@ async function runSharded({ id, blob, ranges, request, options, handle, onProgre
         resolve(data);
       };
       w.onerror = (e) => {
+        began();
         workers.delete(w);
         w.terminate();
         reject(new Error(`shard ${k}: ${e.message}`));
@@ -383,6 +390,11 @@ async function runSharded({ id, blob, ranges, request, options, handle, onProgre
   const running = ranges.map((_, k) => (k === 0 ? null : start(k, request)));
   for (const p of running) p?.catch(() => {});
   try {
+    // A worker started from a worker loads its script through this one, and Chromium let that wait
+    // behind the first shard's export: on 100k users the second shard's script first ran when the
+    // first shard was done (timestamps in both workers), so the two shards ran one after the
+    // other. The first shard starts once the others run.
+    await Promise.all(begun);
     // The first shard is an ordinary export of the file's start.
     const first = await runExport({
       source: { kind: 'file', blob: blob.slice(0, ranges[0].end) },
