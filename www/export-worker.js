@@ -440,7 +440,17 @@ async function runSharded({ id, blob, ranges, request, options, handle, onProgre
     return { ...first, stats, errors, bytes: written, manifest: completeManifest(base, stats, errors), workers: ranges.length };
   } finally {
     for (const w of workers) w.terminate();
-    for (let k = 1; k < ranges.length; k++) await parts.removeEntry(`${id}.part${k}`).catch(() => {});
+    // A shard's worker just ended may hold its part open a moment longer: retry (up to 5 s).
+    for (let k = 1; k < ranges.length; k++) {
+      for (let tries = 0; tries < 100; tries++) {
+        const gone = await parts.removeEntry(`${id}.part${k}`).then(
+          () => true,
+          (e) => e?.name === 'NotFoundError',
+        );
+        if (gone) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
   }
 }
 
