@@ -473,7 +473,7 @@ async function downloadManifest(rec) {
 
 /**
  * The digests of the job's stored file, from a worker of its own (hashing 300 MB takes seconds,
- * so never on the page's thread). Resolves to null when the worker is stopped (stopDigest).
+ * so never on the page's thread). Resolves to null when the worker is stopped (stopDigests).
  */
 function digestOf(rec) {
   const worker = new Worker(new URL('./export-worker.js', import.meta.url), { type: 'module' });
