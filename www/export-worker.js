@@ -3,11 +3,11 @@
 // memory stays flat whatever the file's size. Talks to the page by postMessage only.
 // A large NDJSON file is cut at line boundaries and its shards exported at once, one Web Worker
 // each (this same script, started with a `shard` message), the parts joined in order: the same
-// bytes as one worker (COMPATIBILITY.md, "Threads").
+// bytes as one worker; gzipped, one gzip member that gunzips to them (COMPATIBILITY.md, "Threads").
 // A `digest` message hashes a completed job's stored file for its manifest, when the page's
 // Manifest action first asks: the export itself never hashes (sha256 in wasm runs at ~165 MB/s,
 // about a quarter of a 1M-user export's time on its critical path).
-import init, { Exporter, ImportZip, Sha256, detectInput, isGzip } from '../pkg/userexport.js';
+import init, { Exporter, ImportZip, Sha256, crc32Combine, detectInput, gzipHeader, gzipMemberEnd, isGzip } from '../pkg/userexport.js';
 import { exportsDir } from './jobs.js';
 
 const PROGRESS_MS = 100; // the page promises an update at least every 250 ms: leave room for slow chunks
@@ -62,10 +62,8 @@ self.onmessage = async ({ data }) => {
     handle = await (await dir.getFileHandle(id, { create: true })).createSyncAccessHandle();
     handle.truncate(0);
     const onProgress = (p) => post(id, 'progress', p);
-    // A gzip export stays on one worker: shards would make it one gzip member each, and browsers'
-    // DecompressionStream reads only the first member (Chromium 156 fails on the second).
     // The page's file comes as kind 'blob' (the tests' and bench's as 'file'): any but API pages.
-    const plan = source.kind !== 'pages' && !options.gzip && !options.forImport ? await shardPlan(source.blob, options.input ?? 'auto', threads, cuts) : null;
+    const plan = source.kind !== 'pages' && !options.forImport ? await shardPlan(source.blob, options.input ?? 'auto', threads, cuts) : null;
     const result = plan
       ? await runSharded({ id, blob: source.blob, ranges: plan, request, options, handle, onProgress })
       : await runExport({ source, request, options, handle, onProgress });
@@ -88,7 +86,7 @@ function post(id, type, payload) {
 }
 
 
-async function runExport({ source, request, options, handle, onProgress }) {
+async function runExport({ source, request, options, handle, onProgress, at = 0, manifest = true }) {
   // Gzip happens inside wasm: with CompressionStream, its output chunks were left to V8's rare
   // GCs in a worker whose JS heap barely grows (65 MiB of them at a million users).
   // A file's bytes go to the core in the form the page's "Input format" names (input: 'auto'
@@ -96,11 +94,12 @@ async function runExport({ source, request, options, handle, onProgress }) {
   const { input: form = 'auto', ...opts } = options;
   // Every export job offers its manifest (an import's zip of several files has none): its fields
   // but the digests, known now; the digests are taken from the stored file when asked for.
-  const base = opts.forImport ? null : manifestBase(request, opts);
+  // (`at`, `manifest: false`: the first shard of a file on several workers, after a gzip header.)
+  const base = opts.forImport || !manifest ? null : manifestBase(request, opts);
   const ex = new Exporter(request, source.kind === 'pages' ? opts : { ...opts, input: form });
   const started = performance.now();
   let lastReport = 0;
-  let written = 0;
+  let written = at;
   let bytesRead = 0;
   let input = 'NDJSON';
   let src = null;
@@ -189,7 +188,7 @@ async function runExport({ source, request, options, handle, onProgress }) {
     const stats = ex.stats;
     const errors = ex.errors;
     const manifest = base ? completeManifest(base, stats, errors) : undefined;
-    return { stats, errors, bytes: written, input, fileName: ex.describe().fileName, wasmMemory, manifest, ...imported };
+    return { stats, errors, bytes: written, input, fileName: ex.describe().fileName, wasmMemory, manifest, segment: ex.gzipSegment, ...imported };
   } finally {
     // Stops reading a file left unread (a limit reached, a bad record).
     await src?.cancel();
@@ -266,7 +265,7 @@ function byobReader(stream) {
 
 /**
  * The shards of a file that is exported on several workers, or null for one: an NDJSON file (not
- * gzipped, not a JSON text; the export not gzipped either) of at least SHARD_MIN_BYTES, or any file when `cuts` are given. Each
+ * gzipped, not a JSON text) of at least SHARD_MIN_BYTES, or any file when `cuts` are given. Each
  * shard starts just past the first `\n` at or after the byte before a cut, so never inside a line.
  */
 async function shardPlan(blob, form, threads, cuts) {
@@ -344,7 +343,8 @@ async function runShard({ partId, blob, request, options }) {
     handle.flush();
     handle.close();
   }
-  const result = { type: 'done', failed, stats: ex.stats, errors: ex.stats.usersSkipped ? ex.errors : [], limitReached: ex.limitReached };
+  // segment: with gzip, the CRC-32 and length of this part's plain bytes, for the member's trailer.
+  const result = { type: 'done', failed, stats: ex.stats, errors: ex.stats.usersSkipped ? ex.errors : [], limitReached: ex.limitReached, segment: ex.gzipSegment };
   ex.free();
   return result;
 }
@@ -362,6 +362,16 @@ async function runSharded({ id, blob, ranges, request, options, handle, onProgre
   const started = performance.now();
   const { input: _form, ...rest } = options;
   const base = manifestBase(request, rest);
+  // A gzip export is one gzip member of the shards' segments (as the CLI's threads write it, so
+  // DecompressionStream reads it whole): gzip's header, each shard's deflate ending in a sync
+  // flush, then the member's end with the CRC-32 of every part's plain bytes combined.
+  const segments = options.gzip ? { gzipSegment: true } : {};
+  const head = options.gzip ? gzipHeader() : null;
+  const member = { crc32: 0, bytes: 0 };
+  const addSegment = (seg) => {
+    member.crc32 = crc32Combine(member.crc32, seg.crc32, seg.bytes);
+    member.bytes += seg.bytes;
+  };
   const limit = typeof request.limit === 'number' ? request.limit : undefined;
   const reads = ranges.map(() => 0);
   const workers = new Set();
@@ -390,7 +400,7 @@ async function runSharded({ id, blob, ranges, request, options, handle, onProgre
         w.terminate();
         reject(new Error(`shard ${k}: ${e.message}`));
       };
-      const shardOptions = { ...rest, input: 'ndjson', firstLine: 2, writeHeader: false };
+      const shardOptions = { ...rest, ...segments, input: 'ndjson', firstLine: 2, writeHeader: false };
       w.postMessage({ shard: { partId: `${id}.part${k}`, blob: blob.slice(ranges[k].start, ranges[k].end), request: req, options: shardOptions } });
     });
   const running = ranges.map((_, k) => (k === 0 ? null : start(k, request)));
@@ -402,13 +412,17 @@ async function runSharded({ id, blob, ranges, request, options, handle, onProgre
     // other. The first shard starts once the others run.
     await Promise.all(begun);
     // The first shard is an ordinary export of the file's start.
+    if (head) handle.write(head, { at: 0 });
     const first = await runExport({
       source: { kind: 'file', blob: blob.slice(0, ranges[0].end) },
       request,
-      options: { ...options, input: 'ndjson' },
+      options: { ...options, ...segments, input: 'ndjson' },
       handle,
       onProgress: (p) => onProgress({ ...p, done: p.done + reads.reduce((a, b) => a + b, 0), total: blob.size }),
+      at: head?.length ?? 0,
+      manifest: false,
     });
+    if (head) addSegment(first.segment);
     const stats = { ...first.stats };
     const errors = [...first.errors];
     let written = first.bytes;
@@ -427,6 +441,7 @@ async function runSharded({ id, blob, ranges, request, options, handle, onProgre
       linesBefore += res.stats.lines - 1;
       stats.lines = linesBefore;
       reachedLimit = !!res.limitReached;
+      if (head) addSegment(res.segment);
       // Append the part, in slices.
       const partHandle = await (await parts.getFileHandle(`${id}.part${k}`)).createSyncAccessHandle();
       try {
@@ -442,8 +457,10 @@ async function runSharded({ id, blob, ranges, request, options, handle, onProgre
         partHandle.close();
       }
     }
+    if (head) written += handle.write(gzipMemberEnd(member.crc32, member.bytes), { at: written });
     onProgress({ done: blob.size, total: blob.size, stats, elapsedMs: performance.now() - started, input: first.input });
-    return { ...first, stats, errors, bytes: written, manifest: completeManifest(base, stats, errors), workers: ranges.length };
+    const { segment: _segment, ...done } = first;
+    return { ...done, stats, errors, bytes: written, manifest: completeManifest(base, stats, errors), workers: ranges.length };
   } finally {
     for (const w of workers) w.terminate();
     // A shard's worker just ended may hold its part open a moment longer: retry (up to 5 s).
