@@ -20,11 +20,12 @@ const READ_BYTES = 256 << 10;
 // Below this a file is exported by one worker (unless the message names cut points): starting
 // a worker and its wasm costs tens of milliseconds, a few MB of export at most.
 // At or above it the default is a worker per core (at most 4), kept on after measuring 1M users
-// (1.2 GB → CSV) paired on a 2-core VM that other jobs kept busy (load 4-6): two workers 0.94-0.99x
-// of one, as two bare export loops were of one (0.93x): no idle core to win, and the split's own
-// cost (a worker's start, the parts' copy: ~0.2 s of 6-9 s) is small. Where a core is idle the
-// shards run side by side (timestamps in both workers since the first shard waits for the
-// others), and the bare loops' two workers ran 100k users 1.9x faster. Little to lose, much to win.
+// (1.2 GB) paired on a 2-core VM that other jobs kept busy (load 4-8): to CSV, two workers ran at
+// 0.94-1.05x of one, as two bare export loops did against one (0.93x): no idle core to win, and
+// the split's own cost (a worker's start, the parts' copy: ~0.2 s of 6-9 s) is small; to CSV +
+// gzip, where each byte costs more, two workers 1.50x (9.3 s against 14.0 s). Where a core is
+// idle the shards run side by side (timestamps in both workers), and the bare loops' two workers
+// ran 100k users 1.9x faster. Little to lose, much to win.
 const SHARD_MIN_BYTES = 16 << 20;
 // What the manifest's hashing reads at once from the stored file.
 const HASH_READ_BYTES = 1 << 20;
