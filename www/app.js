@@ -13,6 +13,8 @@ const $ = (id) => document.getElementById(id);
 const state = { source: null, fields: [], jobs: [] };
 const JOBS_LOCK = 'userexport-jobs';
 const workers = new Map();
+// The Manifest action's hashing workers, by job id (one at most per job).
+const digests = new Map();
 const rows = new Map();
 
 await init();
@@ -364,7 +366,8 @@ async function finish(rec, msg) {
   delete next.time_left_seconds;
   if (msg.type === 'done') {
     next.status = 'completed';
-    Object.assign(next, { stats: msg.stats, bytes: msg.bytes, input: msg.input, wasmMemory: msg.wasmMemory, manifest: msg.manifest, completed_at: new Date().toISOString() });
+    // `manifest` has no digests yet (the Manifest action adds them); `workers`: how many exported it.
+    Object.assign(next, { stats: msg.stats, bytes: msg.bytes, input: msg.input, wasmMemory: msg.wasmMemory, manifest: msg.manifest, workers: msg.workers ?? 1, completed_at: new Date().toISOString() });
     if (msg.importFiles !== undefined) Object.assign(next, { importFiles: msg.importFiles, unimportable: msg.unimportable });
     if (next.lenient) next.skipped = msg.errors;
   } else {
@@ -433,9 +436,30 @@ async function download(rec) {
   render();
 }
 
-/** Saves the job's manifest as `<tenant>.manifest.json` (what the CLI's --manifest writes). */
-function downloadManifest(rec) {
+/**
+ * Saves the job's manifest as `<tenant>.manifest.json` (what the CLI's --manifest writes). The
+ * export did not hash its bytes (that would slow every export for a file few ask for): the first
+ * click hashes the stored file in a worker, the job keeps the digests, later clicks save at once.
+ */
+async function downloadManifest(rec) {
   if (rec.status !== 'completed' || !rec.manifest) return announce(`Job ${rec.id} has no manifest: only a completed export has one.`);
+  if (!rec.manifest.plain) {
+    if (digests.has(rec.id)) return announce(`Job ${rec.id}: the manifest's sha256 is still being computed.`);
+    announce(`Job ${rec.id}: computing the sha256 of ${rec.fileName} for its manifest…`);
+    let got;
+    try {
+      got = await digestOf(rec);
+    } catch (e) {
+      if (rec.status === 'completed') announce(`Job ${rec.id}: the manifest could not be made: ${e.message}`);
+      return;
+    } finally {
+      render();
+    }
+    // Expired (its file deleted) while the hash ran: its worker was stopped, nothing to save.
+    if (!got || rec.status !== 'completed' || !state.jobs.includes(rec)) return;
+    rec.manifest = { ...rec.manifest, plain: got.plain, gzip: got.gzip };
+    await store.saveJobs(state.jobs);
+  }
   const name = `${rec.manifest.file.split('.')[0]}.manifest.json`;
   const url = URL.createObjectURL(new File([`${JSON.stringify(rec.manifest, null, 2)}\n`], name, { type: 'application/json' }));
   const a = Object.assign(document.createElement('a'), { href: url, download: name });
@@ -445,6 +469,34 @@ function downloadManifest(rec) {
   // Freed once the browser has had time to start the download (revoked at once, it may fail).
   setTimeout(() => URL.revokeObjectURL(url), 30_000);
   announce(`Job ${rec.id}: manifest ${name} saved (sha256 ${(rec.manifest.gzip ?? rec.manifest.plain).sha256}).`);
+}
+
+/**
+ * The digests of the job's stored file, from a worker of its own (hashing 300 MB takes seconds,
+ * so never on the page's thread). Resolves to null when the worker is stopped (stopDigests).
+ */
+function digestOf(rec) {
+  const worker = new Worker(new URL('./export-worker.js', import.meta.url), { type: 'module' });
+  const running = new Promise((resolve, reject) => {
+    const end = (then) => {
+      worker.terminate();
+      digests.delete(rec.id);
+      then();
+    };
+    worker.onmessage = ({ data }) => end(() => (data.type === 'digest' ? resolve(data) : reject(new Error(data.error.message))));
+    worker.onerror = (ev) => end(() => reject(new Error(ev.message || 'The worker stopped.')));
+    digests.set(rec.id, { worker, stop: () => end(() => resolve(null)) });
+  });
+  worker.postMessage({ digest: { id: rec.id, gzip: rec.manifest.options.gzip } });
+  render();
+  return running;
+}
+
+/** Stops the hashing of a job that is no longer completed or no longer listed. */
+function stopDigests() {
+  for (const [id, d] of digests) {
+    if (!state.jobs.some((j) => j.id === id && j.status === 'completed')) d.stop();
+  }
 }
 
 function moreInfo(rec) {
@@ -560,6 +612,11 @@ function render() {
     const [, dl, , manifest, stop] = tr.querySelectorAll('.actions button');
     dl.disabled = rec.status !== 'completed';
     manifest.disabled = rec.status !== 'completed' || !rec.manifest;
+    // While its sha256 is computed the button says so; the page goes on meanwhile.
+    const hashing = digests.has(rec.id);
+    manifest.setAttribute('aria-busy', String(hashing));
+    const label = hashing ? 'Manifest (computing sha256…)' : 'Manifest';
+    if (manifest.textContent !== label) manifest.textContent = label;
     // Only a running job can be cancelled; the others keep their actions in one row without it.
     stop.hidden = rec.status !== 'pending' && rec.status !== 'processing';
   });
@@ -567,6 +624,7 @@ function render() {
 
 async function tick() {
   if (await store.sweep(state.jobs, Date.now())) await store.saveJobs(state.jobs);
+  stopDigests();
   render();
   await store.removeOrphans(state.jobs, workers);
 }

@@ -3,8 +3,11 @@
 // memory stays flat whatever the file's size. Talks to the page by postMessage only.
 // A large NDJSON file is cut at line boundaries and its shards exported at once, one Web Worker
 // each (this same script, started with a `shard` message), the parts joined in order: the same
-// bytes as one worker (COMPATIBILITY.md, "Threads").
-import init, { Exporter, ImportZip, Sha256, detectInput, isGzip } from '../pkg/userexport.js';
+// bytes as one worker; gzipped, one gzip member that gunzips to them (COMPATIBILITY.md, "Threads").
+// A `digest` message hashes a completed job's stored file for its manifest, when the page's
+// Manifest action first asks: the export itself never hashes (sha256 in wasm runs at ~165 MB/s,
+// about a quarter of a 1M-user export's time on its critical path).
+import init, { Exporter, ImportZip, Sha256, crc32Combine, detectInput, gzipHeader, gzipMemberEnd, isGzip } from '../pkg/userexport.js';
 import { exportsDir } from './jobs.js';
 
 const PROGRESS_MS = 100; // the page promises an update at least every 250 ms: leave room for slow chunks
@@ -16,7 +19,16 @@ const OUT_BYTES = 1 << 16; // one pullInto buffer, reused for the whole export
 const READ_BYTES = 256 << 10;
 // Below this a file is exported by one worker (unless the message names cut points): starting
 // a worker and its wasm costs tens of milliseconds, a few MB of export at most.
+// At or above it the default is a worker per core (at most 4), kept on after measuring 1M users
+// (1.2 GB) paired on a 2-core VM that other jobs kept busy (load 4-8): to CSV, two workers ran at
+// 0.94-1.05x of one, as two bare export loops did against one (0.93x): no idle core to win, and
+// the split's own cost (a worker's start, the parts' copy: ~0.2 s of 6-9 s) is small; to CSV +
+// gzip, where each byte costs more, two workers 1.50x (9.3 s against 14.0 s). Where a core is
+// idle the shards run side by side (timestamps in both workers), and the bare loops' two workers
+// ran 100k users 1.9x faster. Little to lose, much to win.
 const SHARD_MIN_BYTES = 16 << 20;
+// What the manifest's hashing reads at once from the stored file.
+const HASH_READ_BYTES = 1 << 20;
 
 const ready = init();
 // Blob streams being read through a BYOB reader, held from here because Chromium does not keep
@@ -25,6 +37,14 @@ const ready = init();
 const reading = new Set();
 
 self.onmessage = async ({ data }) => {
+  if (data.digest) {
+    try {
+      self.postMessage({ type: 'digest', ...(await digestStored(data.digest)) });
+    } catch (e) {
+      self.postMessage({ type: 'failed', error: { message: String(e?.message ?? e) } });
+    }
+    return;
+  }
   if (data.shard) {
     try {
       self.postMessage(await runShard(data.shard));
@@ -43,9 +63,8 @@ self.onmessage = async ({ data }) => {
     handle = await (await dir.getFileHandle(id, { create: true })).createSyncAccessHandle();
     handle.truncate(0);
     const onProgress = (p) => post(id, 'progress', p);
-    // A gzip export stays on one worker: shards would make it one gzip member each, and browsers'
-    // DecompressionStream reads only the first member (Chromium 156 fails on the second).
-    const plan = source.kind === 'file' && !options.gzip && !options.forImport ? await shardPlan(source.blob, options.input ?? 'auto', threads, cuts) : null;
+    // The page's file comes as kind 'blob' (the tests' and bench's as 'file'): any but API pages.
+    const plan = source.kind !== 'pages' && !options.forImport ? await shardPlan(source.blob, options.input ?? 'auto', threads, cuts) : null;
     const result = plan
       ? await runSharded({ id, blob: source.blob, ranges: plan, request, options, handle, onProgress })
       : await runExport({ source, request, options, handle, onProgress });
@@ -68,20 +87,20 @@ function post(id, type, payload) {
 }
 
 
-async function runExport({ source, request, options, handle, onProgress, manifest = true }) {
+async function runExport({ source, request, options, handle, onProgress, at = 0, manifest = true }) {
   // Gzip happens inside wasm: with CompressionStream, its output chunks were left to V8's rare
   // GCs in a worker whose JS heap barely grows (65 MiB of them at a million users).
   // A file's bytes go to the core in the form the page's "Input format" names (input: 'auto'
   // lets the core tell NDJSON from JSON text); Management API pages are JSON texts each.
-  const { input: form = 'auto', ...rest } = options;
-  // manifest: every job offers its manifest, so the core hashes the bytes as they are pulled
-  // (an import's zip of several files has none; the first shard of a file on several workers does
-  // not either: its joined bytes are hashed after).
-  const opts = rest.forImport ? rest : { ...rest, manifest };
+  const { input: form = 'auto', ...opts } = options;
+  // Every export job offers its manifest (an import's zip of several files has none): its fields
+  // but the digests, known now; the digests are taken from the stored file when asked for.
+  // (`at`, `manifest: false`: the first shard of a file on several workers, after a gzip header.)
+  const base = opts.forImport || !manifest ? null : manifestBase(request, opts);
   const ex = new Exporter(request, source.kind === 'pages' ? opts : { ...opts, input: form });
   const started = performance.now();
   let lastReport = 0;
-  let written = 0;
+  let written = at;
   let bytesRead = 0;
   let input = 'NDJSON';
   let src = null;
@@ -167,9 +186,10 @@ async function runExport({ source, request, options, handle, onProgress, manifes
     report(true);
     // The wasm heap never shrinks: its size now is the most it needed (flat memory, visible).
     const wasmMemory = (await ready).memory.buffer.byteLength;
-    // The manifest: the core hashed the file's bytes (plain and gzip) as they were pulled.
-    const done = zip || !manifest ? undefined : ex.manifest();
-    return { stats: ex.stats, errors: ex.errors, bytes: written, input, fileName: ex.describe().fileName, wasmMemory, manifest: done, ...imported };
+    const stats = ex.stats;
+    const errors = ex.errors;
+    const manifest = base ? completeManifest(base, stats, errors) : undefined;
+    return { stats, errors, bytes: written, input, fileName: ex.describe().fileName, wasmMemory, manifest, segment: ex.gzipSegment, ...imported };
   } finally {
     // Stops reading a file left unread (a limit reached, a bad record).
     await src?.cancel();
@@ -246,7 +266,7 @@ function byobReader(stream) {
 
 /**
  * The shards of a file that is exported on several workers, or null for one: an NDJSON file (not
- * gzipped, not a JSON text; the export not gzipped either) of at least SHARD_MIN_BYTES, or any file when `cuts` are given. Each
+ * gzipped, not a JSON text) of at least SHARD_MIN_BYTES, or any file when `cuts` are given. Each
  * shard starts just past the first `\n` at or after the byte before a cut, so never inside a line.
  */
 async function shardPlan(blob, form, threads, cuts) {
@@ -288,6 +308,7 @@ const partsDir = async () => (await navigator.storage.getDirectory()).getDirecto
  * (strict) the error that stopped it.
  */
 async function runShard({ partId, blob, request, options }) {
+  self.postMessage({ type: 'started' });
   const dir = await partsDir();
   const handle = await (await dir.getFileHandle(partId, { create: true })).createSyncAccessHandle();
   handle.truncate(0);
@@ -323,7 +344,8 @@ async function runShard({ partId, blob, request, options }) {
     handle.flush();
     handle.close();
   }
-  const result = { type: 'done', failed, stats: ex.stats, errors: ex.stats.usersSkipped ? ex.errors : [], limitReached: ex.limitReached };
+  // segment: with gzip, the CRC-32 and length of this part's plain bytes, for the member's trailer.
+  const result = { type: 'done', failed, stats: ex.stats, errors: ex.stats.usersSkipped ? ex.errors : [], limitReached: ex.limitReached, segment: ex.gzipSegment };
   ex.free();
   return result;
 }
@@ -333,29 +355,38 @@ async function runShard({ partId, blob, request, options }) {
  * workers of their own, each into a part file that is appended in order once the ones before it
  * are in. Errors get the stream's line numbers from the lines of the shards before them; a limit
  * stays exact (every shard may write the whole limit, the one that would pass what is left runs
- * again with just that). The manifest's sha256s are taken over the joined bytes.
+ * again with just that). Nothing is hashed here: the manifest's digests are taken from the joined
+ * file when the job's Manifest action asks (digestStored).
  */
 async function runSharded({ id, blob, ranges, request, options, handle, onProgress }) {
   await ready;
   const started = performance.now();
-  // The manifest's request, options and file name as the core writes them (an export of no
-  // input, made for this); its counts and sha256s are the joined export's, set below.
-  const template = new Exporter(request, { ...options, input: 'ndjson', manifest: true });
-  template.finish();
-  while (!template.done) while (template.pull());
-  const manifest = template.manifest();
-  template.free();
   const { input: _form, ...rest } = options;
-  rest.manifest = false;
+  const base = manifestBase(request, rest);
+  // A gzip export is one gzip member of the shards' segments (as the CLI's threads write it, so
+  // DecompressionStream reads it whole): gzip's header, each shard's deflate ending in a sync
+  // flush, then the member's end with the CRC-32 of every part's plain bytes combined.
+  const segments = options.gzip ? { gzipSegment: true } : {};
+  const head = options.gzip ? gzipHeader() : null;
+  const member = { crc32: 0, bytes: 0 };
+  const addSegment = (seg) => {
+    member.crc32 = crc32Combine(member.crc32, seg.crc32, seg.bytes);
+    member.bytes += seg.bytes;
+  };
   const limit = typeof request.limit === 'number' ? request.limit : undefined;
   const reads = ranges.map(() => 0);
   const workers = new Set();
   const parts = await partsDir();
+  // Resolved as each shard's worker starts running its script (see below).
+  const begun = [];
   const start = (k, req) =>
     new Promise((resolve, reject) => {
       const w = new Worker(new URL(import.meta.url), { type: 'module' });
       workers.add(w);
+      let began;
+      begun.push(new Promise((r) => (began = r)));
       w.onmessage = ({ data }) => {
+        if (data.type === 'started') return began();
         if (data.type === 'progress') {
           reads[k] = data.read;
           return;
@@ -365,32 +396,38 @@ async function runSharded({ id, blob, ranges, request, options, handle, onProgre
         resolve(data);
       };
       w.onerror = (e) => {
+        began();
         workers.delete(w);
         w.terminate();
         reject(new Error(`shard ${k}: ${e.message}`));
       };
-      const shardOptions = { ...rest, input: 'ndjson', firstLine: 2, writeHeader: false };
+      const shardOptions = { ...rest, ...segments, input: 'ndjson', firstLine: 2, writeHeader: false };
       w.postMessage({ shard: { partId: `${id}.part${k}`, blob: blob.slice(ranges[k].start, ranges[k].end), request: req, options: shardOptions } });
     });
   const running = ranges.map((_, k) => (k === 0 ? null : start(k, request)));
   for (const p of running) p?.catch(() => {});
   try {
-    // The first shard is an ordinary export of the file's start, with its manifest for the template.
+    // A worker started from a worker loads its script through this one, and Chromium let that wait
+    // behind the first shard's export: on 100k users the second shard's script first ran when the
+    // first shard was done (timestamps in both workers), so the two shards ran one after the
+    // other. The first shard starts once the others run.
+    await Promise.all(begun);
+    // The first shard is an ordinary export of the file's start.
+    if (head) handle.write(head, { at: 0 });
     const first = await runExport({
       source: { kind: 'file', blob: blob.slice(0, ranges[0].end) },
       request,
-      options: { ...options, input: 'ndjson' },
+      options: { ...options, ...segments, input: 'ndjson' },
       handle,
       onProgress: (p) => onProgress({ ...p, done: p.done + reads.reduce((a, b) => a + b, 0), total: blob.size }),
+      at: head?.length ?? 0,
       manifest: false,
     });
+    if (head) addSegment(first.segment);
     const stats = { ...first.stats };
     const errors = [...first.errors];
     let written = first.bytes;
     let linesBefore = first.stats.lines;
-    const plain = new Sha256();
-    // The first part's bytes, read back from the job's file (the exporter hashed only its own part).
-    hashInto(handle, 0, written, plain);
     let reachedLimit = first.stats.usersWritten === limit;
     for (let k = 1; k < ranges.length && !reachedLimit; k++) {
       const left = limit === undefined ? undefined : limit - stats.usersWritten;
@@ -405,7 +442,8 @@ async function runSharded({ id, blob, ranges, request, options, handle, onProgre
       linesBefore += res.stats.lines - 1;
       stats.lines = linesBefore;
       reachedLimit = !!res.limitReached;
-      // Append the part, in slices, hashing as it goes.
+      if (head) addSegment(res.segment);
+      // Append the part, in slices.
       const partHandle = await (await parts.getFileHandle(`${id}.part${k}`)).createSyncAccessHandle();
       try {
         const size = partHandle.getSize();
@@ -416,39 +454,107 @@ async function runSharded({ id, blob, ranges, request, options, handle, onProgre
           written += handle.write(chunk, { at: written });
           at += n;
         }
-        hashInto(handle, written - size, written, plain);
       } finally {
         partHandle.close();
       }
     }
+    if (head) written += handle.write(gzipMemberEnd(member.crc32, member.bytes), { at: written });
     onProgress({ done: blob.size, total: blob.size, stats, elapsedMs: performance.now() - started, input: first.input });
-    const reasons = new Map();
-    for (const e of errors) reasons.set(e.code, (reasons.get(e.code) ?? 0) + 1);
-    manifest.counts = {
+    const { segment: _segment, ...done } = first;
+    return { ...done, stats, errors, bytes: written, manifest: completeManifest(base, stats, errors), workers: ranges.length };
+  } finally {
+    for (const w of workers) w.terminate();
+    // A shard's worker just ended may hold its part open a moment longer: retry (up to 5 s).
+    for (let k = 1; k < ranges.length; k++) {
+      for (let tries = 0; tries < 100; tries++) {
+        const gone = await parts.removeEntry(`${id}.part${k}`).then(
+          () => true,
+          (e) => e?.name === 'NotFoundError',
+        );
+        if (gone) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+  }
+}
+
+/**
+ * The manifest of an export of `request` with `options`, but for its counts and digests: the
+ * request with the fields it exports, the options, the file name and the version, as the core
+ * writes them (an Exporter of no input, made for this, whose startedAt is now: the export's start).
+ */
+function manifestBase(request, options) {
+  const { input: _form, ...opts } = options;
+  const template = new Exporter(request, { ...opts, input: 'ndjson', manifest: true });
+  try {
+    template.finish();
+    while (!template.done) while (template.pull());
+    return template.manifest();
+  } finally {
+    template.free();
+  }
+}
+
+/**
+ * The job's manifest once its export is done: the counts and input of the export, its end, and
+ * `plain` / `gzip` left null until digestStored hashes the stored file (the key order is the core's).
+ */
+function completeManifest(base, stats, errors) {
+  // Skipped records per reason, in the order each reason first occurred (as the core counts them).
+  const reasons = new Map();
+  for (const e of errors) reasons.set(e.code, (reasons.get(e.code) ?? 0) + 1);
+  return {
+    ...base,
+    counts: {
       read: stats.usersRead,
       matched: stats.usersMatched,
       written: stats.usersWritten,
       filtered: stats.usersFiltered,
       skipped: stats.usersSkipped,
       skippedReasons: Object.fromEntries(reasons),
-    };
-    manifest.input = { bytes: stats.bytesIn, lines: stats.lines };
-    manifest.plain = { sha256: plain.hex(), bytes: plain.bytes };
-    manifest.endedAt = new Date().toISOString();
-    plain.free();
-    return { ...first, stats, errors, bytes: written, manifest, workers: ranges.length };
-  } finally {
-    for (const w of workers) w.terminate();
-    for (let k = 1; k < ranges.length; k++) await parts.removeEntry(`${id}.part${k}`).catch(() => {});
-  }
+    },
+    input: { bytes: stats.bytesIn, lines: stats.lines },
+    plain: null,
+    gzip: null,
+    endedAt: new Date().toISOString(),
+  };
 }
 
-/** Hashes bytes [from, to) of the job's file. */
-function hashInto(handle, from, to, hash) {
-  const buf = new Uint8Array(1 << 20);
-  for (let at = from; at < to; ) {
-    const n = handle.read(buf.subarray(0, Math.min(buf.length, to - at)), { at });
-    hash.update(buf.subarray(0, n));
-    at += n;
+/**
+ * The manifest's digests of a completed job's stored file (`exports/<id>`): sha256 and size of
+ * its bytes and, for a gzip export, of the `.gz` bytes and of what they gunzip to (through the
+ * browser's DecompressionStream). Read from a File snapshot, so the download stays available.
+ */
+async function digestStored({ id, gzip }) {
+  await ready;
+  const file = await (await (await exportsDir()).getFileHandle(id)).getFile();
+  const plain = new Sha256();
+  const packed = gzip ? new Sha256() : null;
+  const digest = (h) => ({ sha256: h.hex(), bytes: h.bytes });
+  try {
+    if (gzip) {
+      const tap = new TransformStream({
+        transform(chunk, controller) {
+          packed.update(chunk);
+          controller.enqueue(chunk);
+        },
+      });
+      const reader = file.stream().pipeThrough(tap).pipeThrough(new DecompressionStream('gzip')).getReader();
+      for (let r = await reader.read(); !r.done; r = await reader.read()) plain.update(r.value);
+    } else {
+      // One reused buffer (as the export reads its input): no garbage per chunk.
+      const reader = file.stream().getReader({ mode: 'byob' });
+      let buffer = new ArrayBuffer(HASH_READ_BYTES);
+      for (;;) {
+        const { value, done } = await reader.read(new Uint8Array(buffer));
+        if (done) break;
+        plain.update(value);
+        buffer = value.buffer;
+      }
+    }
+    return { plain: digest(plain), gzip: packed && digest(packed) };
+  } finally {
+    plain.free();
+    packed?.free();
   }
 }
