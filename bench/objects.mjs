@@ -10,65 +10,13 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
+import { CSV_HEADER, csvRow, ndjsonLine } from './plain.mjs';
 
 const [format = 'csv', rounds = '7', size = '100k'] = process.argv.slice(2);
 const JOB = JSON.parse(readFileSync(new URL('./job.json', import.meta.url), 'utf8'));
 const data = new URL(`../target/bench-data/users-${size}.ndjson`, import.meta.url);
 const users = readFileSync(data, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
 const pkgs = process.env.USEREXPORT_PKGS?.split(',').map((p) => new URL(`file://${p}`)) ?? [new URL('../pkg/node.js', import.meta.url)];
-
-// The plain builders of worker.mjs (which runs a peer when imported, so they are restated here).
-const DATE_ATTRIBUTES = ['created_at', 'updated_at', 'last_login', 'last_password_reset', 'multifactor_last_modified'];
-const DATE_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/;
-function parsePath(name) {
-  const steps = [];
-  for (const part of name.split('.')) {
-    const m = /^([^[]*)((?:\[\d+\])*)$/.exec(part);
-    steps.push(m[1]);
-    for (const idx of m[2].matchAll(/\[(\d+)\]/g)) steps.push(Number(idx[1]));
-  }
-  return steps;
-}
-const FIELDS = JOB.fields.map((f) => ({ column: f.export_as ?? f.name, path: parsePath(f.name), date: DATE_ATTRIBUTES.includes(f.name) }));
-function pick(user, path) {
-  let v = user;
-  for (const step of path) {
-    if (typeof step === 'number') {
-      if (!Array.isArray(v) || step >= v.length) return undefined;
-      v = v[step];
-    } else {
-      if (v === null || typeof v !== 'object' || Array.isArray(v) || !Object.hasOwn(v, step)) return undefined;
-      v = v[step];
-    }
-  }
-  return v;
-}
-const cell = (s) => `"'${s.replaceAll('"', '""')}"`;
-const CSV_HEADER = FIELDS.map((f) => (/^[=+\-@\t\r]/.test(f.column) || /[,"\r\n]/.test(f.column) ? cell(f.column) : f.column)).join(',') + '\n';
-function csvRow(user) {
-  let row = '';
-  for (let i = 0; i < FIELDS.length; i++) {
-    const f = FIELDS[i];
-    const v = pick(user, f.path);
-    if (i > 0) row += ',';
-    if (v === undefined || v === null) continue;
-    if (typeof v === 'string') row += f.date && DATE_RE.test(v) ? v : cell(v);
-    else if (typeof v === 'object') row += cell(JSON.stringify(v));
-    else row += String(v);
-  }
-  return row + '\n';
-}
-const KEYS = FIELDS.map((f) => JSON.stringify(f.column) + ':');
-function ndjsonLine(user) {
-  let line = '{';
-  for (let i = 0; i < FIELDS.length; i++) {
-    const v = pick(user, FIELDS[i].path);
-    if (v === undefined) continue;
-    if (line.length > 1) line += ',';
-    line += KEYS[i] + JSON.stringify(v);
-  }
-  return line + '}\n';
-}
 
 let hash = null;
 const sink = (d) => {

@@ -9,6 +9,7 @@ import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import { pipeline } from 'node:stream/promises';
 import { Readable, Writable } from 'node:stream';
+import { COLUMNS, CSV_HEADER, FIELDS, cell, csvRow, headerCell, isBareDate, ndjsonLine, pick } from './plain.mjs';
 
 const [peer, format, file] = process.argv.slice(2);
 const JOB = JSON.parse(readFileSync(new URL('./job.json', import.meta.url), 'utf8'));
@@ -19,84 +20,6 @@ const CHUNK = 64 * 1024; // output flushes, and the pushes of the in-memory row 
 const READ_CHUNK = 1 << 20;
 // The built npm package's Node entry; USEREXPORT_PKG points elsewhere (a path to node.js) when set.
 const PKG = process.env.USEREXPORT_PKG ? new URL(`file://${process.env.USEREXPORT_PKG}`) : new URL('../pkg/node.js', import.meta.url);
-
-// ---- the job, compiled once -------------------------------------------------------------
-
-/** `a.b[0].c` → ['a', 'b', 0, 'c'] (numbers are array indexes). */
-function parsePath(name) {
-  const steps = [];
-  for (const part of name.split('.')) {
-    const m = /^([^[]*)((?:\[\d+\])*)$/.exec(part);
-    steps.push(m[1]);
-    for (const idx of m[2].matchAll(/\[(\d+)\]/g)) steps.push(Number(idx[1]));
-  }
-  return steps;
-}
-const DATE_ATTRIBUTES = ['created_at', 'updated_at', 'last_login', 'last_password_reset', 'multifactor_last_modified'];
-const DATE_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/;
-const FIELDS = JOB.fields.map((f) => ({
-  name: f.name,
-  column: f.export_as ?? f.name,
-  path: parsePath(f.name),
-  date: DATE_ATTRIBUTES.includes(f.name),
-}));
-const COLUMNS = FIELDS.map((f) => f.column);
-
-/** COMPATIBILITY.md: a key step enters only an object, an index step only an array; else absent. */
-function pick(user, path) {
-  let v = user;
-  for (const step of path) {
-    if (typeof step === 'number') {
-      if (!Array.isArray(v) || step >= v.length) return undefined;
-      v = v[step];
-    } else {
-      if (v === null || typeof v !== 'object' || Array.isArray(v) || !Object.hasOwn(v, step)) return undefined;
-      v = v[step];
-    }
-  }
-  return v;
-}
-
-/** OWASP cell: `"` + `'` + text with `"` doubled + `"`. */
-const cell = (s) => `"'${s.replaceAll('"', '""')}"`;
-const isBareDate = (field, v) => field.date && typeof v === 'string' && DATE_RE.test(v);
-function headerCell(name) {
-  return /^[=+\-@\t\r]/.test(name) || /[,"\r\n]/.test(name) ? cell(name) : name;
-}
-const CSV_HEADER = COLUMNS.map(headerCell).join(',') + '\n';
-
-function csvRow(user) {
-  let row = '';
-  for (let i = 0; i < FIELDS.length; i++) {
-    const f = FIELDS[i];
-    const v = pick(user, f.path);
-    if (i > 0) row += ',';
-    if (v === undefined || v === null) continue;
-    switch (typeof v) {
-      case 'string':
-        row += isBareDate(f, v) ? v : cell(v);
-        break;
-      case 'object':
-        row += cell(JSON.stringify(v));
-        break;
-      default:
-        row += String(v); // booleans and numbers (integers here: JSON.stringify's text)
-    }
-  }
-  return row + '\n';
-}
-
-const KEYS = COLUMNS.map((c) => JSON.stringify(c) + ':');
-function ndjsonLine(user) {
-  let line = '{';
-  for (let i = 0; i < FIELDS.length; i++) {
-    const v = pick(user, FIELDS[i].path);
-    if (v === undefined) continue;
-    if (line.length > 1) line += ',';
-    line += KEYS[i] + JSON.stringify(v);
-  }
-  return line + '}\n';
-}
 
 // ---- output: hashed, with the hashing time measured so it can be taken off --------------
 
