@@ -300,6 +300,9 @@ export class ExportJobs extends DurableObject {
       sliceMs: timing.sliceMs,
       // Linear memory of this object's wasm encoder: flat whatever the export's size.
       wasmMemoryBytes: initSync({ module: wasmModule }).memory.buffer.byteLength,
+      // The largest linear memory a shard's slices saw in their isolate (locally every shard
+      // shares one isolate, so this holds all K Exporters at once).
+      wasmPeakBytes: Object.values(rec.tasks).reduce((n, t) => Math.max(n, t.wasmBytes ?? 0), 0),
     };
     if (rec.staged) await this.env.USERS.delete(rec.staged).catch(() => {});
     for (const n of Object.keys(rec.tasks)) await taskStub(this.env, rec.id, n).stopTask();

@@ -1,6 +1,10 @@
 // One slice of an export task: NDJSON from a checkpoint's offset (an R2 range, or a gzip source gunzipped as read) -> the wasm Exporter -> one deflate segment in R2.
-import { Exporter } from 'userexport';
+import { Exporter, initSync } from 'userexport';
+import wasmModule from 'userexport/userexport_bg.wasm';
 import { writeR2 } from './r2-writer.js';
+
+/** The package's wasm memory (initSync returns the instance already made). */
+const wasmMemory = () => initSync({ module: wasmModule }).memory;
 
 /** Bytes pushed between drains of the output, checks of the clock and turns of the event loop. */
 const PUSH_BYTES = 256 * 1024;
@@ -51,6 +55,7 @@ export async function runSlice(env, task, cp, sliceMs, live = {}) {
   const upload = writeR2(env.EXPORTS, key, gz.readable, task.partBytes, { contentType: 'application/gzip' });
   let pushed = 0;
   let atEnd = false;
+  let wasmBytes = cp.wasmBytes ?? 0;
   // Bytes read past the last line end: the start of a line, pushed with the chunk that ends it.
   let { held, heldBytes } = src;
   const drain = async () => {
@@ -106,6 +111,8 @@ export async function runSlice(env, task, cp, sliceMs, live = {}) {
     }
     if (atEnd && heldBytes > 0 && !ex.limitReached) pushHeld();
     ex.finish();
+    // The isolate's wasm linear memory: what the Exporters running in it hold at their largest.
+    wasmBytes = Math.max(wasmBytes, wasmMemory().buffer.byteLength);
     await drain();
     await writer.close();
   };
@@ -146,6 +153,7 @@ export async function runSlice(env, task, cp, sliceMs, live = {}) {
     matched: cp.matched + stats.usersMatched,
     slices: [...cp.slices, { bytes, errors: errors.length, crc32: segment.crc32, plain: segment.bytes }],
     errors: cp.errors + errors.length,
+    wasmBytes,
     done: atEnd || (!task.gzip && cp.offset + pushed >= task.end),
     seq: cp.seq + 1,
   };
@@ -164,9 +172,9 @@ async function gzipSource(env, task, cp, live) {
   live.stream = null;
   if (kept?.prefix === task.prefix && kept.offset === cp.offset) return kept;
   if (kept) await kept.reader.cancel().catch(() => {});
-  const obj = await env.USERS.get(task.source);
-  if (!obj) throw new Error(`The users source "${task.source}" is missing from the USERS bucket.`);
-  const reader = obj.body.pipeThrough(new DecompressionStream('gzip')).getReader();
+  const head = await env.USERS.head(task.source);
+  if (!head) throw new Error(`The users source "${task.source}" is missing from the USERS bucket.`);
+  const reader = gunzipReader(rangeReader(env.USERS, task.source, 0, head.size));
   let skip = cp.offset;
   let sinceYield = 0;
   const held = [];
@@ -183,6 +191,43 @@ async function gzipSource(env, task, cp, live) {
     }
   }
   return { prefix: task.prefix, offset: cp.offset, reader, held, heldBytes: held.reduce((n, h) => n + h.byteLength, 0) };
+}
+
+/**
+ * A reader of the gunzipped bytes of `compressed` (a reader of 16 MiB range reads) that feeds
+ * the DecompressionStream one compressed chunk at a time, and only while no output waits, so
+ * nothing is gunzipped ahead of the slice (workerd's RSS still rises with a long gunzip: see
+ * SCALE.md, "Memory").
+ */
+function gunzipReader(compressed) {
+  const ds = new DecompressionStream('gzip');
+  const writer = ds.writable.getWriter();
+  const out = ds.readable.getReader();
+  let ended = false;
+  // A write's rejection is the stream's error, which the pending read reports.
+  const quiet = (p) => p.catch(() => {});
+  return {
+    async read() {
+      const next = out.read();
+      let settled = false;
+      const done = next.then(
+        () => (settled = true),
+        () => (settled = true),
+      );
+      while (!settled && !ended) {
+        const r = await compressed.read();
+        if (r.done) {
+          ended = true;
+          quiet(writer.close());
+        } else await Promise.race([quiet(writer.write(r.value)), done]);
+      }
+      return next;
+    },
+    async cancel(reason) {
+      await compressed.cancel(reason).catch(() => {});
+      await out.cancel(reason).catch(() => {});
+    },
+  };
 }
 
 /**
