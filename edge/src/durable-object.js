@@ -376,7 +376,11 @@ export class ExportJobs extends DurableObject {
         }
       }
       // Stopped while the slice ran (the job failed or timed out): what it wrote goes too.
-      if (!(await this.ctx.storage.get('task'))) return deletePrefix(this.env.EXPORTS, `${task.prefix}/`);
+      if (!(await this.ctx.storage.get('task'))) {
+        await this.live.stream?.reader.cancel().catch(() => {});
+        this.live = {};
+        return deletePrefix(this.env.EXPORTS, `${task.prefix}/`);
+      }
       await this.ctx.storage.put('cp', cp);
       if (!cp.done) await this.ctx.storage.setAlarm(Date.now());
     }

@@ -197,7 +197,7 @@ async function gzipSource(env, task, cp, live) {
  * A reader of the gunzipped bytes of `compressed` (a reader of 16 MiB range reads) that feeds
  * the DecompressionStream one compressed chunk at a time, and only while no output waits, so
  * nothing is gunzipped ahead of the slice (workerd's RSS still rises with a long gunzip: see
- * SCALE.md, "Memory").
+ * SCALE.md, "Memory per shard").
  */
 function gunzipReader(compressed) {
   const ds = new DecompressionStream('gzip');
