@@ -1,4 +1,4 @@
-// `node edge/bench/scale.mjs`: 1M users exported by the Worker in workerd with K = 1, 2, 4 shards (paired, alternating rounds), plus a gz source's staging; the numbers behind edge/SCALE.md.
+// `node edge/bench/scale.mjs`: 1M users exported by the Worker in workerd with K = 1, 2, 4 shards (paired, alternating rounds), plus a gz source in one shard and staged in four; the numbers behind edge/SCALE.md.
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -51,7 +51,9 @@ const state = join(DIR, 'state');
 rmSync(state, { recursive: true, force: true });
 const tenants = {};
 for (const k of KS) tenants[`k${k}`] = { config: { users: 'u.ndjson', connections: SAMPLE_CONNECTIONS, max_shards: k }, seed: { 'u.ndjson': { file } } };
+// A gz source in one shard (gunzipped as the slices read it) and in four (staged as plain NDJSON first).
 tenants.gz = { config: { users: 'u.ndjson.gz', connections: SAMPLE_CONNECTIONS, max_shards: 1 }, seed: { 'u.ndjson.gz': { file: gzFile } } };
+tenants.gz4 = { config: { users: 'u.ndjson.gz', connections: SAMPLE_CONNECTIONS, max_shards: 4 }, seed: { 'u.ndjson.gz': { file: gzFile } } };
 console.log(`${USERS} users, ${(size / MiB).toFixed(1)} MiB NDJSON (${(statSync(gzFile).size / MiB).toFixed(1)} MiB gz); slices of ${SLICE_MS} ms; K = ${KS.join(', ')}; ${ROUNDS} rounds; load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 const edge = await startEdge({ tenants, persistDir: state, vars: { SLICE_MS, SHARD_BYTES: process.env.SHARD_BYTES ?? String(64 * MiB), TASK_POLL_MS: '1000' } });
 const [pid] = workerdPids();
@@ -60,7 +62,7 @@ let reference = null;
 try {
   const order = [];
   for (let r = 0; r < ROUNDS; r++) order.push(...(r % 2 ? [...KS].reverse() : KS).map((k) => `k${k}`));
-  order.push('gz');
+  order.push(...(process.env.GZ ?? 'gz,gz4').split(',').filter(Boolean));
   for (const tenant of order) {
     const token = await edge.token({ tenant });
     const rss0 = rssBytes(pid);
@@ -90,13 +92,18 @@ try {
       slices: rec.stats.slices,
       shards: rec.stats.shards,
       gzMiB: rec.stats.gzipBytes / MiB,
+      inDo: rec.stats.durationMs / 1000,
+      stage: rec.stats.stageMs / 1000,
+      sliceSum: rec.stats.sliceMs / 1000,
+      wasmMiB: rec.stats.wasmPeakBytes / MiB,
       load,
     };
     (rows[tenant] ??= []).push(row);
     console.log(
       `${tenant}: ${wall.toFixed(1)} s wall, ${Math.round(row.usersPerS)} users/s, workerd CPU ${cpu.toFixed(1)} s, ` +
         `RSS rise ${row.rssRise.toFixed(0)} MiB (peak ${(peak / MiB).toFixed(0)}), ${row.slices} slices over ${row.shards} shards, ` +
-        `${row.gzMiB.toFixed(1)} MiB gz, load ${load.toFixed(2)}`,
+        `${row.gzMiB.toFixed(1)} MiB gz; in the DO ${row.inDo.toFixed(1)} s (staging ${row.stage.toFixed(1)} s, slices summed ${row.sliceSum.toFixed(1)} s), ` +
+        `wasm memory ${row.wasmMiB.toFixed(1)} MiB for ${row.shards} shard(s); load ${load.toFixed(2)}`,
     );
   }
 } finally {
@@ -109,7 +116,8 @@ for (const [tenant, rs] of Object.entries(rows)) {
   const m = (f) => median(rs.map(f));
   console.log(
     `${tenant}: wall ${m((r) => r.wall).toFixed(1)} s (${(base / m((r) => r.wall)).toFixed(2)}x k1), ${Math.round(m((r) => r.usersPerS))} users/s, ` +
-      `CPU ${m((r) => r.cpu).toFixed(1)} s, RSS rise ${m((r) => r.rssRise).toFixed(0)} MiB (${(m((r) => r.rssRise) / rs[0].shards).toFixed(0)} per shard), load ${m((r) => r.load).toFixed(2)}`,
+      `CPU ${m((r) => r.cpu).toFixed(1)} s, RSS rise ${m((r) => r.rssRise).toFixed(0)} MiB (${(m((r) => r.rssRise) / rs[0].shards).toFixed(0)} per shard), ` +
+      `wasm ${m((r) => r.wasmMiB).toFixed(1)} MiB (${(m((r) => r.wasmMiB) / rs[0].shards).toFixed(1)} per shard), load ${m((r) => r.load).toFixed(2)}`,
   );
 }
 writeFileSync(join(DIR, 'last.json'), JSON.stringify(rows, null, 1));

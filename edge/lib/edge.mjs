@@ -166,6 +166,7 @@ export async function startEdge({
   tokenLifetime,
   publicUrl,
   vars = {},
+  inspectorPort,
 } = {}) {
   let offsetMs = 0;
   const clients = {};
@@ -194,6 +195,8 @@ export async function startEdge({
     host: '127.0.0.1',
     port: listen,
     cf: false,
+    // A DevTools port on 127.0.0.1 for CPU profiles of the Worker (edge/bench/profile.mjs).
+    ...(inspectorPort ? { inspectorPort } : {}),
     // On disk, R2 objects and job records stay out of workerd's memory (what the large test measures).
     ...(persistDir ? { r2Persist: join(persistDir, 'r2'), durableObjectsPersist: join(persistDir, 'do') } : {}),
     ...(log ? { log: new Log(LogLevel.INFO) } : {}),

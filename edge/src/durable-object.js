@@ -5,7 +5,7 @@ import wasmModule from 'userexport/userexport_bg.wasm';
 import { DAY_MS, JOB_TIMEOUT_MS, TIMEOUT_DETAILS, jobsStub, now, tenantConfig, workConfig } from './config.js';
 import { newLinkKey, newSigningKey, signAccessToken, signLink, verifyLink } from './keys.js';
 import { freshCheckpoint, runSlice } from './slice.js';
-import { shardCount, sourceIsGzip, splitRanges, stage } from './plan.js';
+import { gzipPlainSize, shardCount, sourceIsGzip, splitRanges, stage } from './plan.js';
 import { DEFAULT_PART_BYTES } from './r2-writer.js';
 
 /** The object that runs task `name` of a job: its own Durable Object, so shards run in parallel. */
@@ -27,6 +27,8 @@ export class ExportJobs extends DurableObject {
     super(ctx, env);
     /** Job changes run one at a time: a task's report and the alarm both await R2 and other objects. */
     this.queue = Promise.resolve();
+    /** A task's open gunzipping reader between its slices (slice.js); lost with the object, then reopened. */
+    this.live = {};
   }
 
   serial(fn) {
@@ -121,7 +123,16 @@ export class ExportJobs extends DurableObject {
     const gz = await sourceIsGzip(this.env.USERS, cfg.users);
     if (gz === null) throw new Error(`The users source "${cfg.users}" is missing from the USERS bucket.`);
     rec.sourceBytes = (await this.env.USERS.head(cfg.users))?.size;
-    if (gz) {
+    const { shardBytes, maxShards } = workConfig(this.env, rec.tenant);
+    const plainGuess = gz ? await gzipPlainSize(this.env.USERS, cfg.users, rec.sourceBytes) : 0;
+    if (gz && shardCount(plainGuess, shardBytes, maxShards) === 1) {
+      // One shard: the source is gunzipped as the slices read it, with no staged copy (a pass
+      // of gunzip, R2 writes and reads that one shard does not need).
+      rec.phase = 'export';
+      rec.phaseMs = nowMs;
+      rec.shards = 1;
+      await this.spawn(rec, '0', { kind: 'export', gzip: true, source: cfg.users, start: 0, end: null, plainBytes: plainGuess, firstLine: 1, limit: rec.request.limit, writeHeader: true });
+    } else if (gz) {
       rec.phase = 'stage';
       rec.staged = `staged/${rec.id}.ndjson`;
       await this.spawn(rec, 'stage', { kind: 'stage', source: cfg.users, dest: rec.staged });
@@ -195,7 +206,8 @@ export class ExportJobs extends DurableObject {
     let total = 0;
     let done = 0;
     for (const t of tasks) {
-      total += t.end - t.start;
+      // A gzip source read as it is gunzipped: the plain size its trailer states (capped at 99 %).
+      total += t.gzip ? t.plainBytes : t.end - t.start;
       done += (t.offset ?? t.start) - t.start;
     }
     rec.percentage_done = total > 0 ? Math.min(99, Math.floor((done * 100) / total)) : 0;
@@ -208,6 +220,7 @@ export class ExportJobs extends DurableObject {
       const t = rec.tasks.stage;
       if (t.failed) return this.fail(rec, t.failed.message, nowMs);
       rec.phaseMs = nowMs;
+      rec.stagedMs = nowMs - rec.startedMs;
       return this.split(rec, rec.staged);
     }
     // Assemble in order: the lenient errors in the stream's line numbers, `limit` exact.
@@ -217,6 +230,7 @@ export class ExportJobs extends DurableObject {
     // The CRC-32 and length of the whole plain export, for the gzip trailer.
     const member = { crc32: 0, plain: 0 };
     const stats = { usersRead: 0, usersWritten: 0, usersFiltered: 0, usersSkipped: 0, usersMatched: 0, lines: 0 };
+    const timing = { slices: 0, sliceMs: 0, plainBytes: 0 };
     const base = rec.phase === 'recut' ? rec.recutBase : null;
     let from = 0;
     if (base) {
@@ -236,12 +250,14 @@ export class ExportJobs extends DurableObject {
         rec.phase = 'recut';
         rec.phaseMs = nowMs;
         rec.recutBase = { index: i, parts, errors, stats, member };
-        await this.spawn(rec, 'recut', { kind: 'export', source: t.source, start: t.start, end: t.end, firstLine: stats.lines + 1, limit: rem, writeHeader: i === 0 });
+        await this.spawn(rec, 'recut', { kind: 'export', gzip: t.gzip, plainBytes: t.plainBytes, source: t.source, start: t.start, end: t.end, firstLine: stats.lines + 1, limit: rem, writeHeader: i === 0 });
         return;
       }
       const shift = stats.lines + 1 - t.firstLine;
       if (t.failed) return this.fail(rec, globalError(t.failed, shift).message, nowMs);
-      for (const [seq, [bytes, nErrors, crc32, plain]] of t.slices.entries()) {
+      for (const [seq, [bytes, nErrors, crc32, plain, ms]] of t.slices.entries()) {
+        timing.slices++;
+        timing.sliceMs += ms ?? 0;
         const key = `${rec.id}/${base && i === from ? 'recut' : i}/${String(seq).padStart(6, '0')}`;
         parts.push([`${key}.gz`, bytes]);
         member.crc32 = crc32Combine(member.crc32, crc32, plain);
@@ -257,6 +273,7 @@ export class ExportJobs extends DurableObject {
       stats.usersSkipped += t.skipped;
       stats.usersMatched += t.matched;
       stats.lines += t.lines;
+      timing.plainBytes += t.offset - t.start;
     }
     await this.env.EXPORTS.put(`${rec.id}/parts.json`, JSON.stringify({ parts, ...member }));
     if (errors.length) await this.env.EXPORTS.put(`${rec.id}/errors.json`, JSON.stringify(errors));
@@ -272,11 +289,20 @@ export class ExportJobs extends DurableObject {
       parts: parts.length,
       slices: Object.values(rec.tasks).reduce((n, t) => n + (t.slices?.length ?? 0), 0),
       sourceBytes: rec.sourceBytes,
-      plainBytes: rec.plainBytes,
+      plainBytes: rec.plainBytes ?? timing.plainBytes,
       shards: rec.shards,
       durationMs: nowMs - rec.startedMs,
+      // Where the time went: staging a gzip source (when sharded), the export phase (first
+      // slice to the last report), and the slices' own time summed over shards (the rest of the
+      // export phase is alarm scheduling and reports).
+      stageMs: rec.stagedMs ?? 0,
+      exportMs: nowMs - (rec.phaseMs ?? rec.startedMs),
+      sliceMs: timing.sliceMs,
       // Linear memory of this object's wasm encoder: flat whatever the export's size.
       wasmMemoryBytes: initSync({ module: wasmModule }).memory.buffer.byteLength,
+      // The largest linear memory a shard's slices saw in their isolate (locally every shard
+      // shares one isolate, so this holds all K Exporters at once).
+      wasmPeakBytes: Object.values(rec.tasks).reduce((n, t) => Math.max(n, t.wasmBytes ?? 0), 0),
     };
     if (rec.staged) await this.env.USERS.delete(rec.staged).catch(() => {});
     for (const n of Object.keys(rec.tasks)) await taskStub(this.env, rec.id, n).stopTask();
@@ -317,18 +343,24 @@ export class ExportJobs extends DurableObject {
   }
 
   async stopTask() {
+    await this.live.stream?.reader.cancel().catch(() => {});
+    this.live = {};
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
   }
 
   /** One slice, its checkpoint stored, the tenant told; the next slice in a new invocation. */
   async taskAlarm(task) {
+    const t0 = Date.now();
     let cp = await this.ctx.storage.get('cp');
     if (!cp.done) {
       const { sliceMs } = workConfig(this.env, task.tenant);
       try {
         if (task.kind === 'stage') cp = { ...cp, done: true, size: await stage(this.env, task.source, task.dest, task.partBytes), seq: 1 };
-        else cp = await runSlice(this.env, task, cp, sliceMs);
+        else {
+          cp = await runSlice(this.env, task, cp, sliceMs, this.live);
+          cp.slices[cp.slices.length - 1].ms = Date.now() - t0;
+        }
       } catch (e) {
         const attempts = (cp.attempts ?? 0) + 1;
         // A bad record (a core error: it has a code) fails at once; anything else is tried again.
@@ -344,7 +376,11 @@ export class ExportJobs extends DurableObject {
         }
       }
       // Stopped while the slice ran (the job failed or timed out): what it wrote goes too.
-      if (!(await this.ctx.storage.get('task'))) return deletePrefix(this.env.EXPORTS, `${task.prefix}/`);
+      if (!(await this.ctx.storage.get('task'))) {
+        await this.live.stream?.reader.cancel().catch(() => {});
+        this.live = {};
+        return deletePrefix(this.env.EXPORTS, `${task.prefix}/`);
+      }
       await this.ctx.storage.put('cp', cp);
       if (!cp.done) await this.ctx.storage.setAlarm(Date.now());
     }
@@ -425,9 +461,9 @@ export class ExportJobs extends DurableObject {
   }
 }
 
-/** What a task reports: its checkpoint (slices as [bytes, errors, crc32, plain bytes]). */
+/** What a task reports: its checkpoint (slices as [bytes, errors, crc32, plain bytes, ms]). */
 function summary(cp) {
-  return { ...cp, slices: cp.slices.map((sl) => [sl.bytes, sl.errors, sl.crc32, sl.plain]) };
+  return { ...cp, slices: cp.slices.map((sl) => [sl.bytes, sl.errors, sl.crc32, sl.plain, sl.ms]) };
 }
 
 /** Deletes every object under `prefix` (R2 lists at most 1000 keys a call). */

@@ -1,4 +1,4 @@
-// Plans an export: a gzipped source staged as plain NDJSON, then cut at line boundaries (R2 range reads) into K shards.
+// Plans an export: a plain source cut at line boundaries (R2 range reads) into K shards; a gzipped one read as it is gunzipped, or staged as plain NDJSON first when it is to be sharded.
 import { isGzip } from 'userexport';
 import { writeR2 } from './r2-writer.js';
 
@@ -10,6 +10,18 @@ export async function sourceIsGzip(bucket, key) {
   const head = await bucket.get(key, { range: { offset: 0, length: 2 } });
   if (!head) return null;
   return isGzip(new Uint8Array(await head.arrayBuffer()));
+}
+
+/**
+ * The plain size a gzip object's trailer states (ISIZE: the length modulo 2^32 of its last
+ * member), at least its compressed size: an estimate that only decides whether the source is
+ * large enough to stage and shard (a wrapped ISIZE of a > 4 GiB source still counts its gz size).
+ */
+export async function gzipPlainSize(bucket, key, size) {
+  if (size < 18) return size;
+  const tail = await bucket.get(key, { range: { offset: size - 4, length: 4 } });
+  const b = new Uint8Array(await tail.arrayBuffer());
+  return Math.max(size, (b[0] | (b[1] << 8) | (b[2] << 16)) + b[3] * 2 ** 24);
 }
 
 /**

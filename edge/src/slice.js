@@ -1,7 +1,12 @@
-// One slice of an export task: plain NDJSON from a checkpoint's offset -> the wasm Exporter -> one deflate segment in R2.
-import { Exporter } from 'userexport';
+// One slice of an export task: NDJSON from a checkpoint's offset (an R2 range, or a gzip source gunzipped as read) -> the wasm Exporter -> one deflate segment in R2.
+import { Exporter, initSync } from 'userexport';
+import wasmModule from 'userexport/userexport_bg.wasm';
 import { writeR2 } from './r2-writer.js';
 
+/** The package's wasm memory (initSync returns the instance already made). */
+const wasmMemory = () => initSync({ module: wasmModule }).memory;
+
+/** Bytes pushed between drains of the output, checks of the clock and turns of the event loop. */
 const PUSH_BYTES = 256 * 1024;
 /** Bytes of the source asked for per R2 range read. */
 const READ_BYTES = 16 * 1024 * 1024;
@@ -10,8 +15,10 @@ const HOLD_BYTES = 1024 * 1024;
 
 /**
  * A task is a byte range `[start, end)` of a plain NDJSON object starting at a line boundary,
- * exported with `firstLine` (its first line's number), `limit` and `writeHeader`. Its checkpoint
- * `cp` says how far it got: `offset` (a line boundary), counts, and the slice objects written.
+ * or (`gzip: true`, `end: null`, `plainBytes` the size its trailer states) the whole of a gzip
+ * object read as it is gunzipped, exported with `firstLine` (its first line's number), `limit` and `writeHeader`.
+ * Its checkpoint `cp` says how far it got: `offset` (a line boundary of the plain bytes),
+ * counts, and the slice objects written.
  */
 export function freshCheckpoint(task) {
   return { offset: task.start, lines: 0, read: 0, written: 0, filtered: 0, skipped: 0, matched: 0, slices: [], errors: 0, done: false, seq: 0 };
@@ -24,12 +31,13 @@ export function freshCheckpoint(task) {
  * errors as `<prefix>/<seq>.errors.json`. Returns the next checkpoint; writes nothing else, so a
  * crash before the caller stores it only repeats this slice.
  */
-export async function runSlice(env, task, cp, sliceMs) {
+export async function runSlice(env, task, cp, sliceMs, live = {}) {
   let t0 = Date.now();
   const remaining = task.limit === undefined ? undefined : task.limit - cp.written;
   const request = { ...task.request };
   delete request.limit;
   if (remaining !== undefined) request.limit = remaining;
+  const src = task.gzip ? await gzipSource(env, task, cp, live) : { reader: rangeReader(env.USERS, task.source, cp.offset, task.end), held: [], heldBytes: 0 };
   const ex = new Exporter(request, {
     tenant: task.tenant,
     connection: task.connection,
@@ -47,60 +55,71 @@ export async function runSlice(env, task, cp, sliceMs) {
   const upload = writeR2(env.EXPORTS, key, gz.readable, task.partBytes, { contentType: 'application/gzip' });
   let pushed = 0;
   let atEnd = false;
+  let wasmBytes = cp.wasmBytes ?? 0;
+  // Bytes read past the last line end: the start of a line, pushed with the chunk that ends it.
+  let { held, heldBytes } = src;
   const drain = async () => {
     for (let c = ex.pull(); c !== undefined; c = ex.pull()) {
       await writer.ready;
       await writer.write(c);
     }
   };
+  const pushHeld = () => {
+    for (const h of held) ex.pushNdjson(h);
+    pushed += heldBytes;
+    held = [];
+    heldBytes = 0;
+  };
   const work = async () => {
-    const length = task.end - cp.offset;
-    let held = new Uint8Array(0);
-    if (length > 0) {
-      const reader = rangeReader(env.USERS, task.source, cp.offset, task.end);
-      try {
-        for (let first = true; ; first = false) {
-          const r = await reader.read();
-          // The budget is for work: the wait for the first byte (R2's latency) does not count.
-          if (first) t0 = Date.now();
-          if (r.done) {
-            atEnd = true;
-            break;
-          }
-          held = concat(held, r.value);
-          if (held.byteLength < PUSH_BYTES) continue;
-          // Only whole lines go in, so the slice may end after any push.
-          const cut = held.lastIndexOf(10) + 1;
-          const take = cut > 0 ? cut : held.byteLength > HOLD_BYTES ? held.byteLength : 0;
-          if (take === 0) continue;
-          ex.pushNdjson(held.subarray(0, take));
-          const midLine = cut === 0;
-          pushed += take;
-          held = held.slice(take);
-          await drain();
-          if (ex.limitReached) {
-            atEnd = true;
-            break;
-          }
-          if (!midLine && Date.now() - t0 >= sliceMs) break;
-          // Let polls of this object in between batches (local R2 reads may not yield).
-          await new Promise((resolve) => setTimeout(resolve, 0));
+    if (!task.gzip && task.end - cp.offset <= 0) atEnd = true;
+    else {
+      for (let first = true; ; first = false) {
+        const r = await src.reader.read();
+        // The budget is for work: the wait for the first byte (R2's latency) does not count.
+        if (first) t0 = Date.now();
+        if (r.done) {
+          atEnd = true;
+          break;
         }
-      } finally {
-        await reader.cancel().catch(() => {});
+        // R2 bodies and DecompressionStream give 4 KiB chunks: they are gathered and pushed
+        // PUSH_BYTES at a time, each byte copied once (one call into the wasm per batch).
+        held.push(r.value);
+        heldBytes += r.value.byteLength;
+        if (heldBytes < PUSH_BYTES) continue;
+        const batch = join(held, heldBytes);
+        // Only whole lines go in, so the slice may end after any push.
+        const cut = batch.lastIndexOf(10) + 1;
+        // A line longer than HOLD_BYTES goes in before its end (the core skips or fails it).
+        const take = cut > 0 ? cut : batch.byteLength > HOLD_BYTES ? batch.byteLength : 0;
+        if (take === 0) {
+          held = [batch];
+          continue;
+        }
+        ex.pushNdjson(batch.subarray(0, take));
+        pushed += take;
+        held = take < batch.byteLength ? [batch.subarray(take)] : [];
+        heldBytes = batch.byteLength - take;
+        await drain();
+        if (ex.limitReached) {
+          atEnd = true;
+          break;
+        }
+        if (cut > 0 && Date.now() - t0 >= sliceMs) break;
+        // Let polls of this object in between batches (local R2 reads and gunzip may not yield).
+        await new Promise((resolve) => setTimeout(resolve, 0));
       }
-    } else atEnd = true;
-    if (atEnd && held.byteLength > 0 && !ex.limitReached) {
-      ex.pushNdjson(held);
-      pushed += held.byteLength;
     }
+    if (atEnd && heldBytes > 0 && !ex.limitReached) pushHeld();
     ex.finish();
+    // The isolate's wasm linear memory: what the Exporters running in it hold at their largest.
+    wasmBytes = Math.max(wasmBytes, wasmMemory().buffer.byteLength);
     await drain();
     await writer.close();
   };
   let stats;
   let errors;
   let segment;
+  let keep = false;
   try {
     await Promise.all([
       work().catch(async (e) => {
@@ -112,8 +131,15 @@ export async function runSlice(env, task, cp, sliceMs) {
     stats = ex.stats;
     errors = ex.errors;
     segment = ex.gzipSegment;
+    // A gunzipping reader stays open in this object for the next slice (gzip cannot be entered
+    // at an offset); the held start of a line goes with it.
+    if (task.gzip && !atEnd) {
+      live.stream = { prefix: task.prefix, offset: cp.offset + pushed, reader: src.reader, held, heldBytes };
+      keep = true;
+    }
   } finally {
     ex.free();
+    if (!keep) await src.reader.cancel().catch(() => {});
   }
   const bytes = await upload;
   const next = {
@@ -127,11 +153,81 @@ export async function runSlice(env, task, cp, sliceMs) {
     matched: cp.matched + stats.usersMatched,
     slices: [...cp.slices, { bytes, errors: errors.length, crc32: segment.crc32, plain: segment.bytes }],
     errors: cp.errors + errors.length,
-    done: atEnd || cp.offset + pushed >= task.end,
+    wasmBytes,
+    done: atEnd || (!task.gzip && cp.offset + pushed >= task.end),
     seq: cp.seq + 1,
   };
   if (errors.length) await env.EXPORTS.put(`${task.prefix}/${String(cp.seq).padStart(6, '0')}.errors.json`, JSON.stringify(errors));
   return next;
+}
+
+/**
+ * The plain bytes of a gzip source from the checkpoint's offset: the reader the previous slice
+ * of this task left open in this object when there is one at that offset, else (after a restart,
+ * an eviction or a lost checkpoint) the object gunzipped from its start with the first `offset`
+ * plain bytes read and dropped (no parsing: a restart costs a gunzip of what was done, once).
+ */
+async function gzipSource(env, task, cp, live) {
+  const kept = live.stream;
+  live.stream = null;
+  if (kept?.prefix === task.prefix && kept.offset === cp.offset) return kept;
+  if (kept) await kept.reader.cancel().catch(() => {});
+  const head = await env.USERS.head(task.source);
+  if (!head) throw new Error(`The users source "${task.source}" is missing from the USERS bucket.`);
+  const reader = gunzipReader(rangeReader(env.USERS, task.source, 0, head.size));
+  let skip = cp.offset;
+  let sinceYield = 0;
+  const held = [];
+  while (skip > 0) {
+    const r = await reader.read();
+    if (r.done) throw new Error(`The users source "${task.source}" ends before the checkpoint's offset ${cp.offset}.`);
+    if (r.value.byteLength > skip) held.push(r.value.subarray(skip));
+    skip -= Math.min(skip, r.value.byteLength);
+    sinceYield += r.value.byteLength;
+    // Other requests of this object get a turn (a long local gunzip never waits on I/O).
+    if (sinceYield >= 8 * 1024 * 1024) {
+      sinceYield = 0;
+      await new Promise((resolve) => setTimeout(resolve, 0));
+    }
+  }
+  return { prefix: task.prefix, offset: cp.offset, reader, held, heldBytes: held.reduce((n, h) => n + h.byteLength, 0) };
+}
+
+/**
+ * A reader of the gunzipped bytes of `compressed` (a reader of 16 MiB range reads) that feeds
+ * the DecompressionStream one compressed chunk at a time, and only while no output waits, so
+ * nothing is gunzipped ahead of the slice (workerd's RSS still rises with a long gunzip: see
+ * SCALE.md, "Memory per shard").
+ */
+function gunzipReader(compressed) {
+  const ds = new DecompressionStream('gzip');
+  const writer = ds.writable.getWriter();
+  const out = ds.readable.getReader();
+  let ended = false;
+  // A write's rejection is the stream's error, which the pending read reports.
+  const quiet = (p) => p.catch(() => {});
+  return {
+    async read() {
+      const next = out.read();
+      let settled = false;
+      const done = next.then(
+        () => (settled = true),
+        () => (settled = true),
+      );
+      while (!settled && !ended) {
+        const r = await compressed.read();
+        if (r.done) {
+          ended = true;
+          quiet(writer.close());
+        } else await Promise.race([quiet(writer.write(r.value)), done]);
+      }
+      return next;
+    },
+    async cancel(reason) {
+      await compressed.cancel(reason).catch(() => {});
+      await out.cancel(reason).catch(() => {});
+    },
+  };
 }
 
 /**
@@ -165,10 +261,14 @@ function rangeReader(bucket, key, start, end) {
   ).getReader();
 }
 
-function concat(a, b) {
-  if (a.byteLength === 0) return b;
-  const c = new Uint8Array(a.byteLength + b.byteLength);
-  c.set(a, 0);
-  c.set(b, a.byteLength);
-  return c;
+/** The chunks as one array (the one itself when there is one). */
+function join(chunks, length) {
+  if (chunks.length === 1) return chunks[0];
+  const out = new Uint8Array(length);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.byteLength;
+  }
+  return out;
 }

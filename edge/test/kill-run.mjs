@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'n
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { EDGE } from '../lib/edge.mjs';
 import { api, cliExportLenient, fakeUsers, jobErrors } from './helpers.mjs';
 
@@ -72,18 +72,24 @@ function exited(child) {
   return child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((r) => child.once('exit', r));
 }
 
-export async function killRun({ users, kills, seed, sliceMs, log = () => {} }) {
+/**
+ * `gzip`: the source is a `.gz` object; with `maxShards` 1 it is gunzipped as the slices read it,
+ * so every restart reopens it and drops what the checkpoint says was done.
+ */
+export async function killRun({ users, kills, seed, sliceMs, gzip = false, maxShards = 2, log = () => {} }) {
   const dir = mkdtempSync(join(tmpdir(), 'edge-kill-'));
   const rand = rng(seed);
   let dev;
   try {
     const file = join(dir, 'users.ndjson');
     writeFileSync(file, fakeUsers(users, { badEvery: 997 }));
+    const source = gzip ? `${file}.gz` : file;
+    if (gzip) writeFileSync(source, gzipSync(readFileSync(file)));
     const persist = join(dir, 'state');
     const port = await freePort();
     // Short slices, two shards, and a tenant object that checks on its tasks twice a second.
-    const env = { SLICE_MS: String(sliceMs), SHARD_BYTES: String(1 << 20), MAX_SHARDS: '2', TASK_POLL_MS: '500' };
-    dev = await startDev({ users: file, persist, port, env });
+    const env = { SLICE_MS: String(sliceMs), SHARD_BYTES: String(1 << 20), MAX_SHARDS: String(maxShards), TASK_POLL_MS: '500' };
+    dev = await startDev({ users: source, persist, port, env });
     const request = { format: 'csv', fields: [{ name: 'user_id' }, { name: 'email' }, { name: 'name' }, { name: 'identities[0].connection', export_as: 'connection' }] };
     const t0 = performance.now();
     const created = await api({ url: dev.ready.url }, 'POST', '/api/v2/jobs/users-exports', { token: dev.ready.token, body: request });
@@ -112,7 +118,7 @@ export async function killRun({ users, kills, seed, sliceMs, log = () => {} }) {
       await exited(dev.child);
       killed++;
       log(`kill ${killed} at ${((performance.now() - t0) / 1000).toFixed(1)} s, ${job.percentage_done}% done`);
-      dev = await startDev({ users: file, persist, port, env });
+      dev = await startDev({ users: source, persist, port, env });
     }
     const wallMs = performance.now() - t0;
     assert.equal(job.status, 'completed', job.status_details);

@@ -20,3 +20,15 @@ test(`${USERS} users, workerd SIGKILLed ${KILLS} times (seed ${SEED}): the downl
   assert.deepEqual(r.errors, r.want.skipped, 'the lenient report is the CLI report');
   assert.equal(r.killed, KILLS, 'every kill landed while the job ran');
 });
+
+// A gzip source in one shard is read through one gunzipping stream kept open between slices:
+// after each kill the restarted object gunzips it again from the start and drops what was done.
+const GZ_USERS = Number(process.env.EDGE_KILL_GZ_USERS ?? 100_000);
+test(`${GZ_USERS} users from a .gz source in one shard, workerd SIGKILLed ${KILLS} times (seed ${SEED}): the download and the report equal the CLI's`, { timeout: 900_000 }, async (t) => {
+  const r = await killRun({ users: GZ_USERS, kills: KILLS, seed: SEED, sliceMs: SLICE_MS, gzip: true, maxShards: 1, log: (m) => t.diagnostic(m) });
+  t.diagnostic(`${r.killed} kills, ${(r.wallMs / 1000).toFixed(1)} s create-to-completed`);
+  assert.equal(r.sha(r.got), r.sha(r.want.bytes), 'the gunzipped download is the CLI output, byte for byte');
+  assert.ok(r.want.skipped.length > 0, 'the input has bad records');
+  assert.deepEqual(r.errors, r.want.skipped, 'the lenient report is the CLI report');
+  assert.equal(r.killed, KILLS, 'every kill landed while the job ran');
+});
