@@ -100,7 +100,7 @@ async function putFile(bucket, key, file) {
 }
 
 /** A free port on 127.0.0.1, so the public URL written into links is known before workerd starts. */
-function freePort() {
+export function freePort() {
   return new Promise((resolve, reject) => {
     const s = createServer();
     s.once('error', reject);

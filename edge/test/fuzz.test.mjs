@@ -5,6 +5,7 @@ import { Agent, request as httpRequest } from 'node:http';
 import { randomInt } from 'node:crypto';
 import { startEdge, foreignToken, DEV_DOMAIN } from '../lib/edge.mjs';
 import { runJob } from './helpers.mjs';
+import { mulberry32 as prng } from '../../tests/seeded.mjs';
 
 const COUNT = Number(process.env.EDGE_FUZZ_REQUESTS ?? 10_000);
 const SEED = Number(process.env.EDGE_FUZZ_SEED ?? randomInt(2 ** 31));
@@ -12,17 +13,6 @@ const PARALLEL = 8;
 let resets = 0;
 const USERS = Array.from({ length: 10 }, (_, i) => JSON.stringify({ user_id: `auth0|${i}`, email: `u${i}@example.com`, identities: [{ connection: 'db' }] })).join('\n');
 
-/** mulberry32: small, fast, and the same sequence for the same seed on every machine. */
-function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 let edge;
 let pool;

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { request as httpRequest } from 'node:http';
 import { ManagementClient } from 'auth0';
 import { ROOT } from '../lib/edge.mjs';
+import { xorshift32 } from '../../tests/seeded.mjs';
 
 /** The package CLI's export of `input` for `request` (connection by name): the bytes the Worker must serve. */
 export function cliExport(input, request, { tenant, connection, lenient } = {}) {
@@ -144,19 +145,12 @@ export function cliExportLenient(input, request, { tenant, connection } = {}) {
 /**
  * Deterministic Auth0-style NDJSON users (xorshift32), ~650 bytes each, with a bad record every
  * `badEvery` lines when given (invalid JSON, a non-object, a duplicate key, or a blank line):
- * the same bytes on every run.
+ * the same bytes on every run (for one `seed`).
  */
-export function fakeUsers(count, { badEvery = 0, start = 0 } = {}) {
+export function fakeUsers(count, { badEvery = 0, start = 0, seed = 0x2545f491 } = {}) {
   // `start`: the number of the first user, for a file written in batches (each batch its own seed).
-  let seed = start ? (0x2545f491 ^ Math.imul(start, 0x9e3779b1)) >>> 0 || 1 : 0x2545f491;
-  const rand = () => {
-    seed ^= seed << 13;
-    seed >>>= 0;
-    seed ^= seed >>> 17;
-    seed ^= seed << 5;
-    seed >>>= 0;
-    return seed / 2 ** 32;
-  };
+  const next = xorshift32(start ? seed ^ Math.imul(start, 0x9e3779b1) : seed);
+  const rand = () => next() / 2 ** 32;
   const pick = (a) => a[Math.floor(rand() * a.length)];
   const hex = (n) => Array.from({ length: n }, () => Math.floor(rand() * 16).toString(16)).join('');
   const conns = ['Username-Password-Authentication', 'google-oauth2', 'github'];

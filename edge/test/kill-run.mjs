@@ -3,35 +3,15 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { EDGE } from '../lib/edge.mjs';
+import { EDGE, freePort } from '../lib/edge.mjs';
 import { api, cliExportLenient, fakeUsers, jobErrors } from './helpers.mjs';
+// Seeded: the kill points of a failing run can be replayed with EDGE_KILL_SEED.
+import { mulberry32 as rng } from '../../tests/seeded.mjs';
 
-/** Seeded mulberry32: the kill points of a failing run can be replayed with EDGE_KILL_SEED. */
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** Direct children of `pid` and their descendants named workerd (from /proc). */
 function workerdUnder(pid) {

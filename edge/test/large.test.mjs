@@ -7,52 +7,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { startEdge, workerdPids, rssBytes } from '../lib/edge.mjs';
-import { cliExport, runJob } from './helpers.mjs';
+import { cliExport, fakeUsers, runJob } from './helpers.mjs';
 
 const BIG = Number(process.env.EDGE_LARGE_USERS ?? 100_000);
 const SMALL = 1_000;
 const MiB = 1024 * 1024;
 
-/** Deterministic Auth0-style users (xorshift32), ~650 bytes each: no two runs differ. */
-function users(count) {
-  let seed = 0x9e3779b9;
-  const rand = () => {
-    seed ^= seed << 13;
-    seed >>>= 0;
-    seed ^= seed >>> 17;
-    seed ^= seed << 5;
-    seed >>>= 0;
-    return seed / 2 ** 32;
-  };
-  const pick = (a) => a[Math.floor(rand() * a.length)];
-  const hex = (n) => Array.from({ length: n }, () => Math.floor(rand() * 16).toString(16)).join('');
-  const conns = ['Username-Password-Authentication', 'google-oauth2', 'github'];
-  const lines = [];
-  for (let i = 0; i < count; i++) {
-    const id = hex(24);
-    const conn = pick(conns);
-    const t = Date.UTC(2021, 0, 1) + Math.floor(rand() * 1e11);
-    lines.push(
-      JSON.stringify({
-        user_id: `${conn === 'github' ? 'github' : 'auth0'}|${id}`,
-        email: `user.${i}@example.com`,
-        email_verified: rand() < 0.7,
-        name: `${pick(['Ada', 'Grace', 'Zoë', '美咲', "O'Neil"])} ${pick(['Lovelace', '=cmd|x', 'Smith, Jr.', '"Q"'])}`,
-        nickname: `nick${i}`,
-        picture: `https://example.com/a/${id}.png`,
-        created_at: new Date(t).toISOString(),
-        updated_at: new Date(t + 1e9).toISOString(),
-        last_login: new Date(t + 2e9).toISOString(),
-        last_ip: `198.51.100.${i % 256}`,
-        logins_count: Math.floor(rand() * 1000),
-        identities: [{ connection: conn, user_id: id, provider: 'auth0', isSocial: false }],
-        app_metadata: { plan: pick(['free', 'pro', null]), roles: ['a', 'b'] },
-        user_metadata: { bio: `line one\nline "two" ${hex(32)}` },
-      }),
-    );
-  }
-  return Buffer.from(lines.join('\n') + '\n');
-}
+/** Deterministic Auth0-style users, ~650 bytes each, from this test's own seed: no two runs differ. */
+const users = (count) => fakeUsers(count, { seed: 0x9e3779b9 });
 
 let edge;
 const LOG = !!process.env.EDGE_LOG;

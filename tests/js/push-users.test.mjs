@@ -6,18 +6,8 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Exporter } from 'userexport';
-
-/** Mulberry32: a small seeded PRNG, so a failure names a seed that replays it. */
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// Seeded, so a failure names a seed that replays it.
+import { mulberry32 as rng } from '../seeded.mjs';
 
 const KEYS = ['user_id', 'email', 'identities', 'connection', 'app_metadata', 'plan', 'a', 'b', 'created_at', '0'];
 const STRINGS = ['', 'x', 'a"b', "=1+1", 'line\nbreak\r\n', 'tab\t', '\u0000nul', 'é', '😀', '\u2028', 'auth0|1', '2024-01-02T03:04:05.678Z', 'null'];

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { openPage, cli } from './helpers.mjs';
+import { xorshift32 } from '../seeded.mjs';
 
 let p;
 let tmp;
@@ -24,15 +25,8 @@ after(async () => {
 
 /** Seeded (xorshift32) users with every kind of line: blank, CRLF, bad, duplicate keys, filtered. */
 function input(seed, n) {
-  let s = seed >>> 0 || 1;
-  const below = (k) => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s % k;
-  };
+  const next = xorshift32(seed);
+  const below = (k) => next() % k;
   const lines = [];
   for (let i = 0; i < n; i++) {
     const user = JSON.stringify({
