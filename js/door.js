@@ -3,9 +3,9 @@
 // pushUsers reads JS objects only along the selected paths (COMPATIBILITY.md, "JS objects"): a
 // picker built once per export walks each user's selected paths and writes each value as a typed
 // cell (absent, null, false, true, text, number, JSON) into one batch: a tag array, a length
-// array and one string of all texts, which crosses to the wasm as UTF-8 in one encodeInto. The
-// wasm encodes the cells without parsing anything but whole objects; keys no field selects are
-// never read. Cell tags are those of the core's `Cell` (src/cells.rs).
+// array and two texts (below), which cross to the wasm as UTF-8 by encodeInto. The wasm encodes
+// the cells without parsing anything but whole objects; keys no field selects are never read.
+// Cell tags are those of the core's `Cell` (src/input/cells.rs).
 
 // Property reads go through a generated function where the platform allows it: constant keys give
 // V8 monomorphic loads (2-3x faster than a loop over path steps). Workers and pages with a strict
@@ -222,8 +222,9 @@ let tags = new Uint8Array(1 << 12);
 let lens = new Uint32Array(1 << 12);
 // Texts go in two strings: columns that have only shown ASCII in `text` (a one-byte string,
 // which V8 flattens and encodes at memcpy speed, and whose UTF-8 lengths are its UTF-16 ones),
-// columns that have shown other characters in `wideText`, their lengths marked with WIDE. One
-// non-ASCII cell in a single string would make the whole flattened batch two-byte.
+// columns that have shown other characters in `wideText`, their lengths marked with WIDE; the
+// core reads the two apart (`CellBatch::second_text`). One non-ASCII cell in a single string
+// would make the whole flattened batch two-byte.
 const WIDE = 0x80000000;
 let text = '';
 let wideText = '';
@@ -274,10 +275,40 @@ function put(v, col) {
   }
 }
 
+// A string JSON.stringify writes with an escape (or, a lone surrogate, that JSON cannot carry).
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+/**
+ * An array of plain strings none of which needs an escape, as JSON.stringify writes it, or
+ * undefined. Arrays of short strings (roles, tags, groups) are common, and JSON.stringify
+ * costs several hundred nanoseconds per call whatever the array's size.
+ */
+function stringArray(v) {
+  if (!Array.isArray(v) || v.toJSON !== undefined || v.length > 64) return undefined;
+  let s = '[';
+  for (let i = 0; i < v.length; i++) {
+    const e = v[i];
+    if (typeof e !== 'string' || NEEDS_ESCAPE.test(e)) return undefined;
+    s += i === 0 ? '"' + e + '"' : ',"' + e + '"';
+  }
+  return s + ']';
+}
+
 /** An object (or anything with a toJSON) as JSON.stringify writes it, checked for what it would hide. */
 function putJson(v, col) {
   const name = names[col];
-  let s;
+  let s = stringArray(v);
+  if (s !== undefined) {
+    tags[at] = JSON_TEXT;
+    if (wide[col] === 0) {
+      lens[at++] = s.length;
+      text += s;
+    } else {
+      lens[at++] = s.length | WIDE;
+      wideText += s;
+    }
+    return;
+  }
   try {
     s = JSON.stringify(v);
   } catch (e) {
@@ -322,10 +353,10 @@ let utf8 = new Uint8Array(1 << 16);
 
 /**
  * Picks `users` (an array, or one user) into one batch of `width` cells per user: returns
- * `[tags, lens, bytes, bad, ascii, split]`: `bytes` holds the UTF-8 of `text` then, from
- * `split`, that of `wideText`; lens count UTF-16 units, with WIDE set for the cells of
- * `wideText` (the others' units are their bytes when `ascii`); `bad` is the `{code, message}`
- * of each user marked bad, in order. The arrays are views of buffers reused by the next call.
+ * `[tags, lens, text, wideText, bad, ascii]`: the UTF-8 of the two texts; lens count UTF-16
+ * units, with WIDE (the core's `CellBatch::SECOND`) set for the cells of `wideText` (the
+ * others' units are their bytes when `ascii`); `bad` is the `{code, message}` of each user
+ * marked bad, in order. The arrays are views of buffers reused by the next call.
  */
 export function pick_batch(users, pick, width) {
   const batch = Array.isArray(users) ? users : [users];
@@ -336,6 +367,10 @@ export function pick_batch(users, pick, width) {
   bads = [];
   names = pick.names;
   wide = pick.wide;
+  narrowAt = 0;
+  wideAt = 0;
+  cellsEncoded = 0;
+  ascii = true;
   for (let i = 0; i < batch.length; i++) {
     const mark = at;
     const textMark = text.length;
@@ -354,29 +389,58 @@ export function pick_batch(users, pick, width) {
       }
       bads.push(e instanceof Bad ? { code: e.code, message: e.message } : { code: 'unsupported_value', message: `reading the user threw: ${e}` });
     }
+    if ((i & (SUB - 1)) === SUB - 1) encodeTexts(width);
   }
-  const need = (text.length + wideText.length) * 3;
-  if (utf8.length < need) utf8 = new Uint8Array(Math.max(need, utf8.length * 2));
-  const split = encoder.encodeInto(text, utf8).written;
-  const ascii = split === text.length;
-  if (!ascii) widen(split, width);
-  const written = wideText.length === 0 ? split : split + encoder.encodeInto(wideText, utf8.subarray(split)).written;
-  const result = [tags.subarray(0, at), lens.subarray(0, at), utf8.subarray(0, written), bads, ascii, split];
-  text = '';
-  wideText = '';
-  return result;
+  encodeTexts(width);
+  return [tags.subarray(0, at), lens.subarray(0, at), utf8.subarray(0, narrowAt), utf8Wide.subarray(0, wideAt), bads, ascii];
+}
+
+// The texts are encoded every SUB users: a rope of a few thousand pieces flattens at a fraction
+// of the cost per byte of one of tens of thousands (V8 flattens into one new string, and past
+// ~128 KiB that string goes to the large-object space).
+const SUB = 128;
+let utf8Wide = new Uint8Array(1 << 16);
+let narrowAt = 0;
+let wideAt = 0;
+let ascii = true;
+let cellsEncoded = 0;
+
+/** Appends the UTF-8 of `text` and `wideText` to their buffers and empties them. */
+function encodeTexts(width) {
+  if (text.length > 0) {
+    if (utf8.length < narrowAt + text.length * 3) utf8 = growBytes(utf8, narrowAt, narrowAt + text.length * 3);
+    const written = encoder.encodeInto(text, utf8.subarray(narrowAt)).written;
+    if (ascii && written !== text.length) {
+      ascii = false;
+      widen(narrowAt, narrowAt + written, width);
+    }
+    narrowAt += written;
+    text = '';
+  }
+  if (wideText.length > 0) {
+    if (utf8Wide.length < wideAt + wideText.length * 3) utf8Wide = growBytes(utf8Wide, wideAt, wideAt + wideText.length * 3);
+    wideAt += encoder.encodeInto(wideText, utf8Wide.subarray(wideAt)).written;
+    wideText = '';
+  }
+  cellsEncoded = at;
+}
+
+function growBytes(buf, used, need) {
+  const b = new Uint8Array(Math.max(need, buf.length * 2));
+  b.set(buf.subarray(0, used));
+  return b;
 }
 
 /**
- * Marks wide the column of the first non-ASCII cell of `text` (whose UTF-8 is the first `end`
- * bytes of `utf8`), so the next batches put that column's texts in `wideText`. Before that
- * byte every cell is ASCII, so units and bytes agree up to it.
+ * Marks wide the column of the first non-ASCII cell among those picked since the last encoding
+ * (whose narrow text is `utf8[from..end]`), so later users put that column's texts in `wideText`.
+ * Every narrow byte before it is ASCII, so units and bytes agree up to it.
  */
-function widen(end, width) {
-  let first = 0;
+function widen(from, end, width) {
+  let first = from;
   while (first < end && utf8[first] < 0x80) first++;
-  let pos = 0;
-  for (let c = 0; c < at; c++) {
+  let pos = from;
+  for (let c = cellsEncoded; c < at; c++) {
     if (lens[c] >= WIDE) continue;
     pos += lens[c];
     if (pos > first) {

@@ -346,7 +346,7 @@ fn cells_from_a_host_carry_the_query_paths() {
         tags: vec![Cell::Text as u8, Cell::Json as u8],
         lens: vec![1, 5],
         text: b"a[\"x\",".to_vec(),
-        bad: Vec::new(),
+        ..CellBatch::default()
     };
     ex.push_cells(batch, 0).unwrap();
     ex.finish().unwrap();

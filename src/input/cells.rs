@@ -62,26 +62,35 @@ pub struct CellBatch {
     pub width: usize,
     /// One [`Cell`] tag per cell.
     pub tags: Vec<u8>,
-    /// The byte length in `text` of each cell that has text (0 for the others).
+    /// The byte length of each cell's text (0 for the cells without one), in `text`, or in
+    /// `second_text` when [`CellBatch::SECOND`] is set.
     pub lens: Vec<u32>,
-    /// The texts of the cells that have one, back to back.
+    /// The texts of the cells that have one (and no [`CellBatch::SECOND`] mark), back to back.
     pub text: Vec<u8>,
+    /// The texts of the cells marked [`CellBatch::SECOND`], back to back: a host may keep
+    /// some cells apart (the wasm door keeps the columns that have shown non-ASCII text apart,
+    /// so the rest crosses as one-byte text) without copying them back into one order.
+    pub second_text: Vec<u8>,
     /// Why each [`Cell::Bad`] user is bad, in order: its code and a message naming the field.
     pub bad: Vec<(ErrorCode, String)>,
 }
 
 impl CellBatch {
+    /// The mark on a length in [`CellBatch::lens`] whose text is in `second_text`.
+    pub const SECOND: u32 = 1 << 31;
+
     /// Users in the batch.
     pub fn users(&self) -> usize {
         self.tags.len().checked_div(self.width).unwrap_or(0)
     }
 
-    /// Checks the batch's shape once, so reading it later cannot go out of bounds.
-    pub(crate) fn check(&self) -> Result<(), String> {
+    /// Checks the batch's shape once, so reading it later cannot go out of bounds, and, unless
+    /// the text is `encoded` (a `TextEncoder`'s output, UTF-8 by construction), its UTF-8.
+    pub(crate) fn check(&self, encoded: bool) -> Result<(), String> {
         if self.width == 0 || self.tags.len() % self.width != 0 || self.lens.len() != self.tags.len() {
             return Err("a cell batch needs width > 0 and one tag and one length per cell".into());
         }
-        let mut total = 0usize;
+        let (mut total, mut second) = (0usize, 0usize);
         let mut bad = 0;
         for (i, (&tag, &len)) in self.tags.iter().zip(&self.lens).enumerate() {
             let cell = Cell::from_tag(tag).ok_or_else(|| format!("cell {i} has the unknown tag {tag}"))?;
@@ -94,18 +103,23 @@ impl CellBatch {
             if !cell.has_text() && len != 0 {
                 return Err(format!("cell {i} has no text but a length of {len}"));
             }
-            total += len as usize;
+            if len & Self::SECOND == 0 {
+                total += len as usize;
+            } else {
+                second += (len & !Self::SECOND) as usize;
+            }
         }
-        if total != self.text.len() {
+        if total != self.text.len() || second != self.second_text.len() {
             return Err(format!(
-                "the cells' lengths add up to {total} bytes, the text has {}",
-                self.text.len()
+                "the cells' lengths add up to {total} and {second} bytes, the texts have {} and {}",
+                self.text.len(),
+                self.second_text.len()
             ));
         }
         if bad != self.bad.len() {
             return Err(format!("{bad} bad users but {} reasons", self.bad.len()));
         }
-        if !is_utf8(&self.text) {
+        if !encoded && (!is_utf8(&self.text) || !is_utf8(&self.second_text)) {
             return Err("the cells' text is not UTF-8".into());
         }
         Ok(())
@@ -123,8 +137,9 @@ fn is_utf8(text: &[u8]) -> bool {
 pub(crate) struct CellCursor {
     /// The next user.
     pub user: usize,
-    /// Where that user's first text starts.
+    /// Where that user's first text starts, in `text` and in `second_text`.
     pub text_at: usize,
+    pub second_at: usize,
     /// The next entry of `bad`.
     pub bad_at: usize,
 }
@@ -141,9 +156,15 @@ pub(crate) fn next_user(
     let row = cursor.user;
     let tags = &batch.tags[row * w..(row + 1) * w];
     let lens = &batch.lens[row * w..(row + 1) * w];
-    let start = cursor.text_at;
+    let (mut at, mut second_at) = (cursor.text_at, cursor.second_at);
     cursor.user += 1;
-    cursor.text_at += lens.iter().map(|&l| l as usize).sum::<usize>();
+    for &len in lens {
+        if len & CellBatch::SECOND == 0 {
+            cursor.text_at += len as usize;
+        } else {
+            cursor.second_at += (len & !CellBatch::SECOND) as usize;
+        }
+    }
     records.stats.users_read += 1;
     let loc = Location::Index(base + row as u64);
     if tags[0] == Cell::Bad as u8 {
@@ -152,11 +173,16 @@ pub(crate) fn next_user(
         return records.bad_record(Error::new(code, message).at(loc, None));
     }
     let mut values: Vec<Option<Value<'_>>> = Vec::with_capacity(w);
-    let mut at = start;
     let mut fault = None;
     for (i, (&tag, &len)) in tags.iter().zip(lens).enumerate() {
-        let raw = &batch.text[at..at + len as usize];
-        at += len as usize;
+        let raw = if len & CellBatch::SECOND == 0 {
+            at += len as usize;
+            &batch.text[at - len as usize..at]
+        } else {
+            let len = (len & !CellBatch::SECOND) as usize;
+            second_at += len;
+            &batch.second_text[second_at - len..second_at]
+        };
         let value = match Cell::from_tag(tag).expect("a checked batch") {
             Cell::Absent | Cell::Bad => None,
             // The encoders copy a literal's text, as they would from JSON.
@@ -224,19 +250,21 @@ fn json_value<'a>(raw: &'a [u8], records: &mut Records) -> Result<Value<'a>> {
     Ok(Value { kind, raw })
 }
 
-/// Turns the UTF-16 lengths of the text cells into UTF-8 byte lengths, walking `text` once (only
+/// Turns the UTF-16 lengths of the text cells into UTF-8 byte lengths, walking `text` once: the
+/// cells of `text`, or with `second` those marked [`CellBatch::SECOND`], of `second_text` (only
 /// for batches with non-ASCII text: for ASCII the two are the same). The walk goes eight bytes a
 /// step while the cell goes on past the word: a word's UTF-16 units are its bytes that start a
 /// character (not `10xxxxxx`) plus one for each 4-byte lead (a surrogate pair); the cell's last
 /// word is walked byte by byte.
 // Only the wasm door hands over UTF-16 lengths; it lives here to be tested natively.
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
-pub(crate) fn utf16_lengths_to_utf8(lens: &mut [u32], text: &[u8]) {
+pub(crate) fn utf16_lengths_to_utf8(lens: &mut [u32], text: &[u8], second: bool) {
     const HI: u64 = 0x8080_8080_8080_8080;
+    let mark = if second { CellBatch::SECOND } else { 0 };
     let mut at = 0usize;
-    for len in lens.iter_mut().filter(|l| **l > 0) {
+    for len in lens.iter_mut().filter(|l| **l & CellBatch::SECOND == mark && **l & !CellBatch::SECOND > 0) {
         let start = at;
-        let mut units = *len as usize;
+        let mut units = (*len & !CellBatch::SECOND) as usize;
         while at + 8 <= text.len() {
             let w = u64::from_le_bytes(text[at..at + 8].try_into().expect("8 bytes"));
             let n = if w & HI == 0 {
@@ -264,7 +292,7 @@ pub(crate) fn utf16_lengths_to_utf8(lens: &mut [u32], text: &[u8]) {
             }
             at += 1;
         }
-        *len = (at - start) as u32;
+        *len = (at - start) as u32 | mark;
     }
 }
 
@@ -278,22 +306,23 @@ mod tests {
             tags: tags.iter().map(|&c| c as u8).collect(),
             lens: lens.to_vec(),
             text: text.as_bytes().to_vec(),
+            second_text: Vec::new(),
             bad: Vec::new(),
         }
     }
 
     #[test]
     fn shape_checks() {
-        assert!(batch(2, &[Cell::Text, Cell::Absent], &[1, 0], "a").check().is_ok());
-        assert!(batch(2, &[Cell::Text], &[1], "a").check().is_err());
-        assert!(batch(1, &[Cell::Text], &[2], "a").check().is_err());
-        assert!(batch(1, &[Cell::Null], &[1], "a").check().is_err());
-        assert!(batch(2, &[Cell::Absent, Cell::Bad], &[0, 0], "").check().is_err());
-        assert!(batch(1, &[Cell::Bad], &[0], "").check().is_err());
-        assert!(batch(1, &[Cell::Text], &[1], "\u{80}").check().is_err());
+        assert!(batch(2, &[Cell::Text, Cell::Absent], &[1, 0], "a").check(false).is_ok());
+        assert!(batch(2, &[Cell::Text], &[1], "a").check(false).is_err());
+        assert!(batch(1, &[Cell::Text], &[2], "a").check(false).is_err());
+        assert!(batch(1, &[Cell::Null], &[1], "a").check(false).is_err());
+        assert!(batch(2, &[Cell::Absent, Cell::Bad], &[0, 0], "").check(false).is_err());
+        assert!(batch(1, &[Cell::Bad], &[0], "").check(false).is_err());
+        assert!(batch(1, &[Cell::Text], &[1], "\u{80}").check(false).is_err());
         let mut b = batch(1, &[Cell::Bad], &[0], "");
         b.bad.push((ErrorCode::UnsupportedValue, "x".into()));
-        assert!(b.check().is_ok());
+        assert!(b.check(false).is_ok());
         assert_eq!(b.users(), 1);
     }
 
@@ -352,9 +381,26 @@ mod tests {
             let cells = &cells[skip..];
             let text: String = cells.concat();
             let mut lens: Vec<u32> = cells.iter().map(|c| c.encode_utf16().count() as u32).collect();
-            utf16_lengths_to_utf8(&mut lens, text.as_bytes());
+            utf16_lengths_to_utf8(&mut lens, text.as_bytes(), false);
             let want: Vec<u32> = cells.iter().map(|c| c.len() as u32).collect();
             assert_eq!(lens, want, "from cell {skip}");
+            // The same cells marked second, every other one in `text` (left as they are).
+            let first: String = cells.iter().step_by(2).copied().collect();
+            let second: String = cells.iter().skip(1).step_by(2).copied().collect();
+            let units = |c: &str| c.encode_utf16().count() as u32;
+            let mut lens: Vec<u32> = cells
+                .iter()
+                .enumerate()
+                .map(|(i, c)| if i % 2 == 1 { units(c) | CellBatch::SECOND } else { units(c) })
+                .collect();
+            utf16_lengths_to_utf8(&mut lens, second.as_bytes(), true);
+            utf16_lengths_to_utf8(&mut lens, first.as_bytes(), false);
+            let want: Vec<u32> = cells
+                .iter()
+                .enumerate()
+                .map(|(i, c)| if i % 2 == 1 { c.len() as u32 | CellBatch::SECOND } else { c.len() as u32 })
+                .collect();
+            assert_eq!(lens, want, "two texts, from cell {skip}");
         }
     }
 }

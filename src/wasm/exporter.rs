@@ -90,20 +90,27 @@ impl JsExporter {
         let picked: Array = pick_batch(&users, picker, width).unchecked_into();
         let tags: Uint8Array = picked.get(0).unchecked_into();
         let lens: js_sys::Uint32Array = picked.get(1).unchecked_into();
-        let bytes: Uint8Array = picked.get(2).unchecked_into();
+        let text: Uint8Array = picked.get(2).unchecked_into();
+        let second_text: Uint8Array = picked.get(3).unchecked_into();
         let bad: Vec<BadUser> =
-            serde_wasm_bindgen::from_value(picked.get(3)).map_err(|e| argument_error(&e.to_string()))?;
-        let mut lens = lens.to_vec();
-        let split = picked.get(5).as_f64().unwrap_or(0.0) as usize;
-        let text = door_text(bytes.to_vec(), &mut lens, split, picked.get(4).is_truthy());
+            serde_wasm_bindgen::from_value(picked.get(4)).map_err(|e| argument_error(&e.to_string()))?;
+        // The door counts UTF-16 units; where a text is not ASCII the core needs bytes.
+        let (text, second_text, mut lens) = (text.to_vec(), second_text.to_vec(), lens.to_vec());
+        if !picked.get(5).is_truthy() {
+            utf16_lengths_to_utf8(&mut lens, &text, false);
+        }
+        if !second_text.is_empty() {
+            utf16_lengths_to_utf8(&mut lens, &second_text, true);
+        }
         let batch = CellBatch {
             width: width as usize,
             tags: tags.to_vec(),
             lens,
             text,
+            second_text,
             bad: bad.into_iter().map(|b| (b.code(), b.message)).collect(),
         };
-        self.inner.push_cells(batch, base).map_err(|e| to_js(&e))
+        self.inner.push_encoded_cells(batch, base).map_err(|e| to_js(&e))
     }
 
     /// Pushes a JSON text (string or UTF-8 bytes): one user, an array of users, or a Management API page.
@@ -367,45 +374,6 @@ impl JsExporter {
         let fields: Vec<ErrorFields<'_>> = self.inner.skipped().iter().map(ErrorFields::from).collect();
         to_js_value(&fields)
     }
-}
-
-/// A UTF-16 length from `js/door.js` marked WIDE is that of a cell in the second text.
-const WIDE: u32 = 1 << 31;
-
-/// The cells' texts in cell order with their UTF-8 lengths, from what `js/door.js` hands over:
-/// `bytes` is the ASCII-so-far columns' text (UTF-8 of `bytes[..split]`, ASCII when `ascii`),
-/// then the wide columns' text; `lens` are UTF-16 lengths, WIDE set for the second text's cells.
-fn door_text(bytes: Vec<u8>, lens: &mut [u32], split: usize, ascii: bool) -> Vec<u8> {
-    let split = split.min(bytes.len());
-    if split == bytes.len() && lens.iter().all(|l| l & WIDE == 0) {
-        if !ascii {
-            utf16_lengths_to_utf8(lens, &bytes);
-        }
-        return bytes;
-    }
-    let (narrow, wide) = bytes.split_at(split);
-    let mut narrow_lens: Vec<u32> = lens.iter().map(|&l| if l & WIDE == 0 { l } else { 0 }).collect();
-    let mut wide_lens: Vec<u32> = lens.iter().map(|&l| if l & WIDE != 0 { l & !WIDE } else { 0 }).collect();
-    if !ascii {
-        utf16_lengths_to_utf8(&mut narrow_lens, narrow);
-    }
-    utf16_lengths_to_utf8(&mut wide_lens, wide);
-    // Lengths that overrun their text (never, from the door) are cut short; the batch check
-    // then finds that the lengths do not add up.
-    let mut text = Vec::with_capacity(bytes.len());
-    let (mut n, mut w) = (0usize, 0usize);
-    for (i, len) in lens.iter_mut().enumerate() {
-        let (source, at, size) = if *len & WIDE != 0 {
-            (wide, &mut w, wide_lens[i] as usize)
-        } else {
-            (narrow, &mut n, narrow_lens[i] as usize)
-        };
-        let end = (*at + size).min(source.len());
-        text.extend_from_slice(&source[(*at).min(end)..end]);
-        *at = end;
-        *len = size as u32;
-    }
-    text
 }
 
 /// A user the picker could not write: its reason, as `js/door.js` gives it.
