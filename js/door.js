@@ -145,14 +145,18 @@ function generatedPicker(paths) {
       // object of a shape seen before gets its answer from the cache; a key it lacks is absent.
       const wanted = [...node.keys.keys()];
       const s = shapes.length;
-      shapes.push({ cache: [], wanted });
+      // One key is cheaper asked of the object (one builtin call) than found in its key list.
+      const ask = wanted.length === 1;
       lines.push(`if (${v} !== null && typeof ${v} === "object" && !Array.isArray(${v}) && !isBoxed(${v})) {`);
-      lines.push(`const m${s} = present(shapes[${s}], keysOf(${v}));`);
+      if (!ask) {
+        shapes.push({ cache: new Map(), lists: 0, wanted });
+        lines.push(`const m${s} = present(shapes[${s}], keysOf(${v}));`);
+      }
       wanted.forEach((k, bit) => {
         const lit = JSON.stringify(k);
         const c = `v${next++}`;
         // Past 30 keys the mask has no bit left: those few ask the object.
-        const has = bit < 30 ? `(m${s} & ${2 ** bit}) !== 0` : `isEnumerable(${v}, ${lit})`;
+        const has = bit < 30 && !ask ? `(m${s} & ${2 ** bit}) !== 0` : `isEnumerable(${v}, ${lit})`;
         lines.push(`let ${c} = ${has} ? ${v}[${lit}] : undefined;`);
         lines.push(`if (typeof ${c} === "function" || typeof ${c} === "symbol") ${c} = undefined;`);
         emit(node.keys.get(k), c, lit, false);
@@ -179,23 +183,31 @@ function generatedPicker(paths) {
 
 /**
  * Which of `shape.wanted` (the first 30) are among `keys` (an object's Object.keys), as bits.
- * Objects of one shape give equal key lists, so a few recent lists and their answers are kept:
- * comparing a list is cheaper than asking each key (propertyIsEnumerable is not inlined).
+ * Objects of one shape give equal key lists, so the lists seen and their answers are kept, by
+ * length: comparing a list (interned keys, compared by identity) is cheaper than asking each
+ * key (propertyIsEnumerable is not inlined). Users whose optional keys differ come in tens of
+ * shapes, which a few recent lists would miss.
  */
 function present(shape, keys) {
-  const cache = shape.cache;
-  for (let e = 0; e < cache.length; e += 2) {
-    const known = cache[e];
-    if (known.length !== keys.length) continue;
-    let i = 0;
-    while (i < keys.length && known[i] === keys[i]) i++;
-    if (i === keys.length) return cache[e + 1];
+  const bucket = shape.cache.get(keys.length);
+  if (bucket !== undefined) {
+    for (let e = 0; e < bucket.length; e += 2) {
+      const known = bucket[e];
+      let i = 0;
+      while (i < keys.length && known[i] === keys[i]) i++;
+      if (i === keys.length) return bucket[e + 1];
+    }
   }
   let mask = 0;
   const wanted = shape.wanted;
   for (let w = 0; w < wanted.length && w < 30; w++) if (keys.includes(wanted[w])) mask |= 1 << w;
-  if (cache.length >= 16) cache.length = 14;
-  cache.unshift(keys, mask);
+  // Objects of ever new shapes (keys that are data) would grow the cache without end.
+  if (++shape.lists > 256) {
+    shape.cache.clear();
+    shape.lists = 1;
+  }
+  if (bucket !== undefined && shape.cache.has(keys.length)) bucket.push(keys, mask);
+  else shape.cache.set(keys.length, [keys, mask]);
   return mask;
 }
 
@@ -241,7 +253,7 @@ function put(v, col) {
       lens[at++] = 0;
       return;
     case 'string':
-      if (!wellFormed(v)) throw new Bad(`the field ${JSON.stringify(names[col])} holds a lone surrogate, which UTF-8 and JSON cannot carry`, 'lone_surrogate');
+      // Lone surrogates are looked for by `encodeTexts`, only where the UTF-8 shows one may be.
       tags[at] = TEXT;
       if (wide[col] === 0) {
         lens[at++] = v.length;
@@ -293,6 +305,8 @@ function stringArray(v) {
   }
   return s + ']';
 }
+
+const loneSurrogate = (col) => new Bad(`the field ${JSON.stringify(names[col])} holds a lone surrogate, which UTF-8 and JSON cannot carry`, 'lone_surrogate');
 
 /** An object (or anything with a toJSON) as JSON.stringify writes it, checked for what it would hide. */
 function putJson(v, col) {
@@ -405,24 +419,73 @@ let wideAt = 0;
 let ascii = true;
 let cellsEncoded = 0;
 
-/** Appends the UTF-8 of `text` and `wideText` to their buffers and empties them. */
+/**
+ * Appends the UTF-8 of `text` and `wideText` to their buffers and empties them. A lone
+ * surrogate is encoded as U+FFFD (EF BF BD): only a one-byte-column text that is not ASCII, or
+ * a wide one with an EF byte, can hide one, and only then are its cells checked one by one.
+ */
 function encodeTexts(width) {
-  if (text.length > 0) {
-    if (utf8.length < narrowAt + text.length * 3) utf8 = growBytes(utf8, narrowAt, narrowAt + text.length * 3);
-    const written = encoder.encodeInto(text, utf8.subarray(narrowAt)).written;
-    if (ascii && written !== text.length) {
-      ascii = false;
-      widen(narrowAt, narrowAt + written, width);
-    }
-    narrowAt += written;
-    text = '';
+  if (text.length === 0 && wideText.length === 0) return;
+  if (utf8.length < narrowAt + text.length * 3) utf8 = growBytes(utf8, narrowAt, narrowAt + text.length * 3);
+  if (utf8Wide.length < wideAt + wideText.length * 3) utf8Wide = growBytes(utf8Wide, wideAt, wideAt + wideText.length * 3);
+  let written = text.length === 0 ? 0 : encoder.encodeInto(text, utf8.subarray(narrowAt)).written;
+  let wideWritten = wideText.length === 0 ? 0 : encoder.encodeInto(wideText, utf8Wide.subarray(wideAt)).written;
+  const suspect = written !== text.length || utf8Wide.subarray(wideAt, wideAt + wideWritten).indexOf(0xef) !== -1;
+  if (suspect && dropIllFormed(width)) {
+    written = text.length === 0 ? 0 : encoder.encodeInto(text, utf8.subarray(narrowAt)).written;
+    wideWritten = wideText.length === 0 ? 0 : encoder.encodeInto(wideText, utf8Wide.subarray(wideAt)).written;
   }
-  if (wideText.length > 0) {
-    if (utf8Wide.length < wideAt + wideText.length * 3) utf8Wide = growBytes(utf8Wide, wideAt, wideAt + wideText.length * 3);
-    wideAt += encoder.encodeInto(wideText, utf8Wide.subarray(wideAt)).written;
-    wideText = '';
+  if (ascii && written !== text.length) {
+    ascii = false;
+    widen(narrowAt, narrowAt + written, width);
   }
+  narrowAt += written;
+  wideAt += wideWritten;
+  text = '';
+  wideText = '';
   cellsEncoded = at;
+}
+
+/**
+ * The users since the last encoding with a lone surrogate in a text cell become bad users,
+ * their texts taken out of `text` and `wideText`. Returns whether there were any.
+ */
+function dropIllFormed(width) {
+  const bad = new Map(); // row -> the first column with a lone surrogate
+  for (let c = cellsEncoded, o = 0, w = 0; c < at; c++) {
+    const len = lens[c] & ~WIDE;
+    const row = (c / width) | 0;
+    const piece = lens[c] >= WIDE ? wideText.slice(w, (w += len)) : text.slice(o, (o += len));
+    if (tags[c] === TEXT && !bad.has(row) && !wellFormed(piece)) bad.set(row, c % width);
+  }
+  if (bad.size === 0) return false;
+  let narrow = '';
+  let wider = '';
+  for (let c = cellsEncoded, o = 0, w = 0; c < at; c++) {
+    const len = lens[c] & ~WIDE;
+    const keep = !bad.has((c / width) | 0);
+    if (lens[c] >= WIDE) {
+      if (keep) wider += wideText.slice(w, w + len);
+      w += len;
+    } else {
+      if (keep) narrow += text.slice(o, o + len);
+      o += len;
+    }
+  }
+  text = narrow;
+  wideText = wider;
+  for (const [row, col] of bad) {
+    let before = 0; // bad users ahead of this one: its place in `bads`
+    for (let r = 0; r < row; r++) if (tags[r * width] === BAD) before++;
+    bads.splice(before, 0, { code: 'lone_surrogate', message: loneSurrogate(col).message });
+    tags[row * width] = BAD;
+    lens[row * width] = 0;
+    for (let c = row * width + 1; c < (row + 1) * width; c++) {
+      tags[c] = ABSENT;
+      lens[c] = 0;
+    }
+  }
+  return true;
 }
 
 function growBytes(buf, used, need) {
