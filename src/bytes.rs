@@ -125,6 +125,15 @@ pub(crate) fn find_byte(hay: &[u8], byte: u8) -> Option<usize> {
         }
         i += 16;
     }
+    // Most cells an encoder looks through are shorter than a block: a word at a time first.
+    if i + 8 <= hay.len() {
+        let w = u64::from_le_bytes(hay[i..i + 8].try_into().expect("8 bytes")) ^ (LO * byte as u64);
+        let zeros = w.wrapping_sub(LO) & !w & ESCAPE_HIT;
+        if zeros != 0 {
+            return Some(i + (zeros.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
     hay[i..].iter().position(|&b| b == byte).map(|p| i + p)
 }
 

@@ -1,7 +1,7 @@
 //! CSV with OWASP cell escaping: every string becomes `"'…"` with `"` doubled; LF line ends.
 
 use super::{Encoder, Value};
-use crate::bytes::find_byte;
+use crate::bytes::{any_of, find_byte};
 use crate::json::{decode_string, write_compact};
 use crate::request::Request;
 use crate::scan::Kind;
@@ -128,6 +128,8 @@ impl Encoder for Csv {
                         escape_cell(out, scratch);
                     }
                 }
+                // Compact already (no whitespace, no escape: a host's cells mostly): escaped as it is.
+                Kind::Object | Kind::Array if !any_of(v.raw, b"\\ \t\n\r") => escape_cell(out, v.raw),
                 Kind::Object | Kind::Array => {
                     let mut text = Vec::with_capacity(v.raw.len());
                     write_compact(&mut text, v.raw, scratch);
