@@ -1,7 +1,8 @@
-// One shard of a threaded CLI export, on a worker_threads Worker: a byte range of an NDJSON file
-// (cut at line boundaries by bin/shards.mjs) through the core, its part of the output to a file.
+// The shards of a threaded CLI export, on a worker_threads Worker of bin/shards.mjs's pool, one
+// at a time: a byte range of an NDJSON file (cut at line boundaries) through the core, its part
+// of the output to a file.
 import { createReadStream, createWriteStream } from 'node:fs';
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import { Exporter, gzipHeader } from 'userexport';
 
 /**
@@ -62,4 +63,4 @@ async function run(job) {
   return result;
 }
 
-parentPort.postMessage(await run(workerData));
+parentPort.on('message', async (job) => parentPort.postMessage(await run(job)));

@@ -1,5 +1,5 @@
-// The CLI's threads: an NDJSON file cut into shards at line boundaries, each exported on a
-// worker_threads Worker (bin/shard-worker.mjs) with the core's shard options, the results handed
+// The CLI's threads: an NDJSON file cut into shards at line boundaries, exported on a pool of
+// worker_threads Workers (bin/shard-worker.mjs) with the core's shard options, the results handed
 // back in input order so the CLI writes one thread's bytes (COMPATIBILITY.md, "Threads").
 import { open } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
@@ -60,48 +60,101 @@ export const evenCuts = (size, n) => Array.from({ length: n - 1 }, (_, k) => Mat
  * @property {{ crc32: number, bytes: number }} [segment] with gzip: the CRC-32 and length of its plain bytes
  */
 
+/** Shards per thread for a large file: a thread that finishes early takes the next shard, and
+ *  the parts finished first are copied out while the last ones run. */
+export const SHARDS_PER_THREAD = 4;
+/** No shard of a pool is smaller than this: each one's Exporter and file cost a few ms. */
+export const SHARD_MIN_POOL_BYTES = 8 << 20;
+
+/** How many shards a `size`-byte file is cut into for `threads` threads. */
+export const shardCount = (size, threads) => Math.max(threads, Math.min(threads * SHARDS_PER_THREAD, Math.floor(size / SHARD_MIN_POOL_BYTES)));
+
 /**
- * Exports every range on its own Worker at once and yields the results in input order. A shard
- * reports how many lines it read, so each is numbered from the lines of the ones before it; and a
- * limit stays exact: every shard may write the whole limit, and the one that would pass what is
- * left of it is run again with just that (a shard that writes fewer users than are left wrote
- * exactly what the one-thread export writes there). Workers still running when the caller stops
- * (a failure, the limit reached) are terminated.
+ * `threads` Workers (bin/shard-worker.mjs) that take shard jobs in the order they are queued,
+ * each Worker one at a time; `run(job, { first })` queues one (first: ahead of the others) and
+ * resolves with its result. A Worker that dies fails the job it held; `close` stops them all.
+ * @param {number} threads
+ */
+function workerPool(threads) {
+  const queue = [];
+  const idle = [];
+  const workers = new Set();
+  let closed = false;
+  const next = (w) => {
+    const job = queue.shift();
+    if (job === undefined) {
+      idle.push(w);
+      return;
+    }
+    w.current = job;
+    w.postMessage(job.data);
+  };
+  for (let i = 0; i < threads; i++) {
+    const w = new Worker(new URL('./shard-worker.mjs', import.meta.url));
+    workers.add(w);
+    w.on('message', (result) => {
+      const job = w.current;
+      w.current = null;
+      job.resolve(result);
+      next(w);
+    });
+    w.once('error', (e) => w.current?.reject(e));
+    w.once('exit', (code) => {
+      workers.delete(w);
+      w.current?.reject(new Error(`a shard's thread stopped (exit code ${code}) before it reported`));
+    });
+    idle.push(w);
+  }
+  return {
+    run(data, { first = false } = {}) {
+      return new Promise((resolve, reject) => {
+        if (closed) return reject(new Error('the threads are closed'));
+        const job = { data, resolve, reject };
+        if (first) queue.unshift(job);
+        else queue.push(job);
+        const w = idle.pop();
+        if (w) next(w);
+      });
+    },
+    async close() {
+      closed = true;
+      queue.length = 0;
+      await Promise.all([...workers].map((w) => w.terminate()));
+    },
+  };
+}
+
+/**
+ * Exports the ranges on `threads` Workers, in input order as Workers come free, and yields the
+ * results in input order. A shard reports how many lines it read, so each is numbered from the
+ * lines of the ones before it; and a limit stays exact: every shard may write the whole limit,
+ * and the one that would pass what is left of it is run again with just that (a shard that
+ * writes fewer users than are left wrote exactly what the one-thread export writes there).
+ * Workers still running when the caller stops (a failure, the limit reached) are terminated.
  * @param {object} p
  * @param {string} p.path
  * @param {{ start: number, end: number }[]} p.ranges
+ * @param {number} p.threads  Workers to run them on
  * @param {Record<string, any>} p.request  Auth0's request body (an object)
  * @param {Record<string, any>} p.options  the Exporter's options for the whole export
  * @param {(k: number) => string} p.partPath
  * @returns {AsyncGenerator<ShardResult>}
  */
-export async function* shardResults({ path, ranges, request, options, partPath }) {
-  const workers = new Set();
+export async function* shardResults({ path, ranges, threads, request, options, partPath }) {
+  const pool = workerPool(Math.max(1, Math.min(threads, ranges.length)));
   // The first shard starts the stream (line 1, BOM skipped, header); the others start past line
   // 1, with no header, and are renumbered below once the lines before them are known.
   const firstLine = (k) => (k === 0 ? 1 : 2);
-  const start = (k, req) =>
-    new Promise((resolve, reject) => {
-      const w = new Worker(new URL('./shard-worker.mjs', import.meta.url), {
-        workerData: {
-          path,
-          ...ranges[k],
-          partPath: partPath(k),
-          request: req,
-          options: { ...options, input: 'ndjson', firstLine: firstLine(k), writeHeader: k === 0, manifest: false, gzipSegment: Boolean(options.gzip) },
-          head: k === 0 && Boolean(options.gzip),
-        },
-      });
-      workers.add(w);
-      w.once('message', resolve);
-      w.once('error', reject);
-      w.once('exit', (code) => {
-        workers.delete(w);
-        reject(new Error(`shard ${k} stopped (exit code ${code}) before it reported`));
-      });
-    });
+  const job = (k, req) => ({
+    path,
+    ...ranges[k],
+    partPath: partPath(k),
+    request: req,
+    options: { ...options, input: 'ndjson', firstLine: firstLine(k), writeHeader: k === 0, manifest: false, gzipSegment: Boolean(options.gzip) },
+    head: k === 0 && Boolean(options.gzip),
+  });
   const limit = typeof request.limit === 'number' ? request.limit : undefined;
-  const running = ranges.map((_, k) => start(k, request));
+  const running = ranges.map((_, k) => pool.run(job(k, request)));
   // Unobserved until their turn: a failure is reported in order, not as an unhandled rejection.
   for (const p of running) p.catch(() => {});
   let written = 0;
@@ -112,7 +165,7 @@ export async function* shardResults({ path, ranges, request, options, partPath }
       if (left === 0) return;
       let res = await running[k];
       if (left !== undefined && left < limit && res.stats.usersWritten >= left) {
-        res = await start(k, { ...request, limit: left });
+        res = await pool.run(job(k, { ...request, limit: left }), { first: true });
       }
       const shift = linesBefore - (firstLine(k) - 1);
       const renumber = (e) => (e.line === undefined ? e : { ...e, line: e.line + shift });
@@ -133,6 +186,6 @@ export async function* shardResults({ path, ranges, request, options, partPath }
       linesBefore += lines;
     }
   } finally {
-    await Promise.all([...workers].map((w) => w.terminate()));
+    await pool.close();
   }
 }

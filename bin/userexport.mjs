@@ -8,7 +8,7 @@ import { dirname, basename, join } from 'node:path';
 import { parseArgs as parseFlags } from 'node:util';
 import { createGunzip } from 'node:zlib';
 import { Exporter, crc32Combine, detectInput, gzipMemberEnd, isGzip } from 'userexport';
-import { SHARD_MIN_BYTES, evenCuts, shardRanges, shardResults } from './shards.mjs';
+import { SHARD_MIN_BYTES, evenCuts, shardCount, shardRanges, shardResults } from './shards.mjs';
 
 const USAGE = `usage: userexport [INPUT ...] [options]
        userexport verify FILE MANIFEST
@@ -34,8 +34,9 @@ const USAGE = `usage: userexport [INPUT ...] [options]
                         made if missing); no --format csv, --field, --gzip or --manifest
   --lenient             skip bad records, report each on stderr with its line, exit 0
   --threads N           an NDJSON file of at least 16 MiB (any size when N is given) is cut at
-                        line boundaries into N shards exported at once, the same bytes as one
-                        thread; default: the machine's cores; 1: one thread. stdin, gzipped
+                        line boundaries into shards exported on N threads (up to 4 per thread,
+                        none under 8 MiB), the same bytes as one thread; default: the
+                        machine's cores; 1: one thread. stdin, gzipped
                         input, several INPUTs and a JSON text are read on one thread
   --quiet               no progress or summary on stderr
 verify FILE MANIFEST    exit 0 when FILE's sha256 and size are the manifest's (its gzip ones when
@@ -535,7 +536,8 @@ async function runImport(a, ex) {
 /**
  * Whether this export runs on threads, and its shards: one plain NDJSON file (not stdin, not
  * gzipped, not a JSON text), of at least SHARD_MIN_BYTES unless --threads was given, and more than
- * one thread. Tests choose the cut points with USEREXPORT_SHARD_CUTS (byte offsets, comma-separated).
+ * one thread; `shardCount` shards (several per thread for a large file) on that many threads.
+ * Tests choose the cut points with USEREXPORT_SHARD_CUTS (byte offsets, comma-separated).
  * @param {Args} a
  */
 async function threadPlan(a) {
@@ -552,9 +554,9 @@ async function threadPlan(a) {
   closeSync(fd);
   if (isGzip(head.subarray(0, got))) return null;
   if (a.inputFormat === 'auto' && (await formOf(path)) !== 'ndjson') return null;
-  const cuts = cutsEnv !== undefined ? cutsEnv.split(',').filter(Boolean).map(Number) : evenCuts(size, n);
+  const cuts = cutsEnv !== undefined ? cutsEnv.split(',').filter(Boolean).map(Number) : evenCuts(size, shardCount(size, n));
   const ranges = await shardRanges(path, size, cuts);
-  return ranges.length > 1 ? { path, size, ranges } : null;
+  return ranges.length > 1 ? { path, size, ranges, threads: n } : null;
 }
 
 /**
@@ -607,7 +609,7 @@ async function exportThreaded({ a, request, ex, plan, outPath, toStdout, tmpPath
     if (partDir) rmSync(partDir, { recursive: true, force: true });
   };
   try {
-    for await (const r of shardResults({ path: plan.path, ranges: plan.ranges, request, options, partPath })) {
+    for await (const r of shardResults({ path: plan.path, ranges: plan.ranges, threads: plan.threads, request, options, partPath })) {
       if (r.failed) throw Object.assign(new Error(r.failed.message), r.failed);
       for (const e of r.errors) {
         process.stderr.write(`userexport: skipped ${describe(e)}\n`);

@@ -10,6 +10,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync, inflateRawSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
+import { shardCount } from '../../bin/shards.mjs';
 
 const BIN = fileURLToPath(new URL('../../bin/userexport.mjs', import.meta.url));
 
@@ -173,13 +174,16 @@ test('threaded exports equal --threads 1 for random streams, cut points and opti
     const k = 1 + r.below(5);
     const cuts = Array.from({ length: k }, () => r.below(input.length + 1));
     const out = seed <= 2 ? OPTIONS.out[seed - 1] : r.pick(OPTIONS.out);
-    compare(`seed ${seed} [${args.join(' ')}] ${out} cuts ${cuts}`, input, args, out, cuts, k + 1);
+    // As many threads as shards, or fewer: then threads take the next shard as they come free.
+    const threads = 2 + r.below(k);
+    compare(`seed ${seed} [${args.join(' ')}] ${out} cuts ${cuts} threads ${threads}`, input, args, out, cuts, threads);
   }
 });
 
 function compareClean(seed, r, input, args) {
   const cuts = Array.from({ length: 1 + r.below(4) }, () => r.below(input.length + 1));
-  compare(`seed ${seed} clean [${args.join(' ')}] cuts ${cuts}`, input, args, 'file', cuts, cuts.length + 1);
+  const threads = 2 + r.below(cuts.length);
+  compare(`seed ${seed} clean [${args.join(' ')}] cuts ${cuts} threads ${threads}`, input, args, 'file', cuts, threads);
 }
 
 test('stdin, gzipped input, a JSON text and several INPUTs stay on one thread, with the same bytes', () => {
@@ -238,6 +242,9 @@ test('by default a file of 16 MiB or more is cut for every core, a smaller one i
   assert.ok(gunzipSync(big.stdout).equals(gunzipSync(one.stdout)));
   assert.equal(segments(one.stdout), 0);
   assert.equal(segments(cli(['small.ndjson', ...args], { cwd }).stdout), 0, 'a small file: one thread');
+  // A larger file gets more shards than threads (up to four each, none under 8 MiB).
+  assert.deepEqual([16, 24, 40, 64, 1024].map((mib) => shardCount(mib << 20, 2)), [2, 3, 5, 8, 8]);
+  assert.equal(shardCount(1 << 20, 3), 3);
   for (const bad of ['0', 'two', '-1', '1.5']) {
     const u = cli(['small.ndjson', `--threads=${bad}`], { cwd });
     assert.equal(u.code, 2, bad);
