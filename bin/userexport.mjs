@@ -7,7 +7,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, basename, join } from 'node:path';
 import { parseArgs as parseFlags } from 'node:util';
 import { createGunzip } from 'node:zlib';
-import { Exporter, crc32Combine, detectInput, gzipMemberEnd, isGzip } from 'userexport';
+import { Exporter, crc32Combine, detectInput, gzipMemberEnd, isGzip, manifestOf } from 'userexport';
 import { SHARD_MIN_BYTES, evenCuts, shardCount, shardRanges, shardResults } from './shards.mjs';
 
 const USAGE = `usage: userexport [INPUT ...] [options]
@@ -573,7 +573,9 @@ async function exportThreaded({ a, request, ex, plan, outPath, toStdout, tmpPath
   const plain = a.manifest ? { hash: createHash('sha256'), bytes: 0 } : null;
   const gz = a.manifest && a.gzip ? { hash: createHash('sha256'), bytes: 0 } : null;
   const totals = { usersRead: 0, usersWritten: 0, usersSkipped: 0, usersFiltered: 0, usersMatched: 0, bytesIn: 0, lines: 0 };
-  const reasons = new Map();
+  // The codes of the records skipped, in input order, for the manifest's counts.
+  const skippedCodes = [];
+  const startedAt = new Date().toISOString();
   // With --gzip the shards write segments of one gzip member (the core's gzipSegment): the first
   // part opens with its header, the member's end follows the last part.
   const member = a.gzip ? { crc32: 0, bytes: 0 } : null;
@@ -613,7 +615,7 @@ async function exportThreaded({ a, request, ex, plan, outPath, toStdout, tmpPath
       if (r.failed) throw Object.assign(new Error(r.failed.message), r.failed);
       for (const e of r.errors) {
         process.stderr.write(`userexport: skipped ${describe(e)}\n`);
-        reasons.set(e.code, (reasons.get(e.code) ?? 0) + 1);
+        skippedCodes.push(e.code);
       }
       for (const key of Object.keys(totals)) totals[key] += r.stats[key];
       if (r.limitReached) {
@@ -657,23 +659,10 @@ async function exportThreaded({ a, request, ex, plan, outPath, toStdout, tmpPath
     }
     cleanup();
     if (a.manifest) {
-      // The manifest's request, options and file name as the core writes them (an export of no
-      // input, made for this), with the shards' counts and the joined bytes' digests.
-      ex.finish();
-      while (!ex.done) while (ex.pull());
-      const m = ex.manifest();
-      m.counts = {
-        read: totals.usersRead,
-        matched: totals.usersMatched,
-        written: totals.usersWritten,
-        filtered: totals.usersFiltered,
-        skipped: totals.usersSkipped,
-        skippedReasons: Object.fromEntries(reasons),
-      };
-      m.input = { bytes: totals.bytesIn, lines: totals.lines };
+      // The core's manifest of the joined parts, with the digests of the bytes written.
+      const m = manifestOf(request, options, { stats: totals, skipped: skippedCodes, startedAt, endedAt: new Date().toISOString() });
       m.plain = { sha256: plain.hash.digest('hex'), bytes: plain.bytes };
       m.gzip = gz ? { sha256: gz.hash.digest('hex'), bytes: gz.bytes } : null;
-      m.endedAt = new Date().toISOString();
       const manifestPath = join(toStdout ? '.' : dirname(outPath), `${a.tenant}.manifest.json`);
       const tmp = join(dirname(manifestPath), `.${basename(manifestPath)}.${process.pid}.tmp`);
       writeFileSync(tmp, `${JSON.stringify(m, null, 2)}\n`);

@@ -56,6 +56,25 @@ impl ErrorCode {
         }
     }
 
+    /// The code named `name` ([`ErrorCode::as_str`]'s text), if there is one.
+    pub fn from_name(name: &str) -> Option<ErrorCode> {
+        const ALL: [ErrorCode; 12] = [
+            ErrorCode::InvalidRequest,
+            ErrorCode::InvalidQuery,
+            ErrorCode::InvalidTenant,
+            ErrorCode::InvalidJson,
+            ErrorCode::NotAnObject,
+            ErrorCode::InvalidUtf8,
+            ErrorCode::LoneSurrogate,
+            ErrorCode::DuplicateKey,
+            ErrorCode::TooDeep,
+            ErrorCode::RecordTooLarge,
+            ErrorCode::UnsupportedValue,
+            ErrorCode::InvalidState,
+        ];
+        ALL.into_iter().find(|c| c.as_str() == name)
+    }
+
     /// True for codes that describe one bad input record (as opposed to a bad request or misuse).
     pub fn is_record_error(self) -> bool {
         !matches!(

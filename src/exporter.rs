@@ -313,7 +313,7 @@ impl Exporter {
             gzip: self.is_gzipped(),
             stats: self.stats(),
             skipped_reasons: reasons(self.skipped()),
-            digests,
+            digests: Some(digests),
             started_at: started_at.to_string(),
             ended_at: ended_at.to_string(),
         }))

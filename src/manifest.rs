@@ -8,7 +8,7 @@ use serde_json::{json, Map, Value};
 use crate::output::{Digest, Digests};
 use crate::record::Stats;
 use crate::request::Request;
-use crate::ErrorCode;
+use crate::{file_name, ErrorCode, Options, Result};
 
 /// The version written in every manifest: the package's.
 pub const TOOL_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -32,8 +32,9 @@ pub struct Manifest {
     pub stats: Stats,
     /// Skipped records per reason, in the order each reason first occurred.
     pub skipped_reasons: Vec<(ErrorCode, u64)>,
-    /// The sha256 and length of the plain bytes, and of the gzip bytes when gzipped.
-    pub digests: Digests,
+    /// The sha256 and length of the plain bytes, and of the gzip bytes when gzipped; `None`
+    /// for [`Manifest::of_parts`] until the host has hashed the joined file (written as null).
+    pub digests: Option<Digests>,
     /// When the export started, as the host wrote it (an ISO 8601 time, say).
     pub started_at: String,
     /// When the export ended, as the host wrote it.
@@ -41,6 +42,33 @@ pub struct Manifest {
 }
 
 impl Manifest {
+    /// The manifest of an export a host ran in parts (shards, workers) and joined: its request
+    /// and options, the counts it summed and the codes of the records skipped, in input order;
+    /// no digests (`plain` and `gzip` null) until the host has hashed the joined file.
+    pub fn of_parts(
+        request: Request,
+        options: &Options,
+        tenant: &str,
+        stats: Stats,
+        skipped: impl IntoIterator<Item = ErrorCode>,
+        started_at: &str,
+        ended_at: &str,
+    ) -> Result<Manifest> {
+        Ok(Manifest {
+            file_name: file_name(tenant, request.format, options.gzip)?,
+            request,
+            query: options.query.as_ref().map(|q| q.text().to_string()),
+            connection: options.connection.clone(),
+            lenient: options.lenient,
+            gzip: options.gzip,
+            stats,
+            skipped_reasons: count_codes(skipped),
+            digests: None,
+            started_at: started_at.to_string(),
+            ended_at: ended_at.to_string(),
+        })
+    }
+
     /// The manifest as the JSON object a `<tenant>.manifest.json` holds (camelCase keys, in a
     /// fixed order).
     pub fn to_value(&self) -> Value {
@@ -85,8 +113,8 @@ impl Manifest {
                 "skippedReasons": reasons,
             },
             "input": { "bytes": s.bytes_in, "lines": s.lines },
-            "plain": digest_value(&self.digests.plain),
-            "gzip": self.digests.gzip.as_ref().map(digest_value),
+            "plain": self.digests.as_ref().map(|d| digest_value(&d.plain)),
+            "gzip": self.digests.as_ref().and_then(|d| d.gzip.as_ref()).map(digest_value),
             "startedAt": self.started_at,
             "endedAt": self.ended_at,
         })
@@ -106,11 +134,15 @@ fn digest_value(d: &Digest) -> Value {
 
 /// Counts `skipped` per error code, in the order each code first occurs.
 pub(crate) fn reasons(skipped: &[crate::Error]) -> Vec<(ErrorCode, u64)> {
+    count_codes(skipped.iter().map(crate::Error::code))
+}
+
+fn count_codes(codes: impl IntoIterator<Item = ErrorCode>) -> Vec<(ErrorCode, u64)> {
     let mut counts: Vec<(ErrorCode, u64)> = Vec::new();
-    for e in skipped {
-        match counts.iter_mut().find(|(code, _)| *code == e.code()) {
+    for code in codes {
+        match counts.iter_mut().find(|(c, _)| *c == code) {
             Some((_, n)) => *n += 1,
-            None => counts.push((e.code(), 1)),
+            None => counts.push((code, 1)),
         }
     }
     counts

@@ -212,6 +212,46 @@ fn manifest_records_request_options_counts_digests_and_times() {
 }
 
 #[test]
+fn a_manifest_of_parts_is_the_exporters_but_for_the_digests() {
+    // The same export in one run and told by its counts and skipped codes, as a host that ran
+    // it in shards tells them: the same manifest, with plain and gzip null.
+    let input = sample();
+    for (body, gzip) in [(BODIES[0], true), (BODIES[1], false)] {
+        let options = Options {
+            lenient: true,
+            gzip,
+            connection: Some("db".into()),
+            query: Some(Query::parse("_exists_:name").unwrap()),
+            manifest: true,
+            ..Options::default()
+        };
+        let (ex, _) = run(body, options.clone(), &input, 64, 64);
+        let whole = ex.manifest("acme", "s", "e").unwrap().unwrap().to_value();
+        let skipped = ex.skipped().iter().map(Error::code);
+        let parts =
+            Manifest::of_parts(request(body), &options, "acme", ex.stats(), skipped, "s", "e").unwrap();
+        let mut want = whole.clone();
+        want["plain"] = serde_json::Value::Null;
+        want["gzip"] = serde_json::Value::Null;
+        assert_eq!(parts.to_value(), want, "{body}");
+        // And the text: the same keys in the same order.
+        assert_eq!(parts.to_json(), serde_json::to_string_pretty(&want).unwrap() + "\n");
+    }
+    let bad = Manifest::of_parts(
+        request(BODIES[0]),
+        &Options::default(),
+        "no such tenant",
+        Stats::default(),
+        [],
+        "s",
+        "e",
+    );
+    assert_eq!(bad.unwrap_err().code(), ErrorCode::InvalidTenant);
+    assert_eq!(ErrorCode::from_name("duplicate_key"), Some(ErrorCode::DuplicateKey));
+    assert_eq!(ErrorCode::from_name("no_such_code"), None);
+}
+
+#[test]
 fn manifest_of_a_plain_export_with_defaults_and_a_limit() {
     let body = r#"{"format":"json","limit":2,"connection_id":"con_0123456789abcdef"}"#;
     let input = format!("{U1}\n{U1}\n{U1}\n");

@@ -7,7 +7,7 @@
 // A `digest` message hashes a completed job's stored file for its manifest, when the page's
 // Manifest action first asks: the export itself never hashes (sha256 in wasm runs at ~165 MB/s,
 // about a quarter of a 1M-user export's time on its critical path).
-import init, { Exporter, ImportZip, Sha256, crc32Combine, detectInput, gzipHeader, gzipMemberEnd, isGzip } from '../pkg/userexport.js';
+import init, { Exporter, ImportZip, Sha256, crc32Combine, detectInput, gzipHeader, gzipMemberEnd, isGzip, manifestOf } from '../pkg/userexport.js';
 import { exportsDir } from './jobs.js';
 
 const PROGRESS_MS = 100; // the page promises an update at least every 250 ms: leave room for slow chunks
@@ -93,10 +93,10 @@ async function runExport({ source, request, options, handle, onProgress, at = 0,
   // A file's bytes go to the core in the form the page's "Input format" names (input: 'auto'
   // lets the core tell NDJSON from JSON text); Management API pages are JSON texts each.
   const { input: form = 'auto', ...opts } = options;
-  // Every export job offers its manifest (an import's zip of several files has none): its fields
-  // but the digests, known now; the digests are taken from the stored file when asked for.
+  // Every export job offers its manifest (an import's zip of several files has none): the core's,
+  // without the digests, which are taken from the stored file when asked for.
   // (`at`, `manifest: false`: the first shard of a file on several workers, after a gzip header.)
-  const base = opts.forImport || !manifest ? null : manifestBase(request, opts);
+  const startedAt = new Date().toISOString();
   const ex = new Exporter(request, source.kind === 'pages' ? opts : { ...opts, input: form });
   const started = performance.now();
   let lastReport = 0;
@@ -188,8 +188,8 @@ async function runExport({ source, request, options, handle, onProgress, at = 0,
     const wasmMemory = (await ready).memory.buffer.byteLength;
     const stats = ex.stats;
     const errors = ex.errors;
-    const manifest = base ? completeManifest(base, stats, errors) : undefined;
-    return { stats, errors, bytes: written, input, fileName: ex.describe().fileName, wasmMemory, manifest, segment: ex.gzipSegment, ...imported };
+    const told = opts.forImport || !manifest ? undefined : manifestFor(request, opts, stats, errors, startedAt);
+    return { stats, errors, bytes: written, input, fileName: ex.describe().fileName, wasmMemory, manifest: told, segment: ex.gzipSegment, ...imported };
   } finally {
     // Stops reading a file left unread (a limit reached, a bad record).
     await src?.cancel();
@@ -362,7 +362,7 @@ async function runSharded({ id, blob, ranges, request, options, handle, onProgre
   await ready;
   const started = performance.now();
   const { input: _form, ...rest } = options;
-  const base = manifestBase(request, rest);
+  const startedAt = new Date().toISOString();
   // A gzip export is one gzip member of the shards' segments (as the CLI's threads write it, so
   // DecompressionStream reads it whole): gzip's header, each shard's deflate ending in a sync
   // flush, then the member's end with the CRC-32 of every part's plain bytes combined.
@@ -461,7 +461,7 @@ async function runSharded({ id, blob, ranges, request, options, handle, onProgre
     if (head) written += handle.write(gzipMemberEnd(member.crc32, member.bytes), { at: written });
     onProgress({ done: blob.size, total: blob.size, stats, elapsedMs: performance.now() - started, input: first.input });
     const { segment: _segment, ...done } = first;
-    return { ...done, stats, errors, bytes: written, manifest: completeManifest(base, stats, errors), workers: ranges.length };
+    return { ...done, stats, errors, bytes: written, manifest: manifestFor(request, rest, stats, errors, startedAt), workers: ranges.length };
   } finally {
     for (const w of workers) w.terminate();
     // A shard's worker just ended may hold its part open a moment longer: retry (up to 5 s).
@@ -479,45 +479,11 @@ async function runSharded({ id, blob, ranges, request, options, handle, onProgre
 }
 
 /**
- * The manifest of an export of `request` with `options`, but for its counts and digests: the
- * request with the fields it exports, the options, the file name and the version, as the core
- * writes them (an Exporter of no input, made for this, whose startedAt is now: the export's start).
+ * The job's manifest once its export is done: the core's for these counts and skipped records,
+ * `plain` / `gzip` null until digestStored hashes the stored file.
  */
-function manifestBase(request, options) {
-  const { input: _form, ...opts } = options;
-  const template = new Exporter(request, { ...opts, input: 'ndjson', manifest: true });
-  try {
-    template.finish();
-    while (!template.done) while (template.pull());
-    return template.manifest();
-  } finally {
-    template.free();
-  }
-}
-
-/**
- * The job's manifest once its export is done: the counts and input of the export, its end, and
- * `plain` / `gzip` left null until digestStored hashes the stored file (the key order is the core's).
- */
-function completeManifest(base, stats, errors) {
-  // Skipped records per reason, in the order each reason first occurred (as the core counts them).
-  const reasons = new Map();
-  for (const e of errors) reasons.set(e.code, (reasons.get(e.code) ?? 0) + 1);
-  return {
-    ...base,
-    counts: {
-      read: stats.usersRead,
-      matched: stats.usersMatched,
-      written: stats.usersWritten,
-      filtered: stats.usersFiltered,
-      skipped: stats.usersSkipped,
-      skippedReasons: Object.fromEntries(reasons),
-    },
-    input: { bytes: stats.bytesIn, lines: stats.lines },
-    plain: null,
-    gzip: null,
-    endedAt: new Date().toISOString(),
-  };
+function manifestFor(request, options, stats, errors, startedAt) {
+  return manifestOf(request, options, { stats, skipped: errors.map((e) => e.code), startedAt, endedAt: new Date().toISOString() });
 }
 
 /**

@@ -385,11 +385,7 @@ struct BadUser {
 
 impl BadUser {
     fn code(&self) -> crate::ErrorCode {
-        match self.code.as_str() {
-            "not_an_object" => crate::ErrorCode::NotAnObject,
-            "lone_surrogate" => crate::ErrorCode::LoneSurrogate,
-            _ => crate::ErrorCode::UnsupportedValue,
-        }
+        crate::ErrorCode::from_name(&self.code).unwrap_or(crate::ErrorCode::UnsupportedValue)
     }
 }
 

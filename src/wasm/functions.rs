@@ -6,7 +6,9 @@ use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use super::crossing::{argument_error, description_value, read_options, read_request, to_js, to_js_value};
+use super::crossing::{
+    argument_error, description_value, options_object, read_options, read_request, to_js, to_js_value,
+};
 use crate::{describe, file_name, Format};
 
 /// The export's file name. Throws `invalid_tenant` for a name that could climb out of a folder.
@@ -41,6 +43,73 @@ pub fn describe_export(request: JsValue, options: JsValue) -> Result<JsValue, Js
 #[wasm_bindgen(js_name = exportFile, skip_typescript)]
 pub fn export_file(parts: &Array, request: JsValue, options: JsValue) -> Result<web_sys::File, JsValue> {
     file_of(parts, &described(request, options)?)
+}
+
+/// The manifest of an export a host ran in parts and joined (the CLI's threads, the page's
+/// workers): `summary` holds the summed `stats`, the `skipped` records' codes in input order and
+/// the times; `plain` and `gzip` are null until the host hashes the joined file.
+#[wasm_bindgen(js_name = manifestOf, skip_typescript)]
+pub fn manifest_of(request: JsValue, options: JsValue, summary: JsValue) -> Result<JsValue, JsValue> {
+    #[derive(Deserialize, Default)]
+    #[serde(rename_all = "camelCase")]
+    struct Summary {
+        stats: SummedStats,
+        #[serde(default)]
+        skipped: Vec<String>,
+        started_at: String,
+        ended_at: String,
+    }
+    /// An Exporter's `stats` (summed): `bytesOut` is not a manifest's, and may be left out.
+    #[derive(Deserialize, Default)]
+    #[serde(rename_all = "camelCase")]
+    struct SummedStats {
+        users_read: u64,
+        users_written: u64,
+        users_skipped: u64,
+        users_filtered: u64,
+        users_matched: u64,
+        bytes_in: u64,
+        #[serde(default)]
+        bytes_out: u64,
+        lines: u64,
+    }
+    let request = read_request(&request)?;
+    let options = read_options(&options)?;
+    if summary.is_undefined() || summary.is_null() {
+        return Err(argument_error("manifestOf needs a summary: { stats, skipped, startedAt, endedAt }"));
+    }
+    let summary: Summary =
+        options_object(&summary, "summary", &["stats", "skipped", "startedAt", "endedAt"])?;
+    let skipped = summary
+        .skipped
+        .iter()
+        .map(|name| {
+            crate::ErrorCode::from_name(name)
+                .ok_or_else(|| argument_error(&format!("summary.skipped: {name:?} is not an error code")))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let s = summary.stats;
+    let stats = crate::Stats {
+        users_read: s.users_read,
+        users_written: s.users_written,
+        users_skipped: s.users_skipped,
+        users_filtered: s.users_filtered,
+        users_matched: s.users_matched,
+        bytes_in: s.bytes_in,
+        bytes_out: s.bytes_out,
+        lines: s.lines,
+    };
+    let m = crate::Manifest::of_parts(
+        request,
+        &options.core,
+        &options.tenant,
+        stats,
+        skipped,
+        &summary.started_at,
+        &summary.ended_at,
+    )
+    .map_err(|e| to_js(&e))?;
+    Ok(to_js_value(&m.to_value()))
 }
 
 /// What an Exporter made with `request` and `options` would describe, without making one: the

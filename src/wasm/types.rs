@@ -227,6 +227,18 @@ export class ImportZip {
 /** File name, MIME type and columns of an export, checked as the Exporter checks them. With
  *  `forImport`: `<tenant>.import.zip` (`application/zip`), the page's one download of an import. */
 export function describeExport(request?: ExportRequest | string, options?: ExportOptions): ExportDescription;
+/** What `manifestOf` reads: an export run in parts, told by its summed counts. */
+export interface PartsSummary {
+  /** The parts' `stats`, summed (`bytesOut` may be left out). */
+  stats: Omit<ExportStats, "bytesOut"> & { bytesOut?: number };
+  /** The `code` of each record skipped, in input order. */
+  skipped?: ErrorCode[];
+  /** ISO 8601 times, written as given. */
+  startedAt: string;
+  endedAt: string;
+}
+/** The manifest of an export a host ran in parts (shards, workers) and joined: `plain` and `gzip` are null until it hashes the joined file. */
+export function manifestOf(request: ExportRequest | string | undefined, options: ExportOptions | undefined, summary: PartsSummary): Omit<ExportManifest, "plain"> & { plain: ExportDigest | null };
 /** The finished download as a File: `parts` under the name and MIME type `describeExport` gives. */
 export function exportFile(parts: BlobPart[], request?: ExportRequest | string, options?: ExportOptions): File;
 /** The export's file name: `fileName("acme", "csv", {gzip: true})` is `acme.csv.gz`. */

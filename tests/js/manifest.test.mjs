@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
-import { Exporter } from 'userexport';
+import { Exporter, manifestOf } from 'userexport';
 
 const BIN = fileURLToPath(new URL('../../bin/userexport.mjs', import.meta.url));
 const cli = (args, cwd) => {
@@ -105,6 +105,16 @@ test('manifest(): request, options, counts with reasons, version and times', () 
   assert.equal(plain.toString(), '{"user_id":"1","mail":"a@example.com"}\n{"user_id":"6","mail":"f@example.com"}\n');
   // The same object again: the end time is the first `done`, not the call's.
   assert.deepEqual(ex.manifest(), m);
+  // Told by its counts and skipped codes, as a host that ran it in parts tells them: the same
+  // manifest (keys in the same order), the digests left to the host.
+  const request = { format: 'json', fields: [{ name: 'user_id' }, { name: 'email', export_as: 'mail' }] };
+  const options = { tenant: 'acme', lenient: true, gzip: true, connection: 'db', query: '_exists_:email' };
+  const summary = { stats: ex.stats, skipped: ex.errors.map((e) => e.code), startedAt: m.startedAt, endedAt: m.endedAt };
+  const joined = manifestOf(request, options, summary);
+  assert.equal(JSON.stringify(joined), JSON.stringify({ ...m, plain: null, gzip: null }));
+  assert.throws(() => manifestOf(request, options, { ...summary, skipped: ['nope'] }), (e) => e instanceof TypeError && e.code === 'invalid_argument' && /"nope" is not an error code/.test(e.message));
+  assert.throws(() => manifestOf(request, options, { ...summary, extra: 1 }), (e) => e instanceof TypeError && /summary: unknown option "extra"/.test(e.message));
+  assert.throws(() => manifestOf(request, { ...options, tenant: '../x' }, summary), (e) => e.code === 'invalid_tenant');
 });
 
 test('CLI --manifest writes <tenant>.manifest.json beside the file; verify passes on it and fails on a one-byte change', () => {
