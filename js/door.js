@@ -245,6 +245,18 @@ let bads = [];
 let names = [];
 let wide = new Uint8Array(0);
 
+/** Writes the next cell, of column `col`, with its text: in `wideText` once the column is wide. */
+function putText(tag, s, col) {
+  tags[at] = tag;
+  if (wide[col] === 0) {
+    lens[at++] = s.length;
+    text += s;
+  } else {
+    lens[at++] = s.length | WIDE;
+    wideText += s;
+  }
+}
+
 /** Writes one selected value (undefined: absent) as the next cell, that of column `col`. */
 function put(v, col) {
   switch (typeof v) {
@@ -254,14 +266,7 @@ function put(v, col) {
       return;
     case 'string':
       // Lone surrogates are looked for by `encodeTexts`, only where the UTF-8 shows one may be.
-      tags[at] = TEXT;
-      if (wide[col] === 0) {
-        lens[at++] = v.length;
-        text += v;
-      } else {
-        lens[at++] = v.length | WIDE;
-        wideText += v;
-      }
+      putText(TEXT, v, col);
       return;
     case 'number': {
       if (!Number.isFinite(v)) throw new Bad(`the field ${JSON.stringify(names[col])} is ${v}: JSON has no NaN or Infinity`);
@@ -313,14 +318,7 @@ function putJson(v, col) {
   const name = names[col];
   let s = stringArray(v);
   if (s !== undefined) {
-    tags[at] = JSON_TEXT;
-    if (wide[col] === 0) {
-      lens[at++] = s.length;
-      text += s;
-    } else {
-      lens[at++] = s.length | WIDE;
-      wideText += s;
-    }
+    putText(JSON_TEXT, s, col);
     return;
   }
   try {
@@ -339,14 +337,7 @@ function putJson(v, col) {
   }
   // JSON.stringify writes NaN and Infinity as null: only a text with a null can hide one.
   if (s.includes('null') && nonFinite(v, '')) throw new Bad(`the field ${JSON.stringify(name)} holds a NaN or an Infinity: JSON has none`);
-  tags[at] = JSON_TEXT;
-  if (wide[col] === 0) {
-    lens[at++] = s.length;
-    text += s;
-  } else {
-    lens[at++] = s.length | WIDE;
-    wideText += s;
-  }
+  putText(JSON_TEXT, s, col);
 }
 
 function grow(cells) {

@@ -278,15 +278,19 @@ pub(super) fn unimportable_value(users: &[crate::Unimportable]) -> JsValue {
     to_js_value(&users)
 }
 
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct JsStats {
+/// The counts as they cross (`usersRead`, …), both ways: out as an Exporter's `stats`, in as a
+/// host's summed ones (`manifestOf`, where `bytesOut`, not a manifest's, may be left out). A
+/// mirror of the core's `Stats` for serde, which the core does not depend on.
+#[derive(Serialize, Deserialize)]
+#[serde(remote = "crate::Stats", rename_all = "camelCase")]
+pub(super) struct JsStats {
     users_read: u64,
     users_written: u64,
     users_skipped: u64,
     users_filtered: u64,
     users_matched: u64,
     bytes_in: u64,
+    #[serde(default)]
     bytes_out: u64,
     lines: u64,
 }
@@ -303,16 +307,9 @@ pub(super) struct JsDescription<'a> {
 
 /// The counts as JS reads them (`usersRead`, …).
 pub(super) fn stats_value(s: &crate::Stats) -> JsValue {
-    to_js_value(&JsStats {
-        users_read: s.users_read,
-        users_written: s.users_written,
-        users_skipped: s.users_skipped,
-        users_filtered: s.users_filtered,
-        users_matched: s.users_matched,
-        bytes_in: s.bytes_in,
-        bytes_out: s.bytes_out,
-        lines: s.lines,
-    })
+    #[derive(Serialize)]
+    struct Out(#[serde(with = "JsStats")] crate::Stats);
+    to_js_value(&Out(*s))
 }
 
 /// A core [`crate::Description`] as JS reads it.

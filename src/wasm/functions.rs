@@ -8,6 +8,7 @@ use wasm_bindgen::JsCast;
 
 use super::crossing::{
     argument_error, description_value, options_object, read_options, read_request, to_js, to_js_value,
+    JsStats,
 };
 use crate::{describe, file_name, Format};
 
@@ -53,25 +54,12 @@ pub fn manifest_of(request: JsValue, options: JsValue, summary: JsValue) -> Resu
     #[derive(Deserialize, Default)]
     #[serde(rename_all = "camelCase")]
     struct Summary {
-        stats: SummedStats,
+        #[serde(with = "JsStats")]
+        stats: crate::Stats,
         #[serde(default)]
         skipped: Vec<String>,
         started_at: String,
         ended_at: String,
-    }
-    /// An Exporter's `stats` (summed): `bytesOut` is not a manifest's, and may be left out.
-    #[derive(Deserialize, Default)]
-    #[serde(rename_all = "camelCase")]
-    struct SummedStats {
-        users_read: u64,
-        users_written: u64,
-        users_skipped: u64,
-        users_filtered: u64,
-        users_matched: u64,
-        bytes_in: u64,
-        #[serde(default)]
-        bytes_out: u64,
-        lines: u64,
     }
     let request = read_request(&request)?;
     let options = read_options(&options)?;
@@ -88,22 +76,12 @@ pub fn manifest_of(request: JsValue, options: JsValue, summary: JsValue) -> Resu
                 .ok_or_else(|| argument_error(&format!("summary.skipped: {name:?} is not an error code")))
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let s = summary.stats;
-    let stats = crate::Stats {
-        users_read: s.users_read,
-        users_written: s.users_written,
-        users_skipped: s.users_skipped,
-        users_filtered: s.users_filtered,
-        users_matched: s.users_matched,
-        bytes_in: s.bytes_in,
-        bytes_out: s.bytes_out,
-        lines: s.lines,
-    };
+
     let m = crate::Manifest::of_parts(
         request,
         &options.core,
         &options.tenant,
-        stats,
+        summary.stats,
         skipped,
         &summary.started_at,
         &summary.ended_at,
