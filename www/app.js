@@ -678,7 +678,7 @@ async function keepForOffline() {
   if (!('serviceWorker' in navigator)) return;
   await navigator.serviceWorker.register('sw.js');
   const sw = (await navigator.serviceWorker.ready).active;
-  const urls = [location.href.split('#')[0], ...['export-worker.js', 'filter-worker.js', 'preview-worker.js'].map((f) => new URL(f, import.meta.url).href)];
+  const urls = [location.href.split('#')[0], ...['export-worker.js', 'filter-worker.js', 'preview-worker.js', 'look-ahead.js'].map((f) => new URL(f, import.meta.url).href)];
   for (const e of performance.getEntriesByType('resource')) if (!urls.includes(e.name)) urls.push(e.name);
   navigator.serviceWorker.addEventListener('message', ({ data }) => {
     if (data?.type === 'cached') document.body.dataset.offline = 'ready';

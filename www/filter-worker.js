@@ -2,6 +2,7 @@
 // query matches: the wasm Exporter with that query reads them and its stats say how many matched,
 // so the page never evaluates a query itself. A newer request makes the running count give up.
 import init, { Exporter } from '../pkg/userexport.js';
+import { answerLatest, bytesOf } from './look-ahead.js';
 
 /** How many users the preview reads at most (the page says "of the first 10,000 users"). */
 export const PREVIEW_USERS = 10_000;
@@ -10,24 +11,10 @@ const MAX_BYTES = 64 << 20;
 // The preview writes nothing anyone keeps: the smallest request, its output pulled and dropped.
 const REQUEST = { format: 'json', fields: [{ name: 'user_id' }] };
 
-const ready = init();
-let latest = 0;
-
-self.onmessage = async ({ data }) => {
-  latest = data.seq;
-  await ready;
-  if (data.seq !== latest) return;
-  let result;
-  try {
-    result = await count(data);
-  } catch (e) {
-    result = { error: { message: String(e?.message ?? e), code: e?.code } };
-  }
-  if (result && data.seq === latest) self.postMessage({ seq: data.seq, ...result });
-};
+answerLatest(init(), count);
 
 /** Resolves to `{ read, matched, complete }`, or null when a newer request came in. */
-async function count({ seq, source, query }) {
+async function count({ source, query }, superseded) {
   // Lenient: a bad record is counted as read and skipped, so one bad line does not hide the count.
   const ex = new Exporter(REQUEST, { query, lenient: true });
   const out = new Uint8Array(1 << 16);
@@ -48,7 +35,7 @@ async function count({ seq, source, query }) {
     try {
       for (;;) {
         const { value, done } = await reader.read();
-        if (seq !== latest) return null;
+        if (superseded()) return null;
         if (done) return finish(ex, drain, true);
         bytes += value.length;
         // Pieces that end at most `left` newlines further: a piece completes at most that many
@@ -95,10 +82,3 @@ function afterNewlines(bytes, n) {
   return Math.max(at, 1);
 }
 
-/** A reader of the file's bytes, gunzipped when it starts with gzip's magic. */
-async function bytesOf(blob) {
-  const magic = new Uint8Array(await blob.slice(0, 2).arrayBuffer());
-  const stream = blob.stream();
-  const gz = magic[0] === 0x1f && magic[1] === 0x8b;
-  return (gz ? stream.pipeThrough(new DecompressionStream('gzip')) : stream).getReader();
-}

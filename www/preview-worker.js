@@ -2,7 +2,8 @@
 // Exporter with the page's very request and options, limited to five users, so its bytes are
 // the export's first bytes) and "Discover fields" (the core's Discoverer over the first 10,000
 // users). A newer request makes a running one give up.
-import init, { Discoverer, Exporter, isGzip } from '../pkg/userexport.js';
+import init, { Discoverer, Exporter } from '../pkg/userexport.js';
+import { answerLatest, bytesOf } from './look-ahead.js';
 
 /** Users the preview shows. */
 export const PREVIEW_ROWS = 5;
@@ -11,24 +12,14 @@ export const DISCOVER_USERS = 10_000;
 // A JSON text (array, page) is only read once whole: past this it is not previewed.
 const MAX_BYTES = 64 << 20;
 
-const ready = init();
-let latest = 0;
-
-self.onmessage = async ({ data }) => {
-  latest = data.seq;
-  await ready;
-  if (data.seq !== latest) return;
-  let result;
-  try {
-    result = data.kind === 'discover' ? await discover(data) : await preview(data);
-  } catch (e) {
-    result = { error: { message: String(e?.message ?? e), code: e?.code, line: e?.line, index: e?.index } };
-  }
-  if (result && data.seq === latest) self.postMessage({ seq: data.seq, kind: data.kind, ...result });
-};
+answerLatest(
+  init(),
+  (data, superseded) => (data.kind === 'discover' ? discover(data, superseded) : preview(data, superseded)),
+  (data) => ({ kind: data.kind }),
+);
 
 /** The first bytes of the export: `{ text, format, rows, complete }`, or null when superseded. */
-async function preview({ seq, source, request, options }) {
+async function preview({ source, request, options }, superseded) {
   const limit = Math.min(PREVIEW_ROWS, request.limit ?? PREVIEW_ROWS);
   const { input = 'auto', ...rest } = options;
   // Gzip is how the file is stored, not what it holds: the preview shows the plain bytes.
@@ -40,7 +31,7 @@ async function preview({ seq, source, request, options }) {
     for (let n = ex.pullInto(out); n; n = ex.pullInto(out)) chunks.push(out.slice(0, n));
   };
   try {
-    const stopped = await feed(seq, source, {
+    const stopped = await feed(superseded, source, {
       push: (bytes) => ex.push(bytes),
       pushJson: (text) => ex.pushJson(text),
       drain,
@@ -62,10 +53,10 @@ async function preview({ seq, source, request, options }) {
 }
 
 /** The Discoverer's result over the first users: `{ result, errors }`, or null when superseded. */
-async function discover({ seq, source, options }) {
+async function discover({ source, options }, superseded) {
   const d = new Discoverer({ maxUsers: DISCOVER_USERS, input: source.kind === 'pages' ? 'auto' : options.input ?? 'auto' });
   try {
-    const stopped = await feed(seq, source, {
+    const stopped = await feed(superseded, source, {
       push: (bytes) => d.push(bytes),
       pushJson: (text) => d.pushJson(text),
       drain() {},
@@ -84,7 +75,7 @@ async function discover({ seq, source, options }) {
  * Pushes the source into `sink` until it has `enough()` or the source ends (then `finish()`).
  * Resolves to 'enough', 'end', 'too-large', or null when a newer request came in.
  */
-async function feed(seq, source, sink) {
+async function feed(superseded, source, sink) {
   if (source.kind === 'pages') {
     for (const text of source.pages) {
       sink.pushJson(text);
@@ -100,7 +91,7 @@ async function feed(seq, source, sink) {
   try {
     for (;;) {
       const { value, done } = await reader.read();
-      if (seq !== latest) return null;
+      if (superseded()) return null;
       if (done) {
         sink.finish();
         sink.drain();
@@ -115,13 +106,6 @@ async function feed(seq, source, sink) {
   } finally {
     await reader.cancel().catch(() => {});
   }
-}
-
-/** A reader of the file's bytes, gunzipped when it starts with gzip's magic. */
-async function bytesOf(blob) {
-  const stream = blob.stream();
-  const gz = isGzip(new Uint8Array(await blob.slice(0, 2).arrayBuffer()));
-  return (gz ? stream.pipeThrough(new DecompressionStream('gzip')) : stream).getReader();
 }
 
 function concat(chunks) {

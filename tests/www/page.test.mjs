@@ -145,6 +145,9 @@ test('Works offline: after one visit the page opens and exports with its server 
     assert.equal(job.status, 'completed');
     const got = await download(page, job.row);
     assert.ok(got.bytes.equals(cli(join(root, 'samples', 'users.ndjson'), { format: 'csv', limit: 10, fields: PRESET })));
+    // The preview's worker (and the frame it imports) came from the cache too.
+    await page.getByLabel('Users file').setInputFiles(join(root, 'samples', 'users.ndjson'));
+    await page.locator('#preview-status').filter({ hasText: 'exactly as written' }).waitFor();
   } finally {
     await p.close();
   }
