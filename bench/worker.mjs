@@ -273,6 +273,9 @@ async function main() {
   }
   if (fromObjects[peer]) {
     const parsed = await allUsers();
+    // Both peers' code is loaded before their clock starts (plain.mjs is imported at the top),
+    // so the package's module and wasm compile are setup here, as the parsing is.
+    if (needsPkg) await import(PKG);
     startClock();
     users = await fromObjects[peer](parsed);
   } else {
