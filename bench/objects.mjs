@@ -1,6 +1,7 @@
 // In one process, warm: plain-js-objects against pushUsers over the same parsed users, in turns.
 //
-// `node bench/objects.mjs [csv|ndjson] [rounds] [size]` (defaults csv, 7, 100k). The users are
+// `node bench/objects.mjs [csv|ndjson] [rounds] [size]` (defaults csv, 7, 100k; for 1m give Node
+// the room: `node --max-old-space-size=8000 bench/objects.mjs csv 3 1m`). The users are
 // parsed once; each round times one whole export per peer (CPU time of the process), the peers
 // alternating so a shared machine's load falls on both alike; the medians and their ratio are
 // printed. The output bytes are checked once (sha256) before timing. `npm run bench` prices a
@@ -8,14 +9,17 @@
 // Extra package builds to compare: USEREXPORT_PKGS=/path/a/node.js,/path/b/node.js.
 
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { createReadStream, readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { loadavg } from 'node:os';
 import { CSV_HEADER, csvRow, ndjsonLine } from './plain.mjs';
 
 const [format = 'csv', rounds = '7', size = '100k'] = process.argv.slice(2);
 const JOB = JSON.parse(readFileSync(new URL('./job.json', import.meta.url), 'utf8'));
 const data = new URL(`../target/bench-data/users-${size}.ndjson`, import.meta.url);
-const users = readFileSync(data, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+// Line by line: the 1M file is longer than a JS string may be.
+const users = [];
+for await (const line of createInterface({ input: createReadStream(data), crlfDelay: Infinity })) if (line) users.push(JSON.parse(line));
 const pkgs = process.env.USEREXPORT_PKGS?.split(',').map((p) => new URL(`file://${p}`)) ?? [new URL('../pkg/node.js', import.meta.url)];
 
 let hash = null;
