@@ -32,6 +32,9 @@ pub enum ErrorCode {
     RecordTooLarge,
     /// A value JSON cannot carry (NaN, ±Infinity, BigInt, a cycle): only from JS objects.
     UnsupportedValue,
+    /// A gzip input is not gzip, or is corrupt or truncated (the message names the compressed
+    /// byte offset).
+    InvalidGzip,
     /// The exporter was used out of order (a push after `finish`, mixed input kinds,
     /// any call after a strict-mode failure).
     InvalidState,
@@ -52,6 +55,7 @@ impl ErrorCode {
             ErrorCode::TooDeep => "too_deep",
             ErrorCode::RecordTooLarge => "record_too_large",
             ErrorCode::UnsupportedValue => "unsupported_value",
+            ErrorCode::InvalidGzip => "invalid_gzip",
             ErrorCode::InvalidState => "invalid_state",
         }
     }
@@ -63,6 +67,7 @@ impl ErrorCode {
             ErrorCode::InvalidRequest
                 | ErrorCode::InvalidQuery
                 | ErrorCode::InvalidTenant
+                | ErrorCode::InvalidGzip
                 | ErrorCode::InvalidState
         )
     }
