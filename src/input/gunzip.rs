@@ -247,10 +247,13 @@ impl Gunzip {
     }
 
     fn fail(&mut self, at: u64, message: impl std::fmt::Display) -> Error {
-        let e = Error::new(
-            ErrorCode::InvalidGzip,
-            format!("gzip input, member {} (starting at compressed byte {}), {message}, at compressed byte {at}", self.members + 1, self.member_start),
-        );
+        let member = self.members + 1;
+        let start = self.member_start;
+        self.fail_with(format!("gzip input: member {member} (from compressed byte {start}) {message}, at compressed byte {at}"))
+    }
+
+    fn fail_with(&mut self, message: String) -> Error {
+        let e = Error::new(ErrorCode::InvalidGzip, message);
         self.failed = Some(e.clone());
         e
     }
@@ -289,7 +292,7 @@ impl Gunzip {
                             return Ok(Some(Pull::NeedInput));
                         }
                         if self.members == 0 {
-                            return Err(self.fail(self.offset, "is empty (no gzip member)"));
+                            return Err(self.fail_with("gzip input: it is empty (no gzip member)".into()));
                         }
                         return Ok(Some(Pull::Done));
                     }
@@ -307,12 +310,14 @@ impl Gunzip {
                     match fed {
                         Err((message, i)) => {
                             let at = self.offset + i as u64;
-                            // Bytes after a whole member that do not start another one.
-                            let message = if self.members > 0 && at < self.member_start + 2 {
-                                "is followed by bytes that are not a gzip member (trailing garbage)".to_string()
-                            } else {
-                                message
-                            };
+                            if self.members > 0 && at < self.member_start + 2 {
+                                // Bytes after a whole member that do not start another one.
+                                let n = self.members;
+                                return Err(self.fail_with(format!(
+                                    "gzip input: the bytes after member {n} are not a gzip member (trailing garbage), at compressed byte {}",
+                                    self.member_start
+                                )));
+                            }
                             return Err(self.fail(at, message));
                         }
                         Ok((n, done)) => {
