@@ -15,7 +15,11 @@ fn gunzip_parts(parts: &[&[u8]], chunk: usize) -> userexport::Result<Vec<u8>> {
         loop {
             match g.pull()? {
                 Pull::Data(bytes) => {
-                    assert!(!bytes.is_empty() && bytes.len() <= chunk.max(1), "a pull gave {} bytes", bytes.len());
+                    assert!(
+                        !bytes.is_empty() && bytes.len() <= chunk.max(1),
+                        "a pull gave {} bytes",
+                        bytes.len()
+                    );
                     out.extend_from_slice(bytes);
                 }
                 Pull::NeedInput => return Ok(false),
@@ -117,10 +121,12 @@ fn reads_every_optional_header_field() {
     let plain = users();
     assert_eq!(gunzip(&member_with_every_field(&plain)).unwrap(), plain);
     // flate2's builder writes the same fields (not the header CRC) its own way.
-    let mut e = GzBuilder::new().filename("u.ndjson").comment("c").extra(vec![1, 2, 3]).mtime(9).write(
-        Vec::new(),
-        Compression::fast(),
-    );
+    let mut e = GzBuilder::new()
+        .filename("u.ndjson")
+        .comment("c")
+        .extra(vec![1, 2, 3])
+        .mtime(9)
+        .write(Vec::new(), Compression::fast());
     e.write_all(&plain).unwrap();
     assert_eq!(gunzip(&e.finish().unwrap()).unwrap(), plain);
 
@@ -133,7 +139,8 @@ fn reads_every_optional_header_field() {
 
 #[test]
 fn every_split_point_gives_the_same_bytes() {
-    let text = b"{\"user_id\":\"auth0|1\",\"email\":\"a@example.com\"}\n{\"user_id\":\"auth0|2\"}\n".repeat(3);
+    let text =
+        b"{\"user_id\":\"auth0|1\",\"email\":\"a@example.com\"}\n{\"user_id\":\"auth0|2\"}\n".repeat(3);
     // Two members, one with every header field, then an empty one: splits fall in each part.
     let mut gz = member_with_every_field(&text);
     gz.extend_from_slice(&self::gz(b"", 6));
@@ -180,11 +187,17 @@ fn a_corrupt_trailer_is_an_error_naming_its_offset() {
     bad_crc[n - 8] ^= 0x40;
     let e = error_of(gunzip(&bad_crc));
     assert_eq!(e.code(), ErrorCode::InvalidGzip);
-    assert!(e.message().contains("CRC-32") && e.message().contains(&format!("compressed byte {}", n - 8)), "{e}");
+    assert!(
+        e.message().contains("CRC-32") && e.message().contains(&format!("compressed byte {}", n - 8)),
+        "{e}"
+    );
     let mut bad_len = gz.clone();
     bad_len[n - 1] ^= 1;
     let e = error_of(gunzip(&bad_len));
-    assert!(e.message().contains("length") && e.message().contains(&format!("compressed byte {}", n - 4)), "{e}");
+    assert!(
+        e.message().contains("length") && e.message().contains(&format!("compressed byte {}", n - 4)),
+        "{e}"
+    );
     // The error stays: a later pull gives it, a push says the gunzip failed.
     let mut g = Gunzip::new(1024);
     g.push(&bad_crc).unwrap();
@@ -236,7 +249,10 @@ fn trailing_garbage_and_non_gzip_are_errors() {
     gz.extend_from_slice(b"\0\0garbage");
     let e = error_of(gunzip(&gz));
     assert_eq!(e.code(), ErrorCode::InvalidGzip);
-    assert!(e.message().contains("trailing garbage") && e.message().contains(&format!("compressed byte {n}")), "{e}");
+    assert!(
+        e.message().contains("trailing garbage") && e.message().contains(&format!("compressed byte {n}")),
+        "{e}"
+    );
     let e = error_of(gunzip(&users()));
     assert!(e.message().contains("not a gzip member") && e.message().contains("compressed byte 0"), "{e}");
     let e = error_of(gunzip(b"\x1f\x8b\x07\0\0\0\0\0\0\xff"));

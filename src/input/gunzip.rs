@@ -249,7 +249,9 @@ impl Gunzip {
     fn fail(&mut self, at: u64, message: impl std::fmt::Display) -> Error {
         let member = self.members + 1;
         let start = self.member_start;
-        self.fail_with(format!("gzip input: member {member} (from compressed byte {start}) {message}, at compressed byte {at}"))
+        self.fail_with(format!(
+            "gzip input: member {member} (from compressed byte {start}) {message}, at compressed byte {at}"
+        ))
     }
 
     fn fail_with(&mut self, message: String) -> Error {
@@ -339,7 +341,11 @@ impl Gunzip {
                     self.advance(read);
                     let status = match status {
                         Ok(s) => s,
-                        Err(e) => return Err(self.fail(at + read as u64, format_args!("has bad deflate data ({e})"))),
+                        Err(e) => {
+                            return Err(
+                                self.fail(at + read as u64, format_args!("has bad deflate data ({e})"))
+                            )
+                        }
                     };
                     if status == Status::StreamEnd {
                         self.stage = Stage::Trailer([0; 8], 0);
