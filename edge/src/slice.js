@@ -15,7 +15,7 @@ const HOLD_BYTES = 1024 * 1024;
 /** Compressed bytes of a gzip source gathered per push into the core's Gunzip (R2 bodies come in 4 KiB chunks). */
 const GZ_PUSH_BYTES = 64 * 1024;
 /** Most plain bytes one pull of the Gunzip gives (one reused buffer in wasm memory). */
-const GZ_PLAIN_BYTES = 256 * 1024;
+const GZ_PLAIN_BYTES = 1024 * 1024;
 
 /**
  * A task is a byte range `[start, end)` of a plain NDJSON object starting at a line boundary,
@@ -211,6 +211,20 @@ function gunzipReader(compressed) {
     gunzip?.free();
     gunzip = null;
   };
+  /** The next GZ_PUSH_BYTES of compressed bytes (fewer at the end), and whether the source ended. */
+  const gather = async () => {
+    const parts = [];
+    let n = 0;
+    while (n < GZ_PUSH_BYTES) {
+      const r = await compressed.read();
+      if (r.done) return { bytes: join(parts, n), ended: true };
+      parts.push(r.value);
+      n += r.value.byteLength;
+    }
+    return { bytes: join(parts, n), ended: false };
+  };
+  // One gather ahead: R2's reads go on while the slice gunzips and exports what came before.
+  let ahead = null;
   return {
     async read() {
       try {
@@ -222,20 +236,12 @@ function gunzipReader(compressed) {
             free();
             return { done: true, value: undefined };
           }
-          const parts = [];
-          let n = 0;
-          let ended = false;
-          while (n < GZ_PUSH_BYTES) {
-            const r = await compressed.read();
-            if (r.done) {
-              ended = true;
-              break;
-            }
-            parts.push(r.value);
-            n += r.value.byteLength;
-          }
+          const { bytes, ended } = await (ahead ?? gather());
+          ahead = ended ? null : gather();
+          // A cancel meanwhile makes the read ahead fail; nobody waits for it then.
+          ahead?.catch(() => {});
           if (!gunzip) return { done: true, value: undefined }; // cancelled while reading
-          if (n > 0) gunzip.push(join(parts, n));
+          if (bytes.byteLength > 0) gunzip.push(bytes);
           if (ended) gunzip.finish();
         }
       } catch (e) {
