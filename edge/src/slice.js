@@ -1,6 +1,7 @@
 // One slice of an export task: NDJSON from a checkpoint's offset (an R2 range, or a gzip source gunzipped as read) -> the wasm Exporter -> one deflate segment in R2.
 import { Exporter, Gunzip, initSync } from 'userexport';
 import wasmModule from 'userexport/userexport_bg.wasm';
+import { gzipSourceError } from './plan.js';
 import { writeR2 } from './r2-writer.js';
 
 /** The package's wasm memory (initSync returns the instance already made). */
@@ -178,7 +179,7 @@ async function gzipSource(env, task, cp, live) {
   if (kept) await kept.reader.cancel().catch(() => {});
   const head = await env.USERS.head(task.source);
   if (!head) throw new Error(`The users source "${task.source}" is missing from the USERS bucket.`);
-  const reader = gunzipReader(rangeReader(env.USERS, task.source, 0, head.size));
+  const reader = gunzipReader(rangeReader(env.USERS, task.source, 0, head.size), task.source);
   let skip = cp.offset;
   let sinceYield = 0;
   const held = [];
@@ -205,7 +206,7 @@ async function gzipSource(env, task, cp, live) {
  * replaced workerd's DecompressionStream, whose 4 KiB chunks and promise round trips cost as much
  * as the export itself and whose garbage grew workerd's RSS (SCALE.md, "Memory per shard").
  */
-function gunzipReader(compressed) {
+function gunzipReader(compressed, key) {
   let gunzip = new Gunzip({ chunkSize: GZ_PLAIN_BYTES });
   const free = () => {
     gunzip?.free();
@@ -246,7 +247,7 @@ function gunzipReader(compressed) {
         }
       } catch (e) {
         free();
-        throw e;
+        throw gzipSourceError(key, e);
       }
     },
     async cancel(reason) {
