@@ -47,11 +47,11 @@ export function gzipSourceError(key, e) {
 
 /**
  * gzip bytes in, plain bytes out, gunzipped inside the wasm core (its Gunzip: every member's
- * CRC-32 checked, plain chunks of at most 1 MiB out of one reused buffer) rather than by
+ * CRC-32 checked, plain chunks of at most 32 KiB out of one reused buffer) rather than by
  * workerd's DecompressionStream, whose 4 KiB chunks and their garbage cost more.
  */
 function gunzipping() {
-  let gunzip = new Gunzip({ chunkSize: 1024 * 1024 });
+  let gunzip = new Gunzip({ chunkSize: 32 * 1024 });
   const free = () => {
     gunzip?.free();
     gunzip = null;

@@ -15,8 +15,13 @@ const READ_BYTES = 16 * 1024 * 1024;
 const HOLD_BYTES = 1024 * 1024;
 /** Compressed bytes of a gzip source gathered per push into the core's Gunzip (R2 bodies come in 4 KiB chunks). */
 const GZ_PUSH_BYTES = 64 * 1024;
-/** Most plain bytes one pull of the Gunzip gives (one reused buffer in wasm memory). */
-const GZ_PLAIN_BYTES = 1024 * 1024;
+/**
+ * Most plain bytes one pull of the Gunzip gives (one reused buffer in wasm memory). Small on
+ * purpose: the Gunzip outlives the Exporter of each slice, and with 64 KiB or more its buffers
+ * left the allocator holes that grew linear memory by 0.6-1.6 MiB after a few slices
+ * (test/large.test.mjs); 32 KiB stays flat, and costs little (the slice gathers PUSH_BYTES anyway).
+ */
+const GZ_PLAIN_BYTES = 32 * 1024;
 
 /**
  * A task is a byte range `[start, end)` of a plain NDJSON object starting at a line boundary,
@@ -86,7 +91,7 @@ export async function runSlice(env, task, cp, sliceMs, live = {}) {
           atEnd = true;
           break;
         }
-        // R2 bodies give 4 KiB chunks, the Gunzip up to 256 KiB: they are gathered and pushed
+        // R2 bodies give 4 KiB chunks, the Gunzip up to 32 KiB: they are gathered and pushed
         // PUSH_BYTES at a time, each byte copied once (one call into the wasm per batch).
         held.push(r.value);
         heldBytes += r.value.byteLength;

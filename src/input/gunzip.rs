@@ -178,8 +178,16 @@ pub struct Gunzip {
 impl Gunzip {
     /// A gunzip whose pulls return at most `chunk_size` plain bytes (at least 1).
     pub fn new(chunk_size: usize) -> Gunzip {
+        Gunzip::with_input_room(chunk_size, 0)
+    }
+
+    /// Like [`Gunzip::new`], with room for `input_room` compressed bytes allocated at once: a
+    /// host that pushes chunks of at most that size then makes no allocation after this one
+    /// (in wasm, where linear memory never shrinks, buffers allocated early stay out of the way
+    /// of larger ones made and freed later).
+    pub fn with_input_room(chunk_size: usize, input_room: usize) -> Gunzip {
         Gunzip {
-            input: Vec::new(),
+            input: Vec::with_capacity(input_room),
             pos: 0,
             offset: 0,
             stage: Stage::Between,

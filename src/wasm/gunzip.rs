@@ -18,11 +18,18 @@ struct JsGunzipOptions {
 
 const GUNZIP_OPTION_KEYS: [&str; 1] = ["chunkSize"];
 
+/// Room kept from the start for a pushed chunk, here and in the core's input buffer.
+const PUSH_ROOM: usize = 128 * 1024;
+
 /// Gunzips a stream of gzip members: push compressed bytes, pull plain bytes, finish.
 #[wasm_bindgen(js_name = Gunzip, skip_typescript)]
 pub struct JsGunzip {
     inner: Gunzip,
     done: bool,
+    /// Where a pushed chunk is copied into wasm memory: one buffer kept for every push, so a
+    /// long gunzip does not scatter short-lived allocations between an Exporter's (the edge
+    /// makes an Exporter per slice while one Gunzip lives on; linear memory never shrinks).
+    scratch: Vec<u8>,
 }
 
 #[wasm_bindgen(js_class = Gunzip)]
@@ -32,7 +39,12 @@ impl JsGunzip {
     pub fn new(options: JsValue) -> Result<JsGunzip, JsValue> {
         let js: JsGunzipOptions = options_object(&options, "Gunzip options", &GUNZIP_OPTION_KEYS)?;
         let chunk = size(js.chunk_size, "chunkSize", DEFAULT_GUNZIP_CHUNK)?;
-        Ok(JsGunzip { inner: Gunzip::new(chunk), done: false })
+        // Sized for the edge's pushes (64 KiB and one R2 chunk) before any Exporter allocates.
+        Ok(JsGunzip {
+            inner: Gunzip::with_input_room(chunk, PUSH_ROOM),
+            done: false,
+            scratch: Vec::with_capacity(PUSH_ROOM),
+        })
     }
 
     /// Pushes compressed bytes, split anywhere; they wait in wasm memory until pulls read them.
@@ -41,7 +53,9 @@ impl JsGunzip {
         let Some(bytes) = chunk.dyn_ref::<Uint8Array>() else {
             return Err(argument_error("Gunzip.push takes a Uint8Array"));
         };
-        self.inner.push(&bytes.to_vec()).map_err(|e| to_js(&e))
+        self.scratch.resize(bytes.length() as usize, 0);
+        bytes.copy_to(&mut self.scratch);
+        self.inner.push(&self.scratch).map_err(|e| to_js(&e))
     }
 
     /// Says no more compressed bytes will come.
