@@ -32,6 +32,9 @@ pub enum ErrorCode {
     RecordTooLarge,
     /// A value JSON cannot carry (NaN, ±Infinity, BigInt, a cycle): only from JS objects.
     UnsupportedValue,
+    /// A gzip input is not gzip, or is corrupt or truncated (the message names the compressed
+    /// byte offset).
+    InvalidGzip,
     /// The exporter was used out of order (a push after `finish`, mixed input kinds,
     /// any call after a strict-mode failure).
     InvalidState,
@@ -52,27 +55,31 @@ impl ErrorCode {
             ErrorCode::TooDeep => "too_deep",
             ErrorCode::RecordTooLarge => "record_too_large",
             ErrorCode::UnsupportedValue => "unsupported_value",
+            ErrorCode::InvalidGzip => "invalid_gzip",
             ErrorCode::InvalidState => "invalid_state",
         }
     }
 
+    /// Every code, in declaration order.
+    pub const ALL: [ErrorCode; 13] = [
+        ErrorCode::InvalidRequest,
+        ErrorCode::InvalidQuery,
+        ErrorCode::InvalidTenant,
+        ErrorCode::InvalidJson,
+        ErrorCode::NotAnObject,
+        ErrorCode::InvalidUtf8,
+        ErrorCode::LoneSurrogate,
+        ErrorCode::DuplicateKey,
+        ErrorCode::TooDeep,
+        ErrorCode::RecordTooLarge,
+        ErrorCode::UnsupportedValue,
+        ErrorCode::InvalidGzip,
+        ErrorCode::InvalidState,
+    ];
+
     /// The code named `name` ([`ErrorCode::as_str`]'s text), if there is one.
     pub fn from_name(name: &str) -> Option<ErrorCode> {
-        const ALL: [ErrorCode; 12] = [
-            ErrorCode::InvalidRequest,
-            ErrorCode::InvalidQuery,
-            ErrorCode::InvalidTenant,
-            ErrorCode::InvalidJson,
-            ErrorCode::NotAnObject,
-            ErrorCode::InvalidUtf8,
-            ErrorCode::LoneSurrogate,
-            ErrorCode::DuplicateKey,
-            ErrorCode::TooDeep,
-            ErrorCode::RecordTooLarge,
-            ErrorCode::UnsupportedValue,
-            ErrorCode::InvalidState,
-        ];
-        ALL.into_iter().find(|c| c.as_str() == name)
+        Self::ALL.into_iter().find(|c| c.as_str() == name)
     }
 
     /// True for codes that describe one bad input record (as opposed to a bad request or misuse).
@@ -82,6 +89,7 @@ impl ErrorCode {
             ErrorCode::InvalidRequest
                 | ErrorCode::InvalidQuery
                 | ErrorCode::InvalidTenant
+                | ErrorCode::InvalidGzip
                 | ErrorCode::InvalidState
         )
     }
@@ -193,3 +201,34 @@ impl fmt::Display for Error {
 }
 
 impl std::error::Error for Error {}
+
+#[cfg(test)]
+mod tests {
+    use super::ErrorCode;
+
+    #[test]
+    fn every_code_is_listed_and_named_once() {
+        // An exhaustive match: a new code does not compile until it is placed here, and in ALL.
+        let listed = |c: ErrorCode| match c {
+            ErrorCode::InvalidRequest
+            | ErrorCode::InvalidQuery
+            | ErrorCode::InvalidTenant
+            | ErrorCode::InvalidJson
+            | ErrorCode::NotAnObject
+            | ErrorCode::InvalidUtf8
+            | ErrorCode::LoneSurrogate
+            | ErrorCode::DuplicateKey
+            | ErrorCode::TooDeep
+            | ErrorCode::RecordTooLarge
+            | ErrorCode::UnsupportedValue
+            | ErrorCode::InvalidGzip
+            | ErrorCode::InvalidState => ErrorCode::ALL.contains(&c),
+        };
+        for c in ErrorCode::ALL {
+            assert!(listed(c));
+            assert_eq!(ErrorCode::from_name(c.as_str()), Some(c));
+        }
+        let names: std::collections::HashSet<_> = ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
+        assert_eq!(names.len(), ErrorCode::ALL.len());
+    }
+}

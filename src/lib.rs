@@ -62,6 +62,7 @@ pub use import::{
     IMPORT_FILE_MAX_BYTES, IMPORT_PROPERTIES, RESERVED_APP_METADATA_KEYS,
 };
 pub use input::cells::{Cell, CellBatch};
+pub use input::gunzip::{Gunzip, DEFAULT_GUNZIP_CHUNK};
 pub use input::{detect_input, InputForm};
 #[cfg(feature = "bench-internals")]
 pub use json::write_json_string;

@@ -1,6 +1,7 @@
 // One slice of an export task: NDJSON from a checkpoint's offset (an R2 range, or a gzip source gunzipped as read) -> the wasm Exporter -> one deflate segment in R2.
-import { Exporter, initSync } from 'userexport';
+import { Exporter, Gunzip, initSync } from 'userexport';
 import wasmModule from 'userexport/userexport_bg.wasm';
+import { gzipSourceError } from './plan.js';
 import { writeR2 } from './r2-writer.js';
 
 /** The package's wasm memory (initSync returns the instance already made). */
@@ -12,6 +13,15 @@ const PUSH_BYTES = 256 * 1024;
 const READ_BYTES = 16 * 1024 * 1024;
 /** A line longer than this is pushed before its end (the core skips or fails it); the slice then runs on to a line end. */
 const HOLD_BYTES = 1024 * 1024;
+/** Compressed bytes of a gzip source gathered per push into the core's Gunzip (R2 bodies come in 4 KiB chunks). */
+const GZ_PUSH_BYTES = 64 * 1024;
+/**
+ * Most plain bytes one pull of the Gunzip gives (one reused buffer in wasm memory). Small on
+ * purpose: the Gunzip outlives the Exporter of each slice, and with 64 KiB or more its buffers
+ * left the allocator holes that grew linear memory by 0.6-1.6 MiB after a few slices
+ * (test/large.test.mjs); 32 KiB stays flat, and costs little (the slice gathers PUSH_BYTES anyway).
+ */
+const GZ_PLAIN_BYTES = 32 * 1024;
 
 /**
  * A task is a byte range `[start, end)` of a plain NDJSON object starting at a line boundary,
@@ -81,7 +91,7 @@ export async function runSlice(env, task, cp, sliceMs, live = {}) {
           atEnd = true;
           break;
         }
-        // R2 bodies and DecompressionStream give 4 KiB chunks: they are gathered and pushed
+        // R2 bodies give 4 KiB chunks, the Gunzip up to 32 KiB: they are gathered and pushed
         // PUSH_BYTES at a time, each byte copied once (one call into the wasm per batch).
         held.push(r.value);
         heldBytes += r.value.byteLength;
@@ -174,7 +184,7 @@ async function gzipSource(env, task, cp, live) {
   if (kept) await kept.reader.cancel().catch(() => {});
   const head = await env.USERS.head(task.source);
   if (!head) throw new Error(`The users source "${task.source}" is missing from the USERS bucket.`);
-  const reader = gunzipReader(rangeReader(env.USERS, task.source, 0, head.size));
+  const reader = gunzipReader(rangeReader(env.USERS, task.source, 0, head.size), task.source);
   let skip = cp.offset;
   let sinceYield = 0;
   const held = [];
@@ -194,38 +204,60 @@ async function gzipSource(env, task, cp, live) {
 }
 
 /**
- * A reader of the gunzipped bytes of `compressed` (a reader of 16 MiB range reads) that feeds
- * the DecompressionStream one compressed chunk at a time, and only while no output waits, so
- * nothing is gunzipped ahead of the slice (workerd's RSS still rises with a long gunzip: see
- * SCALE.md, "Memory per shard").
+ * A reader of the gunzipped bytes of `compressed` (a reader of 16 MiB range reads), gunzipped
+ * inside the wasm core (its Gunzip: CRC-32 and length of every member checked): compressed chunks
+ * are pushed GZ_PUSH_BYTES at a time, and only when the plain bytes already pushed are all read,
+ * so nothing is gunzipped ahead of the slice, and plain bytes come out of one reused buffer. It
+ * replaced workerd's DecompressionStream, whose 4 KiB chunks and promise round trips cost as much
+ * as the export itself and whose garbage grew workerd's RSS (SCALE.md, "Memory per shard").
  */
-function gunzipReader(compressed) {
-  const ds = new DecompressionStream('gzip');
-  const writer = ds.writable.getWriter();
-  const out = ds.readable.getReader();
-  let ended = false;
-  // A write's rejection is the stream's error, which the pending read reports.
-  const quiet = (p) => p.catch(() => {});
+function gunzipReader(compressed, key) {
+  let gunzip = new Gunzip({ chunkSize: GZ_PLAIN_BYTES });
+  const free = () => {
+    gunzip?.free();
+    gunzip = null;
+  };
+  /** The next GZ_PUSH_BYTES of compressed bytes (fewer at the end), and whether the source ended. */
+  const gather = async () => {
+    const parts = [];
+    let n = 0;
+    while (n < GZ_PUSH_BYTES) {
+      const r = await compressed.read();
+      if (r.done) return { bytes: join(parts, n), ended: true };
+      parts.push(r.value);
+      n += r.value.byteLength;
+    }
+    return { bytes: join(parts, n), ended: false };
+  };
+  // One gather ahead: R2's reads go on while the slice gunzips and exports what came before.
+  let ahead = null;
   return {
     async read() {
-      const next = out.read();
-      let settled = false;
-      const done = next.then(
-        () => (settled = true),
-        () => (settled = true),
-      );
-      while (!settled && !ended) {
-        const r = await compressed.read();
-        if (r.done) {
-          ended = true;
-          quiet(writer.close());
-        } else await Promise.race([quiet(writer.write(r.value)), done]);
+      try {
+        for (;;) {
+          if (!gunzip) return { done: true, value: undefined };
+          const plain = gunzip.pull();
+          if (plain) return { done: false, value: plain };
+          if (gunzip.done) {
+            free();
+            return { done: true, value: undefined };
+          }
+          const { bytes, ended } = await (ahead ?? gather());
+          ahead = ended ? null : gather();
+          // A cancel meanwhile makes the read ahead fail; nobody waits for it then.
+          ahead?.catch(() => {});
+          if (!gunzip) return { done: true, value: undefined }; // cancelled while reading
+          if (bytes.byteLength > 0) gunzip.push(bytes);
+          if (ended) gunzip.finish();
+        }
+      } catch (e) {
+        free();
+        throw gzipSourceError(key, e);
       }
-      return next;
     },
     async cancel(reason) {
+      free();
       await compressed.cancel(reason).catch(() => {});
-      await out.cancel(reason).catch(() => {});
     },
   };
 }

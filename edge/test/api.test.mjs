@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { Exporter } from '../../pkg/node.js';
 import { startEdge, sampleTenant, foreignToken, ROOT, DEV_DOMAIN } from '../lib/edge.mjs';
 import { api, cliExport, runJob, until } from './helpers.mjs';
@@ -18,6 +18,14 @@ const BAD_LINES = [
   '',
 ].join('\n');
 
+// A gzip source whose trailer lies, read by the wasm core's Gunzip: a wrong CRC-32 (one shard,
+// gunzipped as the slice reads it), and a length of 2 GiB, which also makes the plan stage it.
+const GZ = gzipSync(Buffer.from('{"user_id":"auth0|1"}\n{"user_id":"auth0|2"}\n'));
+const BAD_CRC = Buffer.from(GZ);
+BAD_CRC[GZ.length - 8] ^= 1;
+const BAD_LEN = Buffer.from(GZ);
+BAD_LEN.writeUInt32LE(2 ** 31, GZ.length - 4);
+
 let edge;
 let acme;
 let globex;
@@ -30,6 +38,8 @@ before(async () => {
       strict: bad(false),
       lenient: bad(true),
       nosource: { config: { users: 'missing.ndjson', connections: {} } },
+      badcrc: { config: { users: 'crc.ndjson.gz', connections: {} }, seed: { 'crc.ndjson.gz': BAD_CRC } },
+      badlen: { config: { users: 'len.ndjson.gz', connections: {} }, seed: { 'len.ndjson.gz': BAD_LEN } },
     },
   });
   acme = await edge.token({ tenant: 'acme', scope: 'read:users' });
@@ -241,6 +251,20 @@ test('a missing users source fails the job with a clear status_details', async (
   const { job } = await runJob(edge, token, {});
   assert.equal(job.status, 'failed');
   assert.equal(job.status_details, 'The users source "missing.ndjson" is missing from the USERS bucket.');
+});
+
+test('a gzip source with a bad trailer fails the job naming the source, the check and the byte offset', async () => {
+  for (const [tenant, key, what, at] of [
+    ['badcrc', 'crc', 'CRC-32', GZ.length - 8],
+    ['badlen', 'len', 'length of 2147483648', GZ.length - 4],
+  ]) {
+    const token = await edge.token({ tenant });
+    const { created, job } = await runJob(edge, token, {});
+    assert.equal(job.status, 'failed', tenant);
+    // The first read by the slice, the second by the staging that precedes shards.
+    assert.equal(Boolean((await edge.inspect(tenant, created.id)).staged), tenant === 'badlen', tenant);
+    assert.match(job.status_details, new RegExp(`^The users source "${key}\\.ndjson\\.gz" is not a valid gzip file: gzip input: member 1 .*${what}.* at compressed byte ${at}$`), tenant);
+  }
 });
 
 test('links: tampered refused, expired after 60 s refused, every GET signs a fresh one that works', async () => {

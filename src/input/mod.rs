@@ -4,6 +4,7 @@
 //! A reader owns the input it was given and hands each record to [`crate::record::Records`].
 
 pub(crate) mod cells;
+pub(crate) mod gunzip;
 pub(crate) mod json_text;
 pub(crate) mod ndjson;
 

@@ -11,6 +11,7 @@ mod crossing;
 mod discover;
 mod exporter;
 mod functions;
+mod gunzip;
 mod sha256;
 mod types;
 

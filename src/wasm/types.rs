@@ -130,7 +130,7 @@ export interface Auth0ErrorEnvelope { statusCode: number; error: string; message
 export type ErrorCode =
   | "invalid_request" | "invalid_tenant" | "invalid_json" | "not_an_object" | "invalid_utf8"
   | "lone_surrogate" | "duplicate_key" | "too_deep" | "record_too_large" | "unsupported_value"
-  | "invalid_state" | "invalid_argument" | "invalid_query";
+  | "invalid_state" | "invalid_argument" | "invalid_query" | "invalid_gzip";
 /** A bad record: thrown as an Error in strict mode, listed in `errors` in lenient mode. */
 export interface ExportErrorFields {
   code: ErrorCode;
@@ -209,6 +209,30 @@ export class Exporter {
    *  before the export is `done`. */
   manifest(): ExportManifest;
   /** Frees the wasm memory of this export (also done by `using`). */
+  free(): void;
+  [Symbol.dispose](): void;
+}
+
+/** Gunzips a stream of gzip members (`cat a.gz b.gz` is one stream) inside wasm: push compressed
+ *  bytes split anywhere, pull plain bytes at most `chunkSize` (default 262144) at a time, finish.
+ *  Each member's CRC-32 and length are checked; a corrupt, truncated or non-gzip stream throws
+ *  `invalid_gzip` naming the compressed byte offset. Memory: the compressed bytes pushed and not
+ *  yet read, plus one chunk: push again when `pull()` gives `undefined` and `done` is false. */
+export class Gunzip {
+  /** An unknown option is a TypeError (`invalid_argument`). */
+  constructor(options?: { chunkSize?: number });
+  /** Pushes compressed bytes (after `finish()`: `invalid_state`). */
+  push(chunk: Uint8Array): void;
+  /** Says no more compressed bytes will come: the stream must end after a whole member. */
+  finish(): void;
+  /** The next plain bytes, or undefined when more input is needed or the stream has ended (`done`). */
+  pull(): Uint8Array | undefined;
+  /** True once `finish()` was called and every plain byte has been pulled. */
+  readonly done: boolean;
+  /** Plain bytes pulled so far. */
+  readonly plainBytes: number;
+  /** Compressed bytes read so far. */
+  readonly compressedBytes: number;
   free(): void;
   [Symbol.dispose](): void;
 }
