@@ -78,30 +78,30 @@ export const shardCount = (size, threads) => Math.max(threads, Math.min(threads 
 function workerPool(threads) {
   const queue = [];
   const idle = [];
-  const workers = new Set();
+  /** Each running Worker and the job it holds (null between jobs). */
+  const held = new Map();
   let closed = false;
   const next = (w) => {
     const job = queue.shift();
     if (job === undefined) {
+      held.set(w, null);
       idle.push(w);
       return;
     }
-    w.current = job;
+    held.set(w, job);
     w.postMessage(job.data);
   };
   for (let i = 0; i < threads; i++) {
     const w = new Worker(new URL('./shard-worker.mjs', import.meta.url));
-    workers.add(w);
+    held.set(w, null);
     w.on('message', (result) => {
-      const job = w.current;
-      w.current = null;
-      job.resolve(result);
+      held.get(w)?.resolve(result);
       next(w);
     });
-    w.once('error', (e) => w.current?.reject(e));
+    w.once('error', (e) => held.get(w)?.reject(e));
     w.once('exit', (code) => {
-      workers.delete(w);
-      w.current?.reject(new Error(`a shard's thread stopped (exit code ${code}) before it reported`));
+      held.get(w)?.reject(new Error(`a shard's thread stopped (exit code ${code}) before it reported`));
+      held.delete(w);
     });
     idle.push(w);
   }
@@ -119,7 +119,7 @@ function workerPool(threads) {
     async close() {
       closed = true;
       queue.length = 0;
-      await Promise.all([...workers].map((w) => w.terminate()));
+      await Promise.all([...held.keys()].map((w) => w.terminate()));
     },
   };
 }

@@ -293,6 +293,7 @@ function put(v, col) {
 }
 
 // A string JSON.stringify writes with an escape (or, a lone surrogate, that JSON cannot carry).
+// eslint-disable-next-line no-control-regex -- the controls are what JSON escapes
 const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
 
 /**
@@ -400,9 +401,9 @@ export function pick_batch(users, pick, width) {
   return [tags.subarray(0, at), lens.subarray(0, at), utf8.subarray(0, narrowAt), utf8Wide.subarray(0, wideAt), bads, ascii];
 }
 
-// The texts are encoded every SUB users: a rope of a few thousand pieces flattens at a fraction
-// of the cost per byte of one of tens of thousands (V8 flattens into one new string, and past
-// ~128 KiB that string goes to the large-object space).
+// The texts are encoded every SUB users: V8 flattens a rope into one new string before encoding
+// it, and a rope of a few thousand pieces flattened in half the time per byte of one of tens of
+// thousands (bench/README.md, "pushUsers").
 const SUB = 128;
 let utf8Wide = new Uint8Array(1 << 16);
 let narrowAt = 0;
