@@ -51,7 +51,9 @@ export const evenCuts = (size, n) => Array.from({ length: n - 1 }, (_, k) => Mat
  * @typedef {object} ShardResult
  * @property {number} k           the shard's place in the input
  * @property {{ start: number, end: number }} range
- * @property {string} partPath    its output bytes
+ * @property {Uint8Array[]} parts its output bytes, in order
+ * @property {(part: Uint8Array) => void} release hands a part's buffer back to the threads once
+ *                                 written (the part is unusable after)
  * @property {Record<string, number>} stats  the core's counts for the shard (lines: its own lines)
  * @property {object[]} errors    lenient: the records it skipped, with the stream's line numbers
  * @property {object} [failed]    strict: the error that stopped it, with the stream's line number
@@ -60,19 +62,22 @@ export const evenCuts = (size, n) => Array.from({ length: n - 1 }, (_, k) => Mat
  * @property {{ crc32: number, bytes: number }} [segment] with gzip: the CRC-32 and length of its plain bytes
  */
 
-/** Shards per thread for a large file: a thread that finishes early takes the next shard, and
- *  the parts finished first are copied out while the last ones run. */
-export const SHARDS_PER_THREAD = 4;
-/** No shard of a pool is smaller than this: each one's Exporter and file cost a few ms. */
-export const SHARD_MIN_POOL_BYTES = 8 << 20;
+/** A large file's shards are about this size: many more shards than threads, so the threads end
+ *  together (the last shards are small) and each shard's output is small enough to wait in
+ *  memory for its turn to be written (no part files, no copy of them). */
+export const SHARD_BYTES = 16 << 20;
+/** Shards started ahead of the one being written, per thread: what may wait in memory is at most
+ *  this many shards' output per thread, whatever the file's size. */
+export const SHARDS_AHEAD_PER_THREAD = 2;
 
 /** How many shards a `size`-byte file is cut into for `threads` threads. */
-export const shardCount = (size, threads) => Math.max(threads, Math.min(threads * SHARDS_PER_THREAD, Math.floor(size / SHARD_MIN_POOL_BYTES)));
+export const shardCount = (size, threads) => Math.max(threads, Math.ceil(size / SHARD_BYTES));
 
 /**
  * `threads` Workers (bin/shard-worker.mjs) that take shard jobs in the order they are queued,
  * each Worker one at a time; `run(job, { first })` queues one (first: ahead of the others) and
- * resolves with its result. A Worker that dies fails the job it held; `close` stops them all.
+ * resolves with its result and its output buffers. A Worker that dies fails the job it held;
+ * `close` stops them all.
  * @param {number} threads
  */
 function workerPool(threads) {
@@ -81,6 +86,9 @@ function workerPool(threads) {
   /** Each running Worker and the job it holds (null between jobs). */
   const held = new Map();
   let closed = false;
+  let ids = 0;
+  /** Which Worker filled each output buffer, to hand it back there. */
+  const origin = new WeakMap();
   const next = (w) => {
     const job = queue.shift();
     if (job === undefined) {
@@ -89,13 +97,20 @@ function workerPool(threads) {
       return;
     }
     held.set(w, job);
-    w.postMessage(job.data);
+    w.postMessage({ ...job.data, id: job.id });
   };
   for (let i = 0; i < threads; i++) {
     const w = new Worker(new URL('./shard-worker.mjs', import.meta.url));
     held.set(w, null);
-    w.on('message', (result) => {
-      held.get(w)?.resolve(result);
+    w.on('message', (m) => {
+      const job = held.get(w);
+      if (!job || m.id !== job.id) return;
+      if (m.bytes) {
+        job.parts.push(m.bytes);
+        origin.set(m.bytes.buffer, w);
+        return;
+      }
+      job.resolve({ ...m.result, parts: job.parts });
       next(w);
     });
     w.once('error', (e) => held.get(w)?.reject(e));
@@ -109,12 +124,16 @@ function workerPool(threads) {
     run(data, { first = false } = {}) {
       return new Promise((resolve, reject) => {
         if (closed) return reject(new Error('the threads are closed'));
-        const job = { data, resolve, reject };
+        const job = { id: ids++, data, parts: [], resolve, reject };
         if (first) queue.unshift(job);
         else queue.push(job);
         const w = idle.pop();
         if (w) next(w);
       });
+    },
+    release(part) {
+      const w = origin.get(part.buffer);
+      if (!closed && w && held.has(w)) w.postMessage({ recycled: part.buffer }, [part.buffer]);
     },
     async close() {
       closed = true;
@@ -126,44 +145,53 @@ function workerPool(threads) {
 
 /**
  * Exports the ranges on `threads` Workers, in input order as Workers come free, and yields the
- * results in input order. A shard reports how many lines it read, so each is numbered from the
- * lines of the ones before it; and a limit stays exact: every shard may write the whole limit,
- * and the one that would pass what is left of it is run again with just that (a shard that
- * writes fewer users than are left wrote exactly what the one-thread export writes there).
- * Workers still running when the caller stops (a failure, the limit reached) are terminated.
+ * results in input order, each with its output. At most SHARDS_AHEAD_PER_THREAD shards per
+ * thread are started past the one being yielded, so what waits in memory stays bounded. A shard
+ * reports how many lines it read, so each is numbered from the lines of the ones before it; and
+ * a limit stays exact: every shard may write the whole limit, and the one that would pass what
+ * is left of it is run again with just that (a shard that writes fewer users than are left wrote
+ * exactly what the one-thread export writes there). Workers still running when the caller stops
+ * (a failure, the limit reached) are terminated.
  * @param {object} p
  * @param {string} p.path
  * @param {{ start: number, end: number }[]} p.ranges
  * @param {number} p.threads  Workers to run them on
  * @param {Record<string, any>} p.request  Auth0's request body (an object)
  * @param {Record<string, any>} p.options  the Exporter's options for the whole export
- * @param {(k: number) => string} p.partPath
  * @returns {AsyncGenerator<ShardResult>}
  */
-export async function* shardResults({ path, ranges, threads, request, options, partPath }) {
-  const pool = workerPool(Math.max(1, Math.min(threads, ranges.length)));
+export async function* shardResults({ path, ranges, threads, request, options }) {
+  const n = Math.max(1, Math.min(threads, ranges.length));
+  const pool = workerPool(n);
   // The first shard starts the stream (line 1, BOM skipped, header); the others start past line
   // 1, with no header, and are renumbered below once the lines before them are known.
   const firstLine = (k) => (k === 0 ? 1 : 2);
   const job = (k, req) => ({
     path,
     ...ranges[k],
-    partPath: partPath(k),
     request: req,
     options: { ...options, input: 'ndjson', firstLine: firstLine(k), writeHeader: k === 0, manifest: false, gzipSegment: Boolean(options.gzip) },
     head: k === 0 && Boolean(options.gzip),
   });
   const limit = typeof request.limit === 'number' ? request.limit : undefined;
-  const running = ranges.map((_, k) => pool.run(job(k, request)));
-  // Unobserved until their turn: a failure is reported in order, not as an unhandled rejection.
-  for (const p of running) p.catch(() => {});
+  /** @type {Promise<any>[]} */
+  const running = [];
+  const startUpTo = (end) => {
+    for (let j = running.length; j < Math.min(end, ranges.length); j++) {
+      running.push(pool.run(job(j, request)));
+      // Unobserved until its turn: a failure is reported in order, not as an unhandled rejection.
+      running[j].catch(() => {});
+    }
+  };
   let written = 0;
   let linesBefore = 0;
   try {
     for (let k = 0; k < ranges.length; k++) {
+      startUpTo(k + 1 + n * SHARDS_AHEAD_PER_THREAD);
       const left = limit === undefined ? undefined : limit - written;
       if (left === 0) return;
       let res = await running[k];
+      running[k] = null;
       if (left !== undefined && left < limit && res.stats.usersWritten >= left) {
         res = await pool.run(job(k, { ...request, limit: left }), { first: true });
       }
@@ -173,7 +201,8 @@ export async function* shardResults({ path, ranges, threads, request, options, p
       yield {
         k,
         range: ranges[k],
-        partPath: partPath(k),
+        parts: res.parts,
+        release: pool.release,
         stats: { ...res.stats, lines },
         errors: res.errors.map(renumber),
         failed: res.failed && renumber(res.failed),

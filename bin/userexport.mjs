@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 // The userexport CLI: NDJSON / JSON users in, Auth0's export file (NDJSON or CSV, optionally gzip) out.
-import { closeSync, createReadStream, existsSync, mkdirSync, mkdtempSync, openSync, readSync, readdirSync, renameSync, rmSync, statSync, createWriteStream, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, createReadStream, existsSync, mkdirSync, openSync, readSync, readdirSync, renameSync, rmSync, statSync, createWriteStream, writeFileSync, writeSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { availableParallelism, tmpdir } from 'node:os';
+import { availableParallelism } from 'node:os';
 import { dirname, basename, join } from 'node:path';
 import { parseArgs as parseFlags } from 'node:util';
 import { createGunzip } from 'node:zlib';
@@ -34,8 +34,8 @@ const USAGE = `usage: userexport [INPUT ...] [options]
                         made if missing); no --format csv, --field, --gzip or --manifest
   --lenient             skip bad records, report each on stderr with its line, exit 0
   --threads N           an NDJSON file of at least 16 MiB (any size when N is given) is cut at
-                        line boundaries into shards exported on N threads (up to 4 per thread,
-                        none under 8 MiB), the same bytes as one thread; default: the
+                        line boundaries into shards of about 16 MiB exported on N threads,
+                        the same bytes as one thread; default: the
                         machine's cores; 1: one thread. stdin, gzipped
                         input, several INPUTs and a JSON text are read on one thread
   --quiet               no progress or summary on stderr
@@ -348,6 +348,7 @@ async function main(argv) {
   // 8 MiB may wait in the stream: with its default 16 KiB every 64 KiB pull waited for its own
   // write, so the export stalled on the disk instead of running beside it.
   /** @type {import('node:stream').Writable} */
+  /** @type {import('node:stream').Writable} */
   const sink = toStdout ? process.stdout : createWriteStream(tmpPath, { highWaterMark: 8 << 20 });
   const write = async (chunk) => {
     if (!sink.write(chunk)) await new Promise((r) => sink.once('drain', r));
@@ -566,9 +567,6 @@ async function threadPlan(a) {
  * member of the shards' segments (COMPATIBILITY.md, "Threads"): gunzipped, the one-thread bytes.
  */
 async function exportThreaded({ a, request, ex, plan, outPath, toStdout, tmpPath, describe }) {
-  const partDir = toStdout ? mkdtempSync(join(tmpdir(), 'userexport-')) : null;
-  // The first shard writes the output's own temp file; the others wait beside it to be appended.
-  const partPath = (k) => (toStdout ? join(partDir, `part${k}`) : k === 0 ? tmpPath : `${tmpPath}.part${k}`);
   const options = { tenant: a.tenant, connection: a.connection, query: a.query, lenient: a.lenient, gzip: a.gzip };
   const plain = a.manifest ? { hash: createHash('sha256'), bytes: 0 } : null;
   const gz = a.manifest && a.gzip ? { hash: createHash('sha256'), bytes: 0 } : null;
@@ -590,28 +588,25 @@ async function exportThreaded({ a, request, ex, plan, outPath, toStdout, tmpPath
       })()
     : null;
   plainDone?.catch(() => {});
-  /** The manifest's digests of the bytes written. */
-  const hash = async (c) => {
+  /** The manifest's digests of the bytes written (`done`: called once gunzip let go of them). */
+  const hash = async (c, done = undefined) => {
     if (gunzip) {
       gz.hash.update(c);
       gz.bytes += c.length;
-      if (!gunzip.write(c)) await new Promise((res) => gunzip.once('drain', res));
+      if (!gunzip.write(c, done)) await new Promise((res) => gunzip.once('drain', res));
     } else if (plain) {
       plain.hash.update(c);
       plain.bytes += c.length;
     }
   };
-  /** @type {import('node:stream').Writable | null} */
-  let sink = toStdout ? process.stdout : null;
-  const write = async (chunk) => {
-    if (!sink.write(chunk)) await new Promise((r) => sink.once('drain', r));
-  };
-  const cleanup = () => {
-    for (let k = 1; k < plan.ranges.length; k++) rmSync(partPath(k), { force: true });
-    if (partDir) rmSync(partDir, { recursive: true, force: true });
+  // 8 MiB may wait in the stream, as for one thread (see exportOne).
+  /** @type {import('node:stream').Writable} */
+  const sink = toStdout ? process.stdout : createWriteStream(tmpPath, { highWaterMark: 8 << 20 });
+  const write = async (chunk, done = undefined) => {
+    if (!sink.write(chunk, done)) await new Promise((r) => sink.once('drain', r));
   };
   try {
-    for await (const r of shardResults({ path: plan.path, ranges: plan.ranges, threads: plan.threads, request, options, partPath })) {
+    for await (const r of shardResults({ path: plan.path, ranges: plan.ranges, threads: plan.threads, request, options })) {
       if (r.failed) throw Object.assign(new Error(r.failed.message), r.failed);
       for (const e of r.errors) {
         process.stderr.write(`userexport: skipped ${describe(e)}\n`);
@@ -627,20 +622,17 @@ async function exportThreaded({ a, request, ex, plan, outPath, toStdout, tmpPath
         member.crc32 = crc32Combine(member.crc32, r.segment.crc32, r.segment.bytes);
         member.bytes += r.segment.bytes;
       }
-      const copy = r.k > 0 || toStdout;
-      if (copy || a.manifest) {
-        if (copy && !sink) sink = createWriteStream(tmpPath, { flags: 'a', highWaterMark: 8 << 20 });
-        for await (const c of createReadStream(r.partPath, { highWaterMark: 1 << 20 })) {
-          if (copy) await write(c);
-          await hash(c);
-        }
-        if (r.k > 0) rmSync(r.partPath, { force: true });
+      for (const c of r.parts) {
+        // The buffer goes back to the threads once the file and the manifest's gunzip are done with it.
+        let holders = gunzip ? 2 : 1;
+        const done = () => --holders === 0 && r.release(c);
+        await hash(c, done);
+        await write(c, done);
       }
     }
     if (member) {
       // The member's end: an empty final block and the trailer of every part's plain bytes.
       const end = gzipMemberEnd(member.crc32, member.bytes);
-      if (!sink) sink = createWriteStream(tmpPath, { flags: 'a' });
       await write(end);
       await hash(end);
     }
@@ -649,15 +641,12 @@ async function exportThreaded({ a, request, ex, plan, outPath, toStdout, tmpPath
       await plainDone;
     }
     if (!toStdout) {
-      if (sink) {
-        await new Promise((resolve, reject) => {
-          sink.once('error', reject);
-          sink.end(resolve);
-        });
-      }
+      await new Promise((resolve, reject) => {
+        sink.once('error', reject);
+        sink.end(resolve);
+      });
       renameSync(tmpPath, outPath);
     }
-    cleanup();
     if (a.manifest) {
       // The core's manifest of the joined parts, with the digests of the bytes written.
       const m = manifestOf(request, options, { stats: totals, skipped: skippedCodes, startedAt, endedAt: new Date().toISOString() });
@@ -681,7 +670,6 @@ async function exportThreaded({ a, request, ex, plan, outPath, toStdout, tmpPath
       sink.destroy();
     }
     if (!toStdout) rmSync(tmpPath, { force: true });
-    cleanup();
     process.stderr.write(`userexport: ${e.code ? describe(e) : e.stack}\n`);
     return 1;
   }
