@@ -34,7 +34,7 @@ const USAGE = `usage: userexport [INPUT ...] [options]
                         made if missing); no --format csv, --field, --gzip or --manifest
   --lenient             skip bad records, report each on stderr with its line, exit 0
   --threads N           an NDJSON file of at least 16 MiB (any size when N is given) is cut at
-                        line boundaries into shards of about 16 MiB exported on N threads,
+                        line boundaries into shards of about 4 MiB exported on N threads,
                         the same bytes as one thread; default: the
                         machine's cores; 1: one thread. stdin, gzipped
                         input, several INPUTs and a JSON text are read on one thread

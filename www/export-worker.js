@@ -410,8 +410,12 @@ async function runSharded({ id, blob, ranges, request, options, handle, onProgre
     // A worker started from a worker loads its script through this one, and Chromium let that wait
     // behind the first shard's export: on 100k users the second shard's script first ran when the
     // first shard was done (timestamps in both workers), so the two shards ran one after the
-    // other. The first shard starts once the others run.
-    await Promise.all(begun);
+    // other. The first shard starts once the others run; meanwhile (a worker's start can take a
+    // few hundred ms on a busy machine) the page hears that the job runs, every PROGRESS_MS.
+    const waiting = () => onProgress({ done: 0, total: blob.size, stats: null, elapsedMs: performance.now() - started, input: 'NDJSON' });
+    waiting();
+    const ticker = setInterval(waiting, PROGRESS_MS);
+    await Promise.all(begun).finally(() => clearInterval(ticker));
     // The first shard is an ordinary export of the file's start.
     if (head) handle.write(head, { at: 0 });
     const first = await runExport({

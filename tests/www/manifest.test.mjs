@@ -7,7 +7,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -41,14 +41,20 @@ function bigInput() {
   return `${lines.join('\n')}\n`;
 }
 
-/** The CLI's manifest of the same export, with `--threads` as given. */
+/**
+ * The CLI's manifest of the same export, with `--threads` as given, its file cut where the page
+ * cuts it (one shard per worker, even cuts; the CLI's own shards are smaller), so a gzip export's
+ * segments, and so its `.gz` bytes, are the page's.
+ */
 function cliManifest(input, request, { gzip, lenient, threads = 1 }) {
   const dir = mkdtempSync(join(tmp, 'cli-'));
   const out = join(dir, `acme.csv${gzip ? '.gz' : ''}`);
   const args = [join(root, 'bin', 'userexport.mjs'), input, '--request', JSON.stringify(request), '--tenant', 'acme', '--out', out, '--manifest', '--quiet', '--threads', String(threads)];
   if (gzip) args.push('--gzip');
   if (lenient) args.push('--lenient');
-  execFileSync(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  const size = statSync(input).size;
+  const cuts = Array.from({ length: threads - 1 }, (_, k) => Math.floor((size * (k + 1)) / threads));
+  execFileSync(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, USEREXPORT_SHARD_CUTS: cuts.join(',') } });
   const m = readJson(join(dir, 'acme.manifest.json'));
   rmSync(dir, { recursive: true, force: true });
   return m;
