@@ -64,8 +64,7 @@ export const evenCuts = (size, n) => Array.from({ length: n - 1 }, (_, k) => Mat
 
 /** A large file's shards are about this size: many more shards than threads, so the threads end
  *  together and each shard's output is small enough to wait in memory for its turn to be written
- *  (no part files, no copy of them). The page cuts by the same rule (www/export-worker.js), so a
- *  gzip export's segments, and so its bytes, are the same on as many threads. */
+ *  (no part files, no copy of them). */
 export const SHARD_BYTES = 4 << 20;
 /** Shards started ahead of the one being written, per thread: what may wait in memory is at most
  *  this many shards' output per thread, whatever the file's size. */
@@ -194,6 +193,7 @@ export async function* shardResults({ path, ranges, threads, request, options })
       let res = await running[k];
       running[k] = null;
       if (left !== undefined && left < limit && res.stats.usersWritten >= left) {
+        for (const part of res.parts) pool.release(part);
         res = await pool.run(job(k, { ...request, limit: left }), { first: true });
       }
       const shift = linesBefore - (firstLine(k) - 1);
