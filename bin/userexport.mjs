@@ -35,9 +35,9 @@ const USAGE = `usage: userexport [INPUT ...] [options]
   --lenient             skip bad records, report each on stderr with its line, exit 0
   --threads N           an NDJSON file of at least 16 MiB (any size when N is given) is cut at
                         line boundaries into shards of about 4 MiB exported on N threads,
-                        the same bytes as one thread; default: the
-                        machine's cores; 1: one thread. stdin, gzipped
-                        input, several INPUTs and a JSON text are read on one thread
+                        the same bytes as one thread; default: the machine's cores; 1: one
+                        thread. stdin, gzipped input, several INPUTs and a JSON text are read
+                        on one thread
   --quiet               no progress or summary on stderr
 verify FILE MANIFEST    exit 0 when FILE's sha256 and size are the manifest's (its gzip ones when
                         FILE is gzipped, else its plain ones), 1 naming what differs, 2 on misuse
@@ -341,18 +341,11 @@ async function main(argv) {
   const at = { file: '-', lineBase: 0 };
   const describe = (e) => describeAt(at, e);
   const plan = await threadPlan(a);
+  const { sink, write } = outputSink(toStdout, tmpPath);
   if (plan) {
     at.file = plan.path;
-    return exportThreaded({ a, request, ex, plan, outPath, toStdout, tmpPath, describe });
+    return exportThreaded({ a, request, ex, plan, outPath, toStdout, tmpPath, sink, write, describe });
   }
-  // 8 MiB may wait in the stream: with its default 16 KiB every 64 KiB pull waited for its own
-  // write, so the export stalled on the disk instead of running beside it.
-  /** @type {import('node:stream').Writable} */
-  /** @type {import('node:stream').Writable} */
-  const sink = toStdout ? process.stdout : createWriteStream(tmpPath, { highWaterMark: 8 << 20 });
-  const write = async (chunk) => {
-    if (!sink.write(chunk)) await new Promise((r) => sink.once('drain', r));
-  };
   const meter = progress(a.quiet);
   let reported = 0;
   const reportSkipped = () => {
@@ -535,6 +528,24 @@ async function runImport(a, ex) {
 }
 
 /**
+ * Where the export's bytes go: stdout, or the temp file beside the target. `write(chunk, done)`
+ * resolves once the stream can take more (`done`: called when the chunk is written). 8 MiB may
+ * wait in the stream: with its default 16 KiB every 64 KiB pull waited for its own write, so the
+ * export stalled on the disk instead of running beside it.
+ * @param {boolean} toStdout
+ * @param {string | null} tmpPath
+ */
+function outputSink(toStdout, tmpPath) {
+  /** @type {import('node:stream').Writable} */
+  const sink = toStdout ? process.stdout : createWriteStream(tmpPath, { highWaterMark: 8 << 20 });
+  /** @param {Uint8Array} chunk @param {() => void} [done] */
+  const write = async (chunk, done = undefined) => {
+    if (!sink.write(chunk, done)) await new Promise((r) => sink.once('drain', r));
+  };
+  return { sink, write };
+}
+
+/**
  * Whether this export runs on threads, and its shards: one plain NDJSON file (not stdin, not
  * gzipped, not a JSON text), of at least SHARD_MIN_BYTES unless --threads was given, and more than
  * one thread; `shardCount` shards (several per thread for a large file) on that many threads.
@@ -566,7 +577,7 @@ async function threadPlan(a) {
  * manifest's counts summed and its sha256s taken over the joined bytes. A gzip export is one gzip
  * member of the shards' segments (COMPATIBILITY.md, "Threads"): gunzipped, the one-thread bytes.
  */
-async function exportThreaded({ a, request, ex, plan, outPath, toStdout, tmpPath, describe }) {
+async function exportThreaded({ a, request, ex, plan, outPath, toStdout, tmpPath, sink, write, describe }) {
   const options = { tenant: a.tenant, connection: a.connection, query: a.query, lenient: a.lenient, gzip: a.gzip };
   const plain = a.manifest ? { hash: createHash('sha256'), bytes: 0 } : null;
   const gz = a.manifest && a.gzip ? { hash: createHash('sha256'), bytes: 0 } : null;
@@ -598,12 +609,6 @@ async function exportThreaded({ a, request, ex, plan, outPath, toStdout, tmpPath
       plain.hash.update(c);
       plain.bytes += c.length;
     }
-  };
-  // 8 MiB may wait in the stream, as for one thread (see exportOne).
-  /** @type {import('node:stream').Writable} */
-  const sink = toStdout ? process.stdout : createWriteStream(tmpPath, { highWaterMark: 8 << 20 });
-  const write = async (chunk, done = undefined) => {
-    if (!sink.write(chunk, done)) await new Promise((r) => sink.once('drain', r));
   };
   try {
     for await (const r of shardResults({ path: plan.path, ranges: plan.ranges, threads: plan.threads, request, options })) {

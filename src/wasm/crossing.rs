@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use crate::{check_tenant, Error, InputForm, Options, Request};
+use crate::{check_tenant, Error, InputForm, Options, Pull, Request};
 
 /// The JS shape of an error: `code`, the message a person reads, and where.
 #[derive(Serialize)]
@@ -51,6 +51,18 @@ pub(super) fn to_js(e: &Error) -> JsValue {
     let err = js_sys::Error::new(&e.to_string());
     Object::assign(&err, &to_js_value(&ErrorFields::from(e)).unchecked_into());
     err.into()
+}
+
+/// A core pull of bytes (an Exporter's or a Gunzip's) as JS gets it: the bytes copied out of wasm
+/// memory, or `None` when there are none; the `bool` says the stream has ended.
+pub(super) fn pulled_bytes(
+    pull: Result<Pull<&[u8]>, Error>,
+) -> Result<(Option<js_sys::Uint8Array>, bool), JsValue> {
+    match pull.map_err(|e| to_js(&e))? {
+        Pull::Data(bytes) => Ok((Some(js_sys::Uint8Array::from(bytes)), false)),
+        Pull::NeedInput => Ok((None, false)),
+        Pull::Done => Ok((None, true)),
+    }
 }
 
 /// A misuse of the JS API (a wrong argument type or option): a `TypeError` with `code`.

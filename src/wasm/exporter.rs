@@ -9,7 +9,7 @@ use super::crossing::{
     argument_error, description_value, read_options, read_request, to_js, to_js_value, ErrorFields,
     HostOptions,
 };
-use super::crossing::{stats_value, unimportable_value};
+use super::crossing::{pulled_bytes, stats_value, unimportable_value};
 use super::functions::file_of;
 use super::{escape_lone_surrogates, make_picker, pick_batch, well_formed};
 use crate::input::cells::utf16_lengths_to_utf8;
@@ -164,14 +164,11 @@ impl JsExporter {
     /// The next chunk of output (copied out of wasm memory), or `undefined`.
     #[wasm_bindgen(skip_typescript)]
     pub fn pull(&mut self) -> Result<Option<Uint8Array>, JsValue> {
-        match self.inner.pull().map_err(|e| to_js(&e))? {
-            Pull::Data(bytes) => Ok(Some(Uint8Array::from(bytes))),
-            Pull::NeedInput => Ok(None),
-            Pull::Done => {
-                self.mark_done();
-                Ok(None)
-            }
+        let (bytes, ended) = pulled_bytes(self.inner.pull())?;
+        if ended {
+            self.mark_done();
         }
+        Ok(bytes)
     }
 
     /// Copies the next output bytes into `target` (at most its length) and returns how many.

@@ -6,8 +6,8 @@ use serde::Deserialize;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use super::crossing::{argument_error, options_object, size, to_js};
-use crate::{Gunzip, Pull, DEFAULT_GUNZIP_CHUNK};
+use super::crossing::{argument_error, options_object, pulled_bytes, size, to_js};
+use crate::{Gunzip, DEFAULT_GUNZIP_CHUNK};
 
 /// `new Gunzip(options)`: read like the Exporter's options (an unknown key is a `TypeError`).
 #[derive(Deserialize, Default)]
@@ -68,14 +68,9 @@ impl JsGunzip {
     /// needed or the stream has ended (`done`).
     #[wasm_bindgen(skip_typescript)]
     pub fn pull(&mut self) -> Result<Option<Uint8Array>, JsValue> {
-        match self.inner.pull().map_err(|e| to_js(&e))? {
-            Pull::Data(bytes) => Ok(Some(Uint8Array::from(bytes))),
-            Pull::NeedInput => Ok(None),
-            Pull::Done => {
-                self.done = true;
-                Ok(None)
-            }
-        }
+        let (bytes, ended) = pulled_bytes(self.inner.pull())?;
+        self.done |= ended;
+        Ok(bytes)
     }
 
     /// True once the input is finished and every plain byte has been pulled.
