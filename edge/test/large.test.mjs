@@ -27,9 +27,10 @@ before(async () => {
   edge = await startEdge({
     log: LOG,
     persistDir: join(dir, 'state'),
-    // One-second slices: a job of a few seconds moves between polls (with the default 10 s, a
-    // quiet machine finishes it in one slice, and no poll can see it part done).
-    vars: { SLICE_MS: '1000' },
+    // Short slices: a job of a few seconds moves between polls (with the default 10 s, a quiet
+    // machine finishes it in one slice, and no poll can see it part done), and a long-lived
+    // Gunzip sees several Exporters come and go, as a large export's does.
+    vars: { SLICE_MS: '300' },
     tenants: {
       small: { config: { users: 'small.ndjson.gz', connections: {} }, seed: { 'small.ndjson.gz': gzipSync(users(SMALL)) } },
       half: { config: { users: 'half.ndjson.gz', connections: {} }, seed: { 'half.ndjson.gz': gzipSync(users(BIG / 2)) } },
@@ -70,12 +71,14 @@ test(`${BIG} users: flat memory in workerd, bytes equal to the CLI`, { timeout: 
   const small = await measured('small', request);
   const half = await measured('half', request);
   const large = await measured('big', request);
+  const again = await measured('big', request);
   const mib = (b) => (b / MiB).toFixed(1);
   const report =
     `workerd export of ${BIG} users (${mib(big.length)} MiB NDJSON, ${mib(large.rec.stats.sourceBytes)} MiB gz in R2 ` +
     `-> ${mib(large.rec.stats.gzipBytes)} MiB gz out; bytesOut counts the same compressed bytes): ` +
     `${(large.rec.stats.durationMs / 1000).toFixed(2)} s in the Durable Object, ${(large.wallMs / 1000).toFixed(2)} s create-to-completed; ` +
-    `wasm memory ${mib(small.rec.stats.wasmMemoryBytes)} MiB after ${SMALL} users, ${mib(large.rec.stats.wasmMemoryBytes)} MiB after ${BIG}; ` +
+    `wasm memory ${mib(small.rec.stats.wasmMemoryBytes)} MiB after ${SMALL} users, ${mib(half.rec.stats.wasmMemoryBytes)} MiB after ${BIG / 2}, ${mib(large.rec.stats.wasmMemoryBytes)} MiB after ${BIG}, ` +
+    `${mib(again.rec.stats.wasmMemoryBytes)} MiB after ${BIG} more; ` +
     `workerd RSS peak rise ${mib(small.peak - small.before)} MiB (${SMALL} users), ${mib(half.peak - half.before)} MiB (${BIG / 2}), ` +
     `${mib(large.peak - large.before)} MiB (${BIG}); peak ${mib(large.peak)} MiB`;
   t.diagnostic(report);
@@ -88,7 +91,12 @@ test(`${BIG} users: flat memory in workerd, bytes equal to the CLI`, { timeout: 
   assert.ok(moving.some((j) => Number.isInteger(j.time_left_seconds)), 'time_left_seconds while processing');
   const pcts = large.polls.map((j) => j.percentage_done);
   assert.deepEqual(pcts, [...pcts].sort((a, b) => a - b), 'percentage_done never goes back');
-  assert.equal(large.rec.stats.wasmMemoryBytes, small.rec.stats.wasmMemoryBytes, 'the encoder does not grow with the export');
+  // Linear memory never shrinks, and the allocator's holes between the Gunzip that lives through
+  // a task and each slice's Exporter settle where the slices' sizes put them (3.5-4.1 MiB, the
+  // same after 1000 users as after 100k with a few slices): bounded, never a function of the users.
+  const wasm = (m) => m.rec.stats.wasmMemoryBytes;
+  assert.ok(wasm(large) - wasm(small) <= MiB, `wasm memory ${mib(wasm(small))} -> ${mib(wasm(large))} MiB`);
+  assert.equal(wasm(again), wasm(large), 'another export of as many users grows the wasm memory');
   // Nothing is held whole: twice the users costs no more memory. The rise's bound: the gz source
   // (one shard) is gunzipped as the slices read it (16 MiB range reads), so V8 garbage, the
   // gunzip's output chunks, a read range and one 5 MiB output part make it up; measured 65-72
