@@ -1,5 +1,6 @@
 // Plans an export: a plain source cut at line boundaries (R2 range reads) into K shards; a gzipped one read as it is gunzipped, or staged as plain NDJSON first when it is to be sharded.
-import { Gunzip, isGzip } from 'userexport';
+import { isGzip } from 'userexport';
+import { gunzipReader, rangeReader, readable } from './source.js';
 import { writeR2 } from './r2-writer.js';
 
 /** How far past a cut point a line end is looked for, per read. */
@@ -30,74 +31,10 @@ export async function gzipPlainSize(bucket, key, size) {
  * splittable. Runs in one invocation (a crash repeats it); returns the plain size.
  */
 export async function stage(env, key, dest, partBytes) {
-  const obj = await env.USERS.get(key);
-  if (!obj) throw new Error(`The users source "${key}" is missing from the USERS bucket.`);
-  try {
-    return await writeR2(env.USERS, dest, obj.body.pipeThrough(gunzipping()).pipeThrough(yielding()), partBytes, { contentType: 'application/x-ndjson' });
-  } catch (e) {
-    throw gzipSourceError(key, e);
-  }
-}
-
-/** A corrupt or truncated gzip source fails the job (the core's `invalid_gzip`, with its code) naming the source. */
-export function gzipSourceError(key, e) {
-  if (e?.code === 'invalid_gzip' && !e.message.startsWith('The users source')) e.message = `The users source "${key}" is not a valid gzip file: ${e.message}`;
-  return e;
-}
-
-/**
- * gzip bytes in, plain bytes out, gunzipped inside the wasm core (its Gunzip: every member's
- * CRC-32 checked, plain chunks of at most 32 KiB out of one reused buffer) rather than by
- * workerd's DecompressionStream, whose 4 KiB chunks and their garbage cost more.
- */
-function gunzipping() {
-  let gunzip = new Gunzip({ chunkSize: 32 * 1024 });
-  const free = () => {
-    gunzip?.free();
-    gunzip = null;
-  };
-  const drain = (controller) => {
-    for (let c = gunzip.pull(); c; c = gunzip.pull()) controller.enqueue(c);
-  };
-  const guard = (step) => (...args) => {
-    try {
-      step(...args);
-    } catch (e) {
-      free();
-      throw e;
-    }
-  };
-  return new TransformStream({
-    transform: guard((chunk, controller) => {
-      gunzip.push(chunk);
-      drain(controller);
-    }),
-    flush: guard((controller) => {
-      gunzip.finish();
-      drain(controller);
-      free();
-    }),
-    cancel: () => free(),
-  });
-}
-
-/**
- * A pass-through that gives the event loop a turn every MiB: locally R2 reads settle without
- * real I/O, and a gunzip of a large object would otherwise run as one chain of microtasks that
- * starves every other request of the isolate (workerd then drops their connections).
- */
-function yielding() {
-  let since = 0;
-  return new TransformStream({
-    async transform(chunk, controller) {
-      controller.enqueue(chunk);
-      since += chunk.byteLength;
-      if (since >= 1024 * 1024) {
-        since = 0;
-        await new Promise((resolve) => setTimeout(resolve, 0));
-      }
-    },
-  });
+  const head = await env.USERS.head(key);
+  if (!head) throw new Error(`The users source "${key}" is missing from the USERS bucket.`);
+  // A corrupt source fails here, named by the gunzipping reader.
+  return writeR2(env.USERS, dest, readable(gunzipReader(rangeReader(env.USERS, key, 0, head.size), key)), partBytes, { contentType: 'application/x-ndjson' });
 }
 
 /**

@@ -1,7 +1,7 @@
 // One slice of an export task: NDJSON from a checkpoint's offset (an R2 range, or a gzip source gunzipped as read) -> the wasm Exporter -> one deflate segment in R2.
-import { Exporter, Gunzip, initSync } from 'userexport';
+import { Exporter, initSync } from 'userexport';
 import wasmModule from 'userexport/userexport_bg.wasm';
-import { gzipSourceError } from './plan.js';
+import { gunzipReader, join, rangeReader } from './source.js';
 import { writeR2 } from './r2-writer.js';
 
 /** The package's wasm memory (initSync returns the instance already made). */
@@ -9,19 +9,8 @@ const wasmMemory = () => initSync({ module: wasmModule }).memory;
 
 /** Bytes pushed between drains of the output, checks of the clock and turns of the event loop. */
 const PUSH_BYTES = 256 * 1024;
-/** Bytes of the source asked for per R2 range read. */
-const READ_BYTES = 16 * 1024 * 1024;
 /** A line longer than this is pushed before its end (the core skips or fails it); the slice then runs on to a line end. */
 const HOLD_BYTES = 1024 * 1024;
-/** Compressed bytes of a gzip source gathered per push into the core's Gunzip (R2 bodies come in 4 KiB chunks). */
-const GZ_PUSH_BYTES = 64 * 1024;
-/**
- * Most plain bytes one pull of the Gunzip gives (one reused buffer in wasm memory). Small on
- * purpose: the Gunzip outlives the Exporter of each slice, and with 64 KiB or more its buffers
- * left the allocator holes that grew linear memory by 0.6-1.6 MiB after a few slices
- * (test/large.test.mjs); 32 KiB stays flat, and costs little (the slice gathers PUSH_BYTES anyway).
- */
-const GZ_PLAIN_BYTES = 32 * 1024;
 
 /**
  * A task is a byte range `[start, end)` of a plain NDJSON object starting at a line boundary,
@@ -201,106 +190,4 @@ async function gzipSource(env, task, cp, live) {
     }
   }
   return { prefix: task.prefix, offset: cp.offset, reader, held, heldBytes: held.reduce((n, h) => n + h.byteLength, 0) };
-}
-
-/**
- * A reader of the gunzipped bytes of `compressed` (a reader of 16 MiB range reads), gunzipped
- * inside the wasm core (its Gunzip: CRC-32 and length of every member checked): compressed chunks
- * are pushed GZ_PUSH_BYTES at a time, and only when the plain bytes already pushed are all read,
- * so nothing is gunzipped ahead of the slice, and plain bytes come out of one reused buffer. It
- * replaced workerd's DecompressionStream, whose 4 KiB chunks and promise round trips cost as much
- * as the export itself and whose garbage grew workerd's RSS (SCALE.md, "Memory per shard").
- */
-function gunzipReader(compressed, key) {
-  let gunzip = new Gunzip({ chunkSize: GZ_PLAIN_BYTES });
-  const free = () => {
-    gunzip?.free();
-    gunzip = null;
-  };
-  /** The next GZ_PUSH_BYTES of compressed bytes (fewer at the end), and whether the source ended. */
-  const gather = async () => {
-    const parts = [];
-    let n = 0;
-    while (n < GZ_PUSH_BYTES) {
-      const r = await compressed.read();
-      if (r.done) return { bytes: join(parts, n), ended: true };
-      parts.push(r.value);
-      n += r.value.byteLength;
-    }
-    return { bytes: join(parts, n), ended: false };
-  };
-  // One gather ahead: R2's reads go on while the slice gunzips and exports what came before.
-  let ahead = null;
-  return {
-    async read() {
-      try {
-        for (;;) {
-          if (!gunzip) return { done: true, value: undefined };
-          const plain = gunzip.pull();
-          if (plain) return { done: false, value: plain };
-          if (gunzip.done) {
-            free();
-            return { done: true, value: undefined };
-          }
-          const { bytes, ended } = await (ahead ?? gather());
-          ahead = ended ? null : gather();
-          // A cancel meanwhile makes the read ahead fail; nobody waits for it then.
-          ahead?.catch(() => {});
-          if (!gunzip) return { done: true, value: undefined }; // cancelled while reading
-          if (bytes.byteLength > 0) gunzip.push(bytes);
-          if (ended) gunzip.finish();
-        }
-      } catch (e) {
-        free();
-        throw gzipSourceError(key, e);
-      }
-    },
-    async cancel(reason) {
-      free();
-      await compressed.cancel(reason).catch(() => {});
-    },
-  };
-}
-
-/**
- * The bytes of `key` from `start` to `end`, read READ_BYTES at a time: a slice uses a few tens
- * of MiB, and one GET of the whole rest of a large source costs in proportion to its length
- * (measured locally: a 126 MB range read at ~100 KB/s, 16 MiB ranges at full speed).
- */
-function rangeReader(bucket, key, start, end) {
-  let at = start;
-  let inner = null;
-  return new ReadableStream(
-    {
-      async pull(controller) {
-        for (;;) {
-          if (!inner) {
-            if (at >= end) return controller.close();
-            const length = Math.min(READ_BYTES, end - at);
-            const obj = await bucket.get(key, { range: { offset: at, length } });
-            if (!obj) throw new Error(`The users source "${key}" is missing from the USERS bucket.`);
-            at += length;
-            inner = obj.body.getReader();
-          }
-          const r = await inner.read();
-          if (!r.done) return controller.enqueue(r.value);
-          inner = null;
-        }
-      },
-      cancel: (reason) => inner?.cancel(reason),
-    },
-    { highWaterMark: 0 },
-  ).getReader();
-}
-
-/** The chunks as one array (the one itself when there is one). */
-function join(chunks, length) {
-  if (chunks.length === 1) return chunks[0];
-  const out = new Uint8Array(length);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.byteLength;
-  }
-  return out;
 }
