@@ -1,6 +1,6 @@
 // Plans an export: a plain source cut at line boundaries (R2 range reads) into K shards; a gzipped one read as it is gunzipped, or staged as plain NDJSON first when it is to be sharded.
 import { isGzip } from 'userexport';
-import { gunzipReader, rangeReader, readable } from './source.js';
+import { gunzipRange, readable } from './source.js';
 import { writeR2 } from './r2-writer.js';
 
 /** How far past a cut point a line end is looked for, per read. */
@@ -34,7 +34,7 @@ export async function stage(env, key, dest, partBytes) {
   const head = await env.USERS.head(key);
   if (!head) throw new Error(`The users source "${key}" is missing from the USERS bucket.`);
   // A corrupt source fails here, named by the gunzipping reader.
-  return writeR2(env.USERS, dest, readable(gunzipReader(rangeReader(env.USERS, key, 0, head.size), key)), partBytes, { contentType: 'application/x-ndjson' });
+  return writeR2(env.USERS, dest, readable(gunzipRange(env.USERS, key, head.size)), partBytes, { contentType: 'application/x-ndjson' });
 }
 
 /**

@@ -1,7 +1,7 @@
 // One slice of an export task: NDJSON from a checkpoint's offset (an R2 range, or a gzip source gunzipped as read) -> the wasm Exporter -> one deflate segment in R2.
 import { Exporter, initSync } from 'userexport';
 import wasmModule from 'userexport/userexport_bg.wasm';
-import { gunzipReader, join, rangeReader } from './source.js';
+import { gunzipRange, join, rangeReader } from './source.js';
 import { writeR2 } from './r2-writer.js';
 
 /** The package's wasm memory (initSync returns the instance already made). */
@@ -173,7 +173,7 @@ async function gzipSource(env, task, cp, live) {
   if (kept) await kept.reader.cancel().catch(() => {});
   const head = await env.USERS.head(task.source);
   if (!head) throw new Error(`The users source "${task.source}" is missing from the USERS bucket.`);
-  const reader = gunzipReader(rangeReader(env.USERS, task.source, 0, head.size), task.source);
+  const reader = gunzipRange(env.USERS, task.source, head.size);
   let skip = cp.offset;
   let sinceYield = 0;
   const held = [];

@@ -3,6 +3,8 @@ import { Gunzip } from 'userexport';
 
 /** Bytes of the source asked for per R2 range read. */
 const READ_BYTES = 16 * 1024 * 1024;
+/** Bytes of a plain source per chunk a range reader gives (the slice pushes PUSH_BYTES at a time). */
+const SOURCE_CHUNK_BYTES = 256 * 1024;
 /** Compressed bytes of a gzip source gathered per push into the core's Gunzip (R2 bodies come in 4 KiB chunks). */
 const GZ_PUSH_BYTES = 64 * 1024;
 /**
@@ -27,7 +29,7 @@ function gzipSourceError(key, e) {
  * replaced workerd's DecompressionStream, whose 4 KiB chunks and promise round trips cost as much
  * as the export itself and whose garbage grew workerd's RSS (SCALE.md, "Memory per shard").
  */
-export function gunzipReader(compressed, key) {
+function gunzipReader(compressed, key) {
   let gunzip = new Gunzip({ chunkSize: GZ_PLAIN_BYTES });
   const free = () => {
     gunzip?.free();
@@ -79,34 +81,45 @@ export function gunzipReader(compressed, key) {
 }
 
 /**
- * The bytes of `key` from `start` to `end`, read READ_BYTES at a time: a slice uses a few tens
- * of MiB, and one GET of the whole rest of a large source costs in proportion to its length
- * (measured locally: a 126 MB range read at ~100 KB/s, 16 MiB ranges at full speed).
+ * The bytes of `key` from `start` to `end` as a reader of chunks of `chunkBytes` (fewer at the
+ * end of a range), read READ_BYTES at a time: a slice uses a few tens of MiB, and one GET of the
+ * whole rest of a large source costs in proportion to its length (measured locally: a 126 MB
+ * range read at ~100 KB/s, 16 MiB ranges at full speed). Each chunk fills a fresh buffer through
+ * a BYOB reader: R2 bodies give 4 KiB chunks, and a read and a promise per 4 KiB cost more than
+ * the gunzip of them (a CPU profile of the edge's export: bench/profile.mjs).
  */
-export function rangeReader(bucket, key, start, end) {
+export function rangeReader(bucket, key, start, end, chunkBytes = SOURCE_CHUNK_BYTES) {
   let at = start;
   let inner = null;
-  return new ReadableStream(
-    {
-      async pull(controller) {
-        for (;;) {
-          if (!inner) {
-            if (at >= end) return controller.close();
-            const length = Math.min(READ_BYTES, end - at);
-            const obj = await bucket.get(key, { range: { offset: at, length } });
-            if (!obj) throw new Error(`The users source "${key}" is missing from the USERS bucket.`);
-            at += length;
-            inner = obj.body.getReader();
-          }
-          const r = await inner.read();
-          if (!r.done) return controller.enqueue(r.value);
-          inner = null;
+  return {
+    async read() {
+      for (;;) {
+        if (!inner) {
+          if (at >= end) return { done: true, value: undefined };
+          const length = Math.min(READ_BYTES, end - at);
+          const obj = await bucket.get(key, { range: { offset: at, length } });
+          if (!obj) throw new Error(`The users source "${key}" is missing from the USERS bucket.`);
+          at += length;
+          inner = obj.body.getReader({ mode: 'byob' });
         }
-      },
-      cancel: (reason) => inner?.cancel(reason),
+        const view = new Uint8Array(chunkBytes);
+        // workerd's readAtLeast fills the view unless the range ends first.
+        const r = await inner.readAtLeast(chunkBytes, view);
+        if (r.value?.byteLength) return { done: false, value: r.value };
+        if (r.done) inner = null;
+      }
     },
-    { highWaterMark: 0 },
-  ).getReader();
+    async cancel(reason) {
+      await inner?.cancel(reason);
+      inner = null;
+      at = end;
+    },
+  };
+}
+
+/** The plain bytes of the gzip object `key` of `size` bytes, read as they are gunzipped. */
+export function gunzipRange(bucket, key, size) {
+  return gunzipReader(rangeReader(bucket, key, 0, size, GZ_PUSH_BYTES), key);
 }
 
 /**
