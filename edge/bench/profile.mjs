@@ -1,4 +1,4 @@
-// `node edge/bench/profile.mjs [users.ndjson.gz] [--csv]`: a V8 CPU profile of the edge's export in workerd (one shard, gz in, gz out, as bench/runtimes.mjs times it), self time summed per function and per script.
+// `node edge/bench/profile.mjs [users.ndjson(.gz)] [--csv]`: a V8 CPU profile of the edge's export in workerd (one shard, gzip out, as bench/runtimes.mjs times it), self time summed per function and per script.
 // Writes the profile to target/edge.cpuprofile (Chrome DevTools opens it) and prints the top rows.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -55,10 +55,11 @@ async function devtools(port) {
 const dir = mkdtempSync(join(tmpdir(), 'edge-profile-'));
 const inspectorPort = await freePort();
 const seed = source ? { file: source } : gzipSync(fakeUsers(50_000, { seed: 7 }));
+const key = source?.endsWith('.gz') === false ? 'users.ndjson' : 'users.ndjson.gz';
 const edge = await startEdge({
   persistDir: join(dir, 'state'),
   inspectorPort,
-  tenants: { bench: { config: { users: 'users.ndjson.gz', connections: {}, max_shards: 1 }, seed: { 'users.ndjson.gz': seed } } },
+  tenants: { bench: { config: { users: key, connections: {}, max_shards: 1 }, seed: { [key]: seed } } },
 });
 try {
   const dt = await devtools(inspectorPort);

@@ -1,7 +1,7 @@
 // One slice of an export task: NDJSON from a checkpoint's offset (an R2 range, or a gzip source gunzipped as read) -> the wasm Exporter -> one deflate segment in R2.
 import { Exporter, initSync } from 'userexport';
 import wasmModule from 'userexport/userexport_bg.wasm';
-import { gunzipRange, join, rangeReader } from './source.js';
+import { gunzipRange, rangeReader } from './source.js';
 import { writeR2 } from './r2-writer.js';
 
 /** The package's wasm memory (initSync returns the instance already made). */
@@ -80,30 +80,37 @@ export async function runSlice(env, task, cp, sliceMs, live = {}) {
           atEnd = true;
           break;
         }
-        // R2 bodies give 4 KiB chunks, the Gunzip up to 32 KiB: they are gathered and pushed
-        // PUSH_BYTES at a time, each byte copied once (one call into the wasm per batch).
+        // Chunks (256 KiB range reads, 32 KiB pulls of the Gunzip) are held until PUSH_BYTES
+        // have come, then pushed up to the last line end, so the slice may end after any batch.
+        // Each chunk is pushed as it is (the core joins a line split across pushes): each byte
+        // is copied once, into wasm memory.
         held.push(r.value);
         heldBytes += r.value.byteLength;
         if (heldBytes < PUSH_BYTES) continue;
-        const batch = join(held, heldBytes);
-        // Only whole lines go in, so the slice may end after any push.
-        const cut = batch.lastIndexOf(10) + 1;
-        // A line longer than HOLD_BYTES goes in before its end (the core skips or fails it).
-        const take = cut > 0 ? cut : batch.byteLength > HOLD_BYTES ? batch.byteLength : 0;
-        if (take === 0) {
-          held = [batch];
-          continue;
+        let k = held.length;
+        let cut = 0;
+        while (k > 0 && cut === 0) cut = held[--k].lastIndexOf(10) + 1;
+        const lineEnd = cut > 0;
+        if (!lineEnd) {
+          // A line longer than HOLD_BYTES goes in before its end (the core skips or fails it).
+          if (heldBytes <= HOLD_BYTES) continue;
+          k = held.length - 1;
+          cut = held[k].byteLength;
         }
-        ex.pushNdjson(batch.subarray(0, take));
-        pushed += take;
-        held = take < batch.byteLength ? [batch.subarray(take)] : [];
-        heldBytes = batch.byteLength - take;
+        for (let i = 0; i < k && !ex.limitReached; i++) ex.pushNdjson(held[i]);
+        if (!ex.limitReached) ex.pushNdjson(held[k].subarray(0, cut));
+        // What follows the last line end waits: the rest of chunk k and the chunks after it.
+        const rest = [held[k].subarray(cut), ...held.slice(k + 1)].filter((c) => c.byteLength > 0);
+        const restBytes = rest.reduce((n, c) => n + c.byteLength, 0);
+        pushed += heldBytes - restBytes;
+        held = rest;
+        heldBytes = restBytes;
         await drain();
         if (ex.limitReached) {
           atEnd = true;
           break;
         }
-        if (cut > 0 && Date.now() - t0 >= sliceMs) break;
+        if (lineEnd && Date.now() - t0 >= sliceMs) break;
         // Let polls of this object in between batches (local R2 reads and gunzip may not yield).
         await new Promise((resolve) => setTimeout(resolve, 0));
       }

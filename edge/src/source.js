@@ -148,7 +148,7 @@ export function readable(reader) {
 }
 
 /** The chunks as one array (the one itself when there is one). */
-export function join(chunks, length) {
+function join(chunks, length) {
   if (chunks.length === 1) return chunks[0];
   const out = new Uint8Array(length);
   let at = 0;
