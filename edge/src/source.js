@@ -5,7 +5,7 @@ import { Gunzip } from 'userexport';
 const READ_BYTES = 16 * 1024 * 1024;
 /** Bytes of a plain source per chunk a range reader gives (the slice pushes PUSH_BYTES at a time). */
 const SOURCE_CHUNK_BYTES = 256 * 1024;
-/** Compressed bytes of a gzip source gathered per push into the core's Gunzip (R2 bodies come in 4 KiB chunks). */
+/** Compressed bytes of a gzip source per push into the core's Gunzip: one chunk of the range reader. */
 const GZ_PUSH_BYTES = 64 * 1024;
 /**
  * Most plain bytes one pull of the Gunzip gives (out of one buffer in wasm memory, allocated with
