@@ -37,6 +37,12 @@ const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
+/** The sha256 of what a stream of gzip bytes gunzips to. */
+const gunzippedSha256 = async (gz) => {
+  const h = createHash('sha256');
+  for await (const c of gz.pipe(createGunzip())) h.update(c);
+  return h.digest('hex');
+};
 const sha256File = async (path) => {
   const h = createHash('sha256');
   for await (const c of createReadStream(path, { highWaterMark: 1 << 20 })) h.update(c);
@@ -288,9 +294,7 @@ async function workerdRows() {
         g.peak = Math.max(g.peak, peak);
         if (r.job.status !== 'completed') throw new Error(`edge job: ${r.job.status_details}`);
         // Hashed at once, streaming: the signed link lives 60 s, and 1M users gunzip to ~300 MB.
-        const h = createHash('sha256');
-        for await (const c of Readable.fromWeb((await fetch(r.job.location)).body).pipe(createGunzip())) h.update(c);
-        g.shas.push(h.digest('hex'));
+        g.shas.push(await gunzippedSha256(Readable.fromWeb((await fetch(r.job.location)).body)));
         const { stats } = await edge.inspect(s.tenant, r.created.id);
         g.inDo.push(stats.durationMs / 1000);
         log(`workerd: ${(stats.durationMs / 1000).toFixed(2)} s in the Durable Object (slices ${(stats.sliceMs / 1000).toFixed(2)} s in ${stats.slices}), ${g.walls.at(-1).toFixed(2)} s create-to-completed`);
@@ -302,11 +306,10 @@ async function workerdRows() {
     for (const [k, s] of sources.entries()) {
       const g = got[k];
       const sha256 = g.shas.every((x) => x === g.shas[0]) ? g.shas[0] : `runs differ: ${g.shas.join(' ')}`;
-      const h = createHash('sha256');
-      for await (const c of createReadStream(g.cli[0].out).pipe(createGunzip())) h.update(c);
+      const cliSha = await gunzippedSha256(createReadStream(g.cli[0].out));
       for (const r of g.cli) rmSync(r.out);
       out.push({ row: `workerd: the edge export from R2, ${s.label} (time in the Durable Object; CPU: workerd with local R2)`, out: 'csv.gz', wall: median(g.inDo), cpu: median(g.cpus), rssMiB: g.peak / 2 ** 20, rssNote: 'workerd RSS rise', sha256, createToCompleted: median(g.walls) });
-      out.push({ row: `Node: the CLI on the edge's job, ${s.label}, 1 thread`, out: 'csv.gz', wall: median(g.cli.map((r) => r.wall)), cpu: median(g.cli.map((r) => r.cpu)), rssMiB: Math.max(...g.cli.map((r) => r.rssMiB)), sha256: h.digest('hex') });
+      out.push({ row: `Node: the CLI on the edge's job, ${s.label}, 1 thread`, out: 'csv.gz', wall: median(g.cli.map((r) => r.wall)), cpu: median(g.cli.map((r) => r.cpu)), rssMiB: Math.max(...g.cli.map((r) => r.rssMiB)), sha256: cliSha });
     }
   } finally {
     await edge?.dispose();

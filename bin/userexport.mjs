@@ -188,7 +188,8 @@ async function formOf(path) {
   let size = 0;
   let tried = 0;
   for await (const c of inputChunks(path)) {
-    parts.push(c);
+    // Kept past the next read, so copied.
+    parts.push(Buffer.from(c));
     size += c.length;
     // Asked again only when the bytes have doubled, so a long undecided prefix costs linear time.
     if (size < tried * 2) continue;
@@ -201,13 +202,12 @@ async function formOf(path) {
 
 /**
  * The bytes of one input: a file or stdin, gunzipped when it starts with gzip's magic bytes.
- * With `reuse`, a plain file's chunks all come in one buffer, refilled for each (each must be read
- * before the next is asked for): a new 1 MiB Buffer per read is garbage the export does not need.
+ * A plain file's chunks all come in one buffer, refilled for each: a chunk is only good until
+ * the next is asked for (a new 1 MiB Buffer per read is garbage the export does not need).
  * @param {string} path
- * @param {{ reuse?: boolean }} [how]
  */
-async function* inputChunks(path, { reuse = false } = {}) {
-  if (reuse && path !== '-') {
+async function* inputChunks(path) {
+  if (path !== '-') {
     const file = await open(path);
     try {
       const buf = Buffer.allocUnsafe(1 << 20);
@@ -216,6 +216,7 @@ async function* inputChunks(path, { reuse = false } = {}) {
         for (; n > 0; n = (await file.read(buf, 0, buf.length, null)).bytesRead) yield buf.subarray(0, n);
         return;
       }
+      // A gzip file is read again from its start below (its first MiB twice, once per file).
     } finally {
       await file.close();
     }
@@ -433,7 +434,7 @@ async function feedInputs(a, ex, drain, at) {
     at.file = file;
     at.lineBase = ex.stats.lines;
     let last = 0x0a;
-    for await (const c of inputChunks(file, { reuse: true })) {
+    for await (const c of inputChunks(file)) {
       if (c.length === 0) continue;
       ex.push(c);
       last = c[c.length - 1];

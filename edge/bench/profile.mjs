@@ -1,27 +1,18 @@
 // `node edge/bench/profile.mjs [users.ndjson(.gz)] [--csv]`: a V8 CPU profile of the edge's export in workerd (one shard, gzip out, as bench/runtimes.mjs times it), self time summed per function and per script.
 // Writes the profile to target/edge.cpuprofile (Chrome DevTools opens it) and prints the top rows.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { WebSocket } from 'ws';
-import { startEdge } from '../lib/edge.mjs';
+import { freePort, startEdge } from '../lib/edge.mjs';
 import { fakeUsers, runJob } from '../test/helpers.mjs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const args = process.argv.slice(2);
 const source = args.find((a) => !a.startsWith('--'));
 const request = args.includes('--csv') ? { format: 'csv', fields: [{ name: 'user_id' }, { name: 'email' }, { name: 'name' }, { name: 'created_at' }] } : { format: 'json' };
-
-const freePort = () =>
-  new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
 
 /** One DevTools session: `send(method, params)` resolves with the result. */
 async function devtools(port) {

@@ -63,12 +63,18 @@ export async function runSlice(env, task, cp, sliceMs, live = {}) {
       await writer.write(c);
     }
   };
-  const pushHeld = () => {
-    for (const h of held) ex.pushNdjson(h);
-    pushed += heldBytes;
-    held = [];
-    heldBytes = 0;
+  // Pushes the held chunks up to byte `cut` of chunk `k` (each as it is: the core joins a line
+  // split across pushes, so each byte is copied once, into wasm memory); what follows waits.
+  const pushUpTo = (k, cut) => {
+    for (let i = 0; i < k && !ex.limitReached; i++) ex.pushNdjson(held[i]);
+    if (!ex.limitReached) ex.pushNdjson(held[k].subarray(0, cut));
+    const rest = [held[k].subarray(cut), ...held.slice(k + 1)].filter((c) => c.byteLength > 0);
+    const restBytes = rest.reduce((n, c) => n + c.byteLength, 0);
+    pushed += heldBytes - restBytes;
+    held = rest;
+    heldBytes = restBytes;
   };
+  const pushHeld = () => pushUpTo(held.length - 1, held[held.length - 1].byteLength);
   const work = async () => {
     if (!task.gzip && task.end - cp.offset <= 0) atEnd = true;
     else {
@@ -80,10 +86,8 @@ export async function runSlice(env, task, cp, sliceMs, live = {}) {
           atEnd = true;
           break;
         }
-        // Chunks (256 KiB range reads, 32 KiB pulls of the Gunzip) are held until PUSH_BYTES
-        // have come, then pushed up to the last line end, so the slice may end after any batch.
-        // Each chunk is pushed as it is (the core joins a line split across pushes): each byte
-        // is copied once, into wasm memory.
+        // Chunks (256 KiB range reads or pulls of the Gunzip) are held until PUSH_BYTES have
+        // come, then pushed up to the last line end, so the slice may end after any batch.
         held.push(r.value);
         heldBytes += r.value.byteLength;
         if (heldBytes < PUSH_BYTES) continue;
@@ -91,20 +95,10 @@ export async function runSlice(env, task, cp, sliceMs, live = {}) {
         let cut = 0;
         while (k > 0 && cut === 0) cut = held[--k].lastIndexOf(10) + 1;
         const lineEnd = cut > 0;
-        if (!lineEnd) {
-          // A line longer than HOLD_BYTES goes in before its end (the core skips or fails it).
-          if (heldBytes <= HOLD_BYTES) continue;
-          k = held.length - 1;
-          cut = held[k].byteLength;
-        }
-        for (let i = 0; i < k && !ex.limitReached; i++) ex.pushNdjson(held[i]);
-        if (!ex.limitReached) ex.pushNdjson(held[k].subarray(0, cut));
-        // What follows the last line end waits: the rest of chunk k and the chunks after it.
-        const rest = [held[k].subarray(cut), ...held.slice(k + 1)].filter((c) => c.byteLength > 0);
-        const restBytes = rest.reduce((n, c) => n + c.byteLength, 0);
-        pushed += heldBytes - restBytes;
-        held = rest;
-        heldBytes = restBytes;
+        if (lineEnd) pushUpTo(k, cut);
+        // A line longer than HOLD_BYTES goes in before its end (the core skips or fails it).
+        else if (heldBytes > HOLD_BYTES) pushHeld();
+        else continue;
         await drain();
         if (ex.limitReached) {
           atEnd = true;

@@ -21,10 +21,10 @@ function gzipSourceError(key, e) {
 }
 
 /**
- * A reader of the gunzipped bytes of `compressed` (a reader of 16 MiB range reads), gunzipped
- * inside the wasm core (its Gunzip: CRC-32 and length of every member checked): compressed chunks
- * are pushed GZ_PUSH_BYTES at a time, and only when the plain bytes already pushed are all read,
- * so nothing is gunzipped ahead of the slice, and plain bytes come out of one reused buffer. It
+ * A reader of the gunzipped bytes of `compressed` (a range reader of GZ_PUSH_BYTES chunks),
+ * gunzipped inside the wasm core (its Gunzip: CRC-32 and length of every member checked): a chunk
+ * is pushed only when the plain bytes already pushed are all read, so nothing is gunzipped ahead
+ * of the slice, and plain bytes come out of one reused buffer. It
  * replaced workerd's DecompressionStream, whose 4 KiB chunks and promise round trips cost as much
  * as the export itself and whose garbage grew workerd's RSS (SCALE.md, "Memory per shard").
  */
@@ -34,17 +34,10 @@ function gunzipReader(compressed, key) {
     gunzip?.free();
     gunzip = null;
   };
-  /** The next GZ_PUSH_BYTES of compressed bytes (fewer at the end), and whether the source ended. */
+  /** The next chunk of compressed bytes (empty at the end), and whether the source ended. */
   const gather = async () => {
-    const parts = [];
-    let n = 0;
-    while (n < GZ_PUSH_BYTES) {
-      const r = await compressed.read();
-      if (r.done) return { bytes: join(parts, n), ended: true };
-      parts.push(r.value);
-      n += r.value.byteLength;
-    }
-    return { bytes: join(parts, n), ended: false };
+    const r = await compressed.read();
+    return r.done ? { bytes: new Uint8Array(0), ended: true } : { bytes: r.value, ended: false };
   };
   // One gather ahead: R2's reads go on while the slice gunzips and exports what came before.
   let ahead = null;
@@ -144,16 +137,4 @@ export function readable(reader) {
     },
     { highWaterMark: 0 },
   );
-}
-
-/** The chunks as one array (the one itself when there is one). */
-function join(chunks, length) {
-  if (chunks.length === 1) return chunks[0];
-  const out = new Uint8Array(length);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.byteLength;
-  }
-  return out;
 }
